@@ -1,0 +1,3 @@
+from intranet.cli import main
+
+main()

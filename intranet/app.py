@@ -1,0 +1,119 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Scope
+
+from intranet import db
+from intranet.i18n import N_, gettext
+from intranet.middleware import (
+    BodyLimitMiddleware,
+    CSRFMiddleware,
+    SecurityHeadersMiddleware,
+    SessionMiddleware,
+)
+from intranet.settings import Settings, load_settings
+from intranet.templating import make_templates
+from intranet.urls import routes
+
+logger = logging.getLogger("huibao")
+
+ERROR_MESSAGES = {
+    400: (N_("Bad request"), N_("The request could not be understood.")),
+    403: (
+        N_("Not allowed"),
+        N_("This page has expired or the request did not come from this site. "
+           "Go back, reload the page and try again."),
+    ),
+    404: (N_("Not found"), N_("There is no such page, or you may not see it.")),
+    405: (N_("Not allowed"), N_("That action is not available here.")),
+    413: (
+        N_("Too large"),
+        N_("What you sent is larger than the site accepts. Nothing was saved."),
+    ),
+    429: (N_("Too many attempts"), N_("Please wait a while and try again.")),
+    500: (
+        N_("Something went wrong"),
+        N_("The site could not complete this request. Nothing you were told was saved has "
+           "been lost; please try again, and tell the administrator if it happens again."),
+    ),
+    503: (N_("Unavailable"), N_("The site is briefly unavailable. Please try again shortly.")),
+}
+
+
+async def render_error(scope: Scope, status_code: int, detail: str | None = None) -> Response:
+    request = Request(scope)
+    title, message = ERROR_MESSAGES.get(status_code, ERROR_MESSAGES[400])
+    templates = request.app.state.templates
+    return templates.TemplateResponse(
+        request,
+        "errors/error.html",
+        {
+            "status_code": status_code,
+            "title": gettext(title),
+            "message": detail or gettext(message),
+        },
+        status_code=status_code,
+    )
+
+
+async def http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code in (301, 302, 303, 307, 308):
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    detail = exc.detail if exc.detail and exc.detail != _default_phrase(exc.status_code) else None
+    response = await render_error(request.scope, exc.status_code, detail)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+def _default_phrase(status_code: int) -> str:
+    from http import HTTPStatus
+
+    return HTTPStatus(status_code).phrase
+
+
+def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
+    """Build the site. With manage_database=False the caller starts and stops the ORM
+    (the in-process tests do, once for the whole run)."""
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        if manage_database:
+            await db.init(settings)
+        try:
+            yield {}
+        finally:
+            if manage_database:
+                await db.close()
+
+    middleware = [
+        Middleware(SecurityHeadersMiddleware, settings=settings, render_error=render_error),
+        Middleware(BodyLimitMiddleware, settings=settings, render_error=render_error),
+        Middleware(SessionMiddleware, settings=settings),
+        Middleware(CSRFMiddleware, settings=settings, render_error=render_error),
+    ]
+    app = Starlette(
+        debug=settings.debug,
+        routes=routes(),
+        middleware=middleware,
+        exception_handlers={HTTPException: http_exception},
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.templates = make_templates(settings)
+    # Async callables (request, memberships) -> list of home-page items; areas append theirs.
+    app.state.attention_providers = []
+    return app

@@ -1,0 +1,33 @@
+"""Writing to the audit log."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from tortoise.models import Model
+
+from intranet.models import AuditEvent, Organisation, User
+
+
+async def record(
+    request: Request | None,
+    action: str,
+    *,
+    target: Model | None = None,
+    organisation: Organisation | None = None,
+    summary: str = "",
+    actor: User | None = None,
+) -> AuditEvent:
+    """Keep one line of who did what. `action` is a stable dotted name such as
+    "organisation.move"; `summary` is the human detail, in the actor's words."""
+    if actor is None and request is not None:
+        actor = request.scope.get("user")
+    return await AuditEvent.create(
+        actor=actor,
+        actor_name=(actor.display_name or actor.username) if actor else "",
+        action=action,
+        object_type=type(target).__name__.lower() if target is not None else "",
+        object_id=str(target.pk) if target is not None else "",
+        organisation=organisation,
+        summary=summary[:500],
+        ip=request.scope.get("huibao.client_ip", "") if request is not None else "",
+    )

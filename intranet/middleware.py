@@ -1,0 +1,299 @@
+"""The middleware stack, written as pure ASGI (no BaseHTTPMiddleware: it costs most
+of the throughput per layer).
+
+Outermost first: SecurityHeaders (headers on every response, and the 500 page for
+anything unhandled) → BodyLimit → Sessions (who is asking, in which language) →
+CSRF → the router.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from http.cookies import SimpleCookie
+from ipaddress import ip_address, ip_network
+from typing import Any
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from tortoise import timezone
+
+from intranet import i18n
+from intranet.models import Membership, UserSession
+from intranet.security import csrf_matches, new_token, token_hash
+from intranet.settings import Settings
+
+logger = logging.getLogger("huibao")
+
+SESSION_COOKIE = "huibao_session"
+VISITOR_COOKIE = "huibao_visitor"
+LOCALE_COOKIE = "huibao_lang"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Paths that need no session: cheap, and never set cookies.
+SESSIONLESS_PREFIXES = ("/static/", "/healthz")
+LAST_SEEN_EVERY = timedelta(minutes=5)
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; object-src 'none'"
+)
+
+ErrorRenderer = Callable[[Scope, int], Awaitable[Response]]
+
+
+def cookies_of(scope: Scope) -> dict[str, str]:
+    raw = Headers(scope=scope).get("cookie", "")
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(raw)
+    except Exception:  # a malformed Cookie header is treated as no cookies
+        return {}
+    return {key: morsel.value for key, morsel in jar.items()}
+
+
+def _trusted(peer: str, proxies: tuple[str, ...]) -> bool:
+    try:
+        address = ip_address(peer)
+    except ValueError:
+        return False
+    return any(address in ip_network(proxy, strict=False) for proxy in proxies)
+
+
+def client_ip(scope: Scope, settings: Settings) -> str:
+    """The client's address. X-Forwarded-For counts only when it comes from a trusted proxy,
+    and then the right-most address that is not itself a trusted proxy is taken."""
+    peer = (scope.get("client") or ("", 0))[0] or ""
+    if not settings.trusted_proxies or not _trusted(peer, settings.trusted_proxies):
+        return peer
+    forwarded = Headers(scope=scope).get("x-forwarded-for", "")
+    hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _trusted(hop, settings.trusted_proxies):
+            return hop
+    return peer
+
+
+def is_https(scope: Scope, settings: Settings) -> bool:
+    if scope.get("scheme") == "https":
+        return True
+    peer = (scope.get("client") or ("", 0))[0] or ""
+    if settings.trusted_proxies and _trusted(peer, settings.trusted_proxies):
+        return Headers(scope=scope).get("x-forwarded-proto", "") == "https"
+    return False
+
+
+def cookie_header(
+    name: str, value: str, *, secure: bool, max_age: int | None = None, http_only: bool = True
+) -> str:
+    parts = [f"{name}={value}", "Path=/", "SameSite=Lax"]
+    if http_only:
+        parts.append("HttpOnly")
+    if secure:
+        parts.append("Secure")
+    if max_age is not None:
+        parts.append(f"Max-Age={max_age}")
+    return "; ".join(parts)
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, app: ASGIApp, settings: Settings, render_error: ErrorRenderer) -> None:
+        self.app = app
+        self.settings = settings
+        self.render_error = render_error
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        https = is_https(scope, self.settings)
+        started = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("content-security-policy", CSP)
+                headers["x-content-type-options"] = "nosniff"
+                headers["x-frame-options"] = "DENY"
+                headers["referrer-policy"] = "same-origin"
+                headers["cross-origin-opener-policy"] = "same-origin"
+                headers["permissions-policy"] = "camera=(), microphone=(), geolocation=()"
+                if https:
+                    headers["strict-transport-security"] = "max-age=31536000; includeSubDomains"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            logger.exception("Unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if started or self.settings.debug:
+                raise
+            response = await self.render_error(scope, 500)
+            await response(scope, receive, send_with_headers)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimitMiddleware:
+    """Refuses request bodies over the limit with 413, before anything reads them whole."""
+
+    def __init__(self, app: ASGIApp, settings: Settings, render_error: ErrorRenderer) -> None:
+        self.app = app
+        self.settings = settings
+        self.render_error = render_error
+
+    def limit_for(self, scope: Scope) -> int:
+        content_type = Headers(scope=scope).get("content-type", "")
+        if content_type.startswith("multipart/form-data"):
+            return self.settings.max_upload_bytes + 1024 * 1024
+        return self.settings.max_form_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_for(scope)
+        declared = Headers(scope=scope).get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            await (await self.render_error(scope, 413))(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except BodyTooLarge:
+            if started:
+                raise
+            await (await self.render_error(scope, 413))(scope, receive, send)
+
+
+class SessionMiddleware:
+    """Finds the signed-in person from the session cookie, and the language to speak."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def load_session(self, token: str) -> UserSession | None:
+        now = timezone.now()
+        session = (
+            await UserSession.filter(key_hash=token_hash(token), expires_at__gt=now)
+            .select_related("user")
+            .first()
+        )
+        if session is None or not session.user.is_active:
+            return None
+        if now - session.last_seen_at > LAST_SEEN_EVERY:
+            session.last_seen_at = now
+            await UserSession.filter(key_hash=session.key_hash).update(last_seen_at=now)
+        return session
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(SESSIONLESS_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        cookies = cookies_of(scope)
+        token = cookies.get(SESSION_COOKIE, "")
+        session = await self.load_session(token) if token else None
+        visitor = cookies.get(VISITOR_COOKIE, "")
+        set_visitor = not visitor
+        if set_visitor:
+            visitor = new_token()
+        scope["huibao.session"] = session
+        scope["user"] = session.user if session else None
+        # Every signed-in page needs the roles (navigation, permissions): one query.
+        scope["huibao.memberships"] = (
+            await Membership.filter(user_id=session.user.id).select_related("organisation")
+            if session
+            else []
+        )
+        scope["huibao.csrf_binding"] = token if session else visitor
+        scope["huibao.client_ip"] = client_ip(scope, self.settings)
+        scope["huibao.https"] = is_https(scope, self.settings)
+        chosen = cookies.get(LOCALE_COOKIE, "")
+        if session and session.user.locale:
+            chosen = session.user.locale
+        i18n.set_locale(chosen if chosen in i18n.LOCALES else self.settings.default_locale)
+
+        async def send_with_visitor(message: Message) -> None:
+            if set_visitor and message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.append(
+                    "set-cookie",
+                    cookie_header(
+                        VISITOR_COOKIE, visitor, secure=scope["huibao.https"], max_age=None
+                    ),
+                )
+            await send(message)
+
+        await self.app(scope, receive, send_with_visitor)
+
+
+class CSRFMiddleware:
+    """Every unsafe request must carry the page's token, in the X-CSRF-Token header
+    (htmx) or the csrf_token form field (plain forms). The parsed form is kept in
+    the scope for the view, so the body is read once."""
+
+    def __init__(self, app: ASGIApp, settings: Settings, render_error: ErrorRenderer) -> None:
+        self.app = app
+        self.settings = settings
+        self.render_error = render_error
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        binding = scope.get("huibao.csrf_binding", "")
+        offered = Headers(scope=scope).get(CSRF_HEADER, "")
+        form: Any = None
+        if not offered:
+            request = Request(scope, receive)
+            try:
+                form = await request.form(
+                    max_files=20, max_fields=2000, max_part_size=self.settings.max_form_bytes
+                )
+            except BodyTooLarge:
+                raise
+            except Exception:
+                form = None
+            value = form.get(CSRF_FIELD, "") if form is not None else ""
+            offered = value if isinstance(value, str) else ""
+        if not csrf_matches(self.settings, binding, offered):
+            if form is not None:
+                await form.close()
+            await (await self.render_error(scope, 403))(scope, receive, send)
+            return
+        scope["huibao.form"] = form
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            if form is not None:
+                await form.close()
+
+
+def session_expiry(settings: Settings) -> datetime:
+    return timezone.now() + timedelta(days=settings.session_days)

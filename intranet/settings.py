@@ -1,0 +1,185 @@
+"""Settings, read once from the environment (HUIBAO_*).
+
+Defaults make the first run work; a bad value stops start-up with a one-line
+error that names the setting.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from ipaddress import ip_network
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+SECRET_KEY_FILE = "secret_key"
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class SettingsError(Exception):
+    """A setting has a value the site cannot run with."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    secret_key: str
+    debug: bool = False
+    time_zone: str = "Asia/Shanghai"
+    default_locale: str = "zh_CN"
+    session_days: int = 14
+    max_upload_mb: int = 20
+    max_form_kb: int = 1024
+    trusted_proxies: tuple[str, ...] = ()
+    # Cheaper hashing in tests only; production keeps argon2-cffi's RFC 9106 profile.
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    argon2_parallelism: int = 4
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite:")
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def max_form_bytes(self) -> int:
+        return self.max_form_kb * 1024
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise SettingsError(f"{name}: expected 1/0, true/false, yes/no or on/off, got {raw!r}")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name}: expected a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name}: expected a number from {low} to {high}, got {value}")
+    return value
+
+
+def _database_url(env: Mapping[str, str], data_dir: Path) -> str:
+    raw = env.get("HUIBAO_DATABASE_URL", "").strip()
+    if not raw:
+        return f"sqlite://{(data_dir / 'huibao.sqlite3').resolve()}"
+    if raw.startswith("postgresql://"):
+        raw = "postgres://" + raw[len("postgresql://") :]
+    for scheme in ("sqlite://", "postgres://"):
+        if raw.startswith(scheme) and len(raw) > len(scheme) + 1:
+            return raw
+    raise SettingsError(
+        "HUIBAO_DATABASE_URL: expected sqlite:///path/to/file.sqlite3 or "
+        f"postgres://user@host:5432/dbname, got {raw!r}"
+    )
+
+
+def _secret_key(env: Mapping[str, str], data_dir: Path) -> str:
+    raw = env.get("HUIBAO_SECRET_KEY")
+    if raw is not None:
+        if len(raw.strip()) < MIN_SECRET_KEY_LENGTH:
+            raise SettingsError(
+                f"HUIBAO_SECRET_KEY: must be at least {MIN_SECRET_KEY_LENGTH} characters long"
+            )
+        return raw.strip()
+    path = data_dir / SECRET_KEY_FILE
+    if path.exists():
+        key = path.read_text(encoding="ascii").strip()
+        if len(key) < MIN_SECRET_KEY_LENGTH:
+            raise SettingsError(f"HUIBAO_SECRET_KEY: the key kept in {path} is too short")
+        return key
+    key = secrets.token_urlsafe(48)
+    # Written with owner-only permissions before the key goes in.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+def _data_dir(env: Mapping[str, str]) -> Path:
+    raw = env.get("HUIBAO_DATA_DIR", "").strip() or "./data"
+    path = Path(raw).expanduser().resolve()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "uploads").mkdir(exist_ok=True)
+    except OSError as exc:
+        raise SettingsError(f"HUIBAO_DATA_DIR: cannot use {str(path)!r}: {exc.strerror}") from None
+    if not os.access(path, os.W_OK):
+        raise SettingsError(f"HUIBAO_DATA_DIR: {str(path)!r} is not writable")
+    return path
+
+
+def _time_zone(env: Mapping[str, str]) -> str:
+    raw = env.get("HUIBAO_TIME_ZONE", "").strip() or "Asia/Shanghai"
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"HUIBAO_TIME_ZONE: unknown time zone {raw!r}") from None
+    return raw
+
+
+def _trusted_proxies(env: Mapping[str, str]) -> tuple[str, ...]:
+    raw = env.get("HUIBAO_TRUSTED_PROXIES", "")
+    proxies = tuple(item.strip() for item in raw.split(",") if item.strip())
+    for proxy in proxies:
+        try:
+            ip_network(proxy, strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"HUIBAO_TRUSTED_PROXIES: {proxy!r} is not an IP address or network"
+            ) from None
+    return proxies
+
+
+def _locale(env: Mapping[str, str]) -> str:
+    raw = env.get("HUIBAO_LOCALE", "").strip() or "zh_CN"
+    if raw not in ("zh_CN", "en"):
+        raise SettingsError(f"HUIBAO_LOCALE: expected zh_CN or en, got {raw!r}")
+    return raw
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    data_dir = _data_dir(env)
+    return Settings(
+        data_dir=data_dir,
+        database_url=_database_url(env, data_dir),
+        secret_key=_secret_key(env, data_dir),
+        debug=_bool(env, "HUIBAO_DEBUG", False),
+        time_zone=_time_zone(env),
+        default_locale=_locale(env),
+        session_days=_int(env, "HUIBAO_SESSION_DAYS", 14, 1, 365),
+        max_upload_mb=_int(env, "HUIBAO_MAX_UPLOAD_MB", 20, 1, 1024),
+        trusted_proxies=_trusted_proxies(env),
+        argon2_time_cost=_int(env, "HUIBAO_ARGON2_TIME_COST", 3, 1, 20),
+        argon2_memory_kib=_int(env, "HUIBAO_ARGON2_MEMORY_KIB", 65536, 8, 4 * 1024 * 1024),
+        argon2_parallelism=_int(env, "HUIBAO_ARGON2_PARALLELISM", 4, 1, 64),
+    )

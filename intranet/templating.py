@@ -1,0 +1,114 @@
+"""Jinja2 set-up: one environment, translations per request, helpers every page uses."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.templating import Jinja2Templates
+
+from intranet import PROJECT_ROOT, i18n
+from intranet.security import csrf_token
+from intranet.settings import Settings
+
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
+STATIC_DIR = PROJECT_ROOT / "static"
+
+
+@lru_cache(maxsize=256)
+def _static_hash(relative: str) -> str:
+    path = (STATIC_DIR / relative).resolve()
+    if not path.is_relative_to(STATIC_DIR) or not path.is_file():
+        return "missing"
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+def static_url(relative: str) -> str:
+    """A static file's URL with a content hash, so browsers may cache it for a year."""
+    return f"/static/{relative}?v={_static_hash(relative)}"
+
+
+def make_templates(settings: Settings) -> Jinja2Templates:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+        undefined=jinja2.StrictUndefined if settings.debug else jinja2.Undefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    zone = settings.zone
+
+    def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        if value is None:
+            return ""
+        return value.astimezone(zone).strftime(fmt)
+
+    def local_date(value: date | datetime | None) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, datetime):
+            value = value.astimezone(zone)
+        return value.strftime("%Y-%m-%d")
+
+    env.filters["local_time"] = local_time
+    env.filters["local_date"] = local_date
+    env.globals["static_url"] = static_url
+    env.globals["current_locale"] = i18n.current_locale
+    env.globals["html_lang"] = i18n.html_lang
+    env.globals["LOCALE_NAMES"] = i18n.LOCALE_NAMES
+    templates = Jinja2Templates(env=env, context_processors=[_page_context(settings)])
+
+    @jinja2.pass_context
+    def url_for(context: dict[str, Any], name: str, /, **path_params: Any) -> str:
+        request: Request = context["request"]
+        return str(request.app.url_path_for(name, **path_params))
+
+    env.globals["url_for"] = url_for
+    return templates
+
+
+def _page_context(settings: Settings):  # type: ignore[no-untyped-def]
+    def context(request: Request) -> dict[str, Any]:
+        binding = request.scope.get("huibao.csrf_binding", "")
+        held = request.scope.get("huibao.memberships") or []
+        return {
+            "user": request.scope.get("user"),
+            "nav_is_admin": any(m.role == "admin" for m in held),
+            "nav_is_staff": any(m.role in ("admin", "staff") for m in held),
+            "csrf_token": csrf_token(settings, binding) if binding else "",
+            "debug": settings.debug,
+        }
+
+    return context
+
+
+def is_htmx(request: Request) -> bool:
+    """A partial is wanted: an htmx request that is not a history restore."""
+    return (
+        request.headers.get("hx-request") == "true"
+        and request.headers.get("hx-history-restore-request") != "true"
+    )
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    partial: str | None = None,
+) -> HTMLResponse:
+    """Render a page, or only its partial when htmx asks for it (Vary: HX-Request)."""
+    templates: Jinja2Templates = request.app.state.templates
+    template = partial if partial and is_htmx(request) else name
+    response = templates.TemplateResponse(request, template, context or {}, status_code=status_code)
+    if partial:
+        response.headers.append("vary", "HX-Request")
+    return response

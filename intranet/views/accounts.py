@@ -1,0 +1,168 @@
+"""Login, logout, profile and password."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from intranet import accounts, audit, i18n, policy
+from intranet.forms import FormErrors, clean_line, form_data, take_line
+from intranet.i18n import gettext
+from intranet.middleware import LOCALE_COOKIE, SESSION_COOKIE, cookie_header
+from intranet.models import User
+from intranet.security import MAX_PASSWORD_LENGTH, password_problem
+from intranet.templating import render
+
+PROFILE_FIELDS = {"display_name": 64, "email": 254, "phone": 32, "title": 64}
+
+
+def _session_cookie(request: Request, token: str, *, max_age: int) -> str:
+    return cookie_header(
+        SESSION_COOKIE, token, secure=request.scope.get("huibao.https", False), max_age=max_age
+    )
+
+
+async def login(request: Request) -> Response:
+    next_url = accounts.safe_next(request.query_params.get("next"))
+    if request.method == "GET":
+        if request.scope.get("user") is not None:
+            return RedirectResponse(next_url, status_code=303)
+        return render(request, "intranet/login.html", {"next": next_url, "username": ""})
+    form = await form_data(request)
+    username = clean_line(form.get("username", ""))[:64]
+    password = form.get("password", "")
+    password = password if isinstance(password, str) else ""
+    next_url = accounts.safe_next(form.get("next") if isinstance(form.get("next"), str) else None)
+    settings = request.app.state.settings
+    ip = request.scope.get("huibao.client_ip", "")
+    context = {"next": next_url, "username": username}
+    if await accounts.is_throttled(username, ip):
+        context["error"] = gettext(
+            "Too many failed attempts. Please wait 15 minutes and try again."
+        )
+        return render(request, "intranet/login.html", context, status_code=429)
+    user = None
+    if username and password and len(password) <= MAX_PASSWORD_LENGTH:
+        user = await accounts.authenticate(settings, username, password, ip)
+    if user is None:
+        if username and password:
+            await audit.record(request, "login.failed", summary=username)
+        context["error"] = gettext("Wrong username or password.")
+        return render(request, "intranet/login.html", context, status_code=400)
+    token = await accounts.start_session(
+        settings, user, ip, request.headers.get("user-agent", "")
+    )
+    await audit.record(request, "login", target=user, actor=user)
+    response = RedirectResponse(next_url, status_code=303)
+    response.headers.append(
+        "set-cookie", _session_cookie(request, token, max_age=settings.session_days * 86400)
+    )
+    return response
+
+
+async def logout(request: Request) -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        await accounts.end_session(token)
+    if request.scope.get("user") is not None:
+        await audit.record(request, "logout", target=request.scope["user"])
+    response = RedirectResponse(request.app.url_path_for("intranet:login"), status_code=303)
+    response.headers.append("set-cookie", _session_cookie(request, "", max_age=0))
+    return response
+
+
+async def profile(request: Request) -> Response:
+    user: User = policy.require_user(request)
+    held = await policy.memberships(request)
+    context: dict = {"person": user, "memberships": held, "errors": FormErrors(),
+                     "password_errors": FormErrors()}
+    if request.method == "GET":
+        context["saved"] = request.query_params.get("saved")
+        return render(request, "intranet/profile.html", context)
+    form = await form_data(request)
+    errors = FormErrors()
+    values = {
+        name: take_line(form, name, errors, max_length=limit, required=name == "display_name")
+        for name, limit in PROFILE_FIELDS.items()
+    }
+    if values["email"] and "@" not in values["email"]:
+        errors.add("email", gettext("Enter an e-mail address such as name@example.org."))
+    locale = clean_line(form.get("locale", ""))
+    if locale and locale not in i18n.LOCALES:
+        errors.add("locale", gettext("Choose a language from the list."))
+    if errors:
+        context.update(errors=errors, submitted=values)
+        return render(request, "intranet/profile.html", context, status_code=400)
+    for name, value in values.items():
+        setattr(user, name, value)
+    user.locale = locale
+    await user.save(update_fields=[*PROFILE_FIELDS, "locale"])
+    await audit.record(request, "profile.update", target=user)
+    return RedirectResponse(request.app.url_path_for("intranet:profile") + "?saved=1", 303)
+
+
+async def change_password(request: Request) -> Response:
+    user: User = policy.require_user(request)
+    settings = request.app.state.settings
+    form = await form_data(request)
+    current = form.get("current_password", "")
+    new = form.get("new_password", "")
+    confirm = form.get("confirm_password", "")
+    errors = FormErrors()
+    if not isinstance(current, str) or not await accounts.authenticate(
+        settings, user.username, current, request.scope.get("huibao.client_ip", "")
+    ):
+        errors.add("current_password", gettext("The current password is not right."))
+    if not isinstance(new, str) or not new:
+        errors.add("new_password", gettext("Enter a new password."))
+    elif problem := password_problem(new, user.username):
+        errors.add("new_password", gettext(problem))
+    elif new != confirm:
+        errors.add("confirm_password", gettext("The two new passwords are not the same."))
+    if errors:
+        held = await policy.memberships(request)
+        context = {"person": user, "memberships": held, "errors": FormErrors(),
+                   "password_errors": errors}
+        return render(request, "intranet/profile.html", context, status_code=400)
+    await accounts.set_password(settings, user, str(new))
+    # Every session ends, this one included; a new one is started for this browser.
+    await accounts.end_all_sessions(user)
+    token = await accounts.start_session(
+        settings, user, request.scope.get("huibao.client_ip", ""),
+        request.headers.get("user-agent", ""),
+    )
+    await audit.record(request, "password.change", target=user)
+    response = RedirectResponse(request.app.url_path_for("intranet:profile") + "?saved=password", 303)
+    response.headers.append(
+        "set-cookie", _session_cookie(request, token, max_age=settings.session_days * 86400)
+    )
+    return response
+
+
+async def set_language(request: Request) -> Response:
+    form = await form_data(request)
+    locale = form.get("locale", "")
+    locale = locale if isinstance(locale, str) and locale in i18n.LOCALES else i18n.DEFAULT_LOCALE
+    next_value = form.get("next")
+    target = accounts.safe_next(next_value if isinstance(next_value, str) else None)
+    user = request.scope.get("user")
+    if user is not None:
+        user.locale = locale
+        await user.save(update_fields=["locale"])
+    response = RedirectResponse(target, status_code=303)
+    response.headers.append(
+        "set-cookie",
+        cookie_header(LOCALE_COOKIE, locale, secure=request.scope.get("huibao.https", False),
+                      max_age=365 * 86400),
+    )
+    return response
+
+
+routes = [
+    Route("/login", login, methods=["GET", "POST"], name="intranet:login"),
+    Route("/logout", logout, methods=["POST"], name="intranet:logout"),
+    Route("/profile", profile, methods=["GET", "POST"], name="intranet:profile"),
+    Route("/profile/password", change_password, methods=["POST"], name="intranet:change_password"),
+    Route("/language", set_language, methods=["POST"], name="intranet:set_language"),
+]

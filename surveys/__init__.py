@@ -1,0 +1,1 @@
+"""Report forms, campaigns, rounds, responses, aggregation and export."""

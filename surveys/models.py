@@ -1,0 +1,1 @@
+"""Report forms, campaigns, rounds and responses (models arrive with the forms work)."""
