@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
                 ('ip', fields.CharField(db_index=True, max_length=64)),
                 ('created_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'login_failure', 'app': 'intranet', 'pk_attr': 'id', 'table_description': 'One failed login, counted per account and per client address for throttling.'},
+            options={'table': 'login_failure', 'app': 'intranet', 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -111,7 +111,7 @@ class Migration(migrations.Migration):
                 ('ip', fields.CharField(default='', max_length=64)),
                 ('user_agent', fields.CharField(default='', max_length=200)),
             ],
-            options={'table': 'user_session', 'app': 'intranet', 'pk_attr': 'key_hash', 'table_description': 'A login. The cookie holds a random token; only its SHA-256 is stored here.'},
+            options={'table': 'user_session', 'app': 'intranet', 'pk_attr': 'key_hash'},
             bases=['Model'],
         ),
     ]

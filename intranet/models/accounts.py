@@ -37,9 +37,9 @@ class User(Model):
         return self.display_name or self.username
 
 
+# A login. The cookie holds a random token; only its SHA-256 is stored here.
+# (No class docstrings on models: Tortoise turns them into table comments.)
 class UserSession(Model):
-    """A login. The cookie holds a random token; only its SHA-256 is stored here."""
-
     key_hash = fields.CharField(max_length=64, primary_key=True)
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "intranet.User", related_name="sessions", on_delete=fields.CASCADE, db_index=True
@@ -54,9 +54,8 @@ class UserSession(Model):
         table = "user_session"
 
 
+# One failed login, counted per account and per client address for throttling.
 class LoginFailure(Model):
-    """One failed login, counted per account and per client address for throttling."""
-
     id = fields.BigIntField(primary_key=True)
     username = fields.CharField(max_length=64, db_index=True)
     ip = fields.CharField(max_length=64, db_index=True)
