@@ -29,7 +29,8 @@ MAX_FAILURES_PER_ADDRESS = 30
 async def is_throttled(username: str, ip: str) -> bool:
     since = timezone.now() - THROTTLE_WINDOW
     recent = LoginFailure.filter(created_at__gte=since)
-    if await recent.filter(username=normalise_username(username)).count() >= MAX_FAILURES_PER_ACCOUNT:
+    by_account = recent.filter(username=normalise_username(username))
+    if await by_account.count() >= MAX_FAILURES_PER_ACCOUNT:
         return True
     return bool(ip) and await recent.filter(ip=ip).count() >= MAX_FAILURES_PER_ADDRESS
 

@@ -14,13 +14,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Scope
 
-from intranet import db
+from intranet import db, i18n
 from intranet.i18n import N_, gettext
 from intranet.middleware import (
     BodyLimitMiddleware,
     CSRFMiddleware,
     SecurityHeadersMiddleware,
     SessionMiddleware,
+    visitor_locale,
 )
 from intranet.settings import Settings, load_settings
 from intranet.templating import make_templates
@@ -53,6 +54,10 @@ ERROR_MESSAGES = {
 
 async def render_error(scope: Scope, status_code: int, detail: str | None = None) -> Response:
     request = Request(scope)
+    if "user" not in scope:
+        # Refused before the session was read (413, or a failure in the session lookup):
+        # speak the language of the visitor's cookie or the site's, not the last request's.
+        i18n.set_locale(visitor_locale(scope, request.app.state.settings))
     title, message = ERROR_MESSAGES.get(status_code, ERROR_MESSAGES[400])
     templates = request.app.state.templates
     return templates.TemplateResponse(

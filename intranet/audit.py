@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from tortoise.models import Model
 
+from intranet.i18n import N_, gettext
 from intranet.models import AuditEvent, Organisation, User
 
 
@@ -31,3 +32,25 @@ async def record(
         summary=summary[:500],
         ip=request.scope.get("huibao.client_ip", "") if request is not None else "",
     )
+
+
+# How the audit log page names each action; an action without a label shows as recorded.
+ACTION_LABELS: dict[str, str] = {
+    "login": N_("Logged in"),
+    "login.failed": N_("Failed login"),
+    "logout": N_("Logged out"),
+    "profile.update": N_("Changed own profile"),
+    "password.change": N_("Changed own password"),
+    "person.create": N_("Person created"),
+    "person.update": N_("Person's details changed"),
+    "person.deactivate": N_("Person deactivated"),
+    "person.reactivate": N_("Person reactivated"),
+    "password.reset": N_("Password reset"),
+    "role.assign": N_("Role given"),
+    "role.remove": N_("Role removed"),
+}
+
+
+def action_label(action: str) -> str:
+    label = ACTION_LABELS.get(action)
+    return gettext(label) if label else action

@@ -34,6 +34,9 @@ LOCALE_COOKIE = "huibao_lang"
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Sec-Fetch-Site values of requests that another site started ("same-origin" and "none",
+# typed or bookmarked, are this site's own).
+CROSS_SITE = frozenset({"cross-site", "same-site"})
 # Paths that need no session: cheap, and never set cookies.
 SESSIONLESS_PREFIXES = ("/static/", "/healthz")
 LAST_SEEN_EVERY = timedelta(minutes=5)
@@ -55,6 +58,12 @@ def cookies_of(scope: Scope) -> dict[str, str]:
     except Exception:  # a malformed Cookie header is treated as no cookies
         return {}
     return {key: morsel.value for key, morsel in jar.items()}
+
+
+def visitor_locale(scope: Scope, settings: Settings) -> str:
+    """The language from the visitor's cookie, else the site's; the session may override it."""
+    chosen = cookies_of(scope).get(LOCALE_COOKIE, "")
+    return chosen if chosen in i18n.LOCALES else settings.default_locale
 
 
 def _trusted(peer: str, proxies: tuple[str, ...]) -> bool:
@@ -101,6 +110,42 @@ def cookie_header(
     return "; ".join(parts)
 
 
+# Set on every response, replacing any the view set; encoded once.
+_FORCED_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+)
+_HSTS_HEADER = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+_FORCED_NAMES = frozenset(name for name, _ in (*_FORCED_HEADERS, _HSTS_HEADER))
+_CSP_HEADER = (b"content-security-policy", CSP.encode("latin-1"))
+
+
+def add_security_headers(message: Message, https: bool) -> None:
+    """Adds the security headers to a response start message: the CSP unless the view set
+    its own, the others always (HSTS over HTTPS only)."""
+    raw = list(message["headers"])
+    names = {name for name, _ in raw}
+    if names.isdisjoint(_FORCED_NAMES):
+        # The usual case: nothing to replace, so append (as MutableHeaders would).
+        if _CSP_HEADER[0] not in names:
+            raw.append(_CSP_HEADER)
+        raw.extend(_FORCED_HEADERS)
+        if https:
+            raw.append(_HSTS_HEADER)
+        message["headers"] = raw
+        return
+    message["headers"] = raw
+    headers = MutableHeaders(scope=message)
+    headers.setdefault("content-security-policy", CSP)
+    for name, value in _FORCED_HEADERS:
+        headers[name.decode("latin-1")] = value.decode("latin-1")
+    if https:
+        headers[_HSTS_HEADER[0].decode("latin-1")] = _HSTS_HEADER[1].decode("latin-1")
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings, render_error: ErrorRenderer) -> None:
         self.app = app
@@ -118,15 +163,7 @@ class SecurityHeadersMiddleware:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("content-security-policy", CSP)
-                headers["x-content-type-options"] = "nosniff"
-                headers["x-frame-options"] = "DENY"
-                headers["referrer-policy"] = "same-origin"
-                headers["cross-origin-opener-policy"] = "same-origin"
-                headers["permissions-policy"] = "camera=(), microphone=(), geolocation=()"
-                if https:
-                    headers["strict-transport-security"] = "max-age=31536000; includeSubDomains"
+                add_security_headers(message, https)
             await send(message)
 
         try:
@@ -255,8 +292,8 @@ class SessionMiddleware:
 
 class CSRFMiddleware:
     """Every unsafe request must carry the page's token, in the X-CSRF-Token header
-    (htmx) or the csrf_token form field (plain forms). The parsed form is kept in
-    the scope for the view, so the body is read once."""
+    (htmx) or the csrf_token form field (plain forms, and htmx's boosted ones). The
+    parsed form is kept in the scope for the view, so the body is read once."""
 
     def __init__(self, app: ASGIApp, settings: Settings, render_error: ErrorRenderer) -> None:
         self.app = app
@@ -268,9 +305,18 @@ class CSRFMiddleware:
             await self.app(scope, receive, send)
             return
         binding = scope.get("huibao.csrf_binding", "")
-        offered = Headers(scope=scope).get(CSRF_HEADER, "")
+        headers = Headers(scope=scope)
+        if headers.get("sec-fetch-site", "") in CROSS_SITE:
+            # The browser itself says another site sent this: refused even with a token,
+            # which could have been planted together with a cookie from a sibling domain.
+            await (await self.render_error(scope, 403))(scope, receive, send)
+            return
         form: Any = None
-        if not offered:
+        matched = csrf_matches(self.settings, binding, headers.get(CSRF_HEADER, ""))
+        if not matched:
+            # The form field counts too, even beside a header: after a boosted request
+            # changed the session, htmx keeps <body> and its stale hx-headers, while the
+            # forms swapped into it carry the new token.
             request = Request(scope, receive)
             try:
                 form = await request.form(
@@ -281,8 +327,8 @@ class CSRFMiddleware:
             except Exception:
                 form = None
             value = form.get(CSRF_FIELD, "") if form is not None else ""
-            offered = value if isinstance(value, str) else ""
-        if not csrf_matches(self.settings, binding, offered):
+            matched = isinstance(value, str) and csrf_matches(self.settings, binding, value)
+        if not matched:
             if form is not None:
                 await form.close()
             await (await self.render_error(scope, 403))(scope, receive, send)

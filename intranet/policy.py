@@ -10,8 +10,10 @@ from urllib.parse import quote
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from tortoise.expressions import Q, Subquery
+from tortoise.queryset import QuerySet
 
-from intranet.models import Membership, Organisation, Role, User
+from intranet.models import AuditEvent, Membership, Organisation, Role, User
 
 
 class LoginRequired(HTTPException):
@@ -74,6 +76,21 @@ def can_manage_person(held: list[Membership], person_memberships: list[Membershi
     return all(can_manage_organisation(held, m.organisation) for m in person_memberships)
 
 
+def is_root_admin(held: list[Membership]) -> bool:
+    """An admin whose role is held on a top-level organisation (the association)."""
+    return any(m.role == Role.ADMIN and m.organisation.depth == 0 for m in held)
+
+
+def can_manage_categories(held: list[Membership]) -> bool:
+    """Categories are shared by the whole tree, so only a root admin may change them."""
+    return is_root_admin(held)
+
+
+def can_place_at_top_level(held: list[Membership]) -> bool:
+    """Creating or moving an organisation to the top of the tree is for a root admin."""
+    return is_root_admin(held)
+
+
 def can_read_audit(held: list[Membership]) -> bool:
     return is_admin(held)
 
@@ -96,3 +113,60 @@ def can_act_for(held: list[Membership], organisation: Organisation) -> bool:
 
 def is_staff(held: list[Membership]) -> bool:
     return has_role(held, Role.STAFF) or has_role(held, Role.ADMIN)
+
+
+# -- admin scope: which people, organisations and audit events an admin's pages show ----
+
+
+def administered_tops(held: list[Membership]) -> list[Organisation]:
+    """The organisations this person administers, leaving out any inside another one."""
+    tops = organisations_with(held, Role.ADMIN)
+    return [org for org in tops if not any(o.id != org.id and org.is_within(o) for o in tops)]
+
+
+def inside_administered(held: list[Membership], path_field: str) -> Q:
+    """Rows whose organisation path (`path_field`) lies in the admin's subtrees; none if
+    the person administers nothing."""
+    tops = administered_tops(held)
+    if not tops:
+        return Q(**{f"{path_field}__in": []})
+    return Q(*(Q(**{f"{path_field}__startswith": org.path}) for org in tops), join_type="OR")
+
+
+def manageable_organisations(held: list[Membership]) -> QuerySet[Organisation]:
+    """Organisations on which this admin may give roles."""
+    return Organisation.filter(inside_administered(held, "path"), is_active=True)
+
+
+def people_visible_to(held: list[Membership]) -> QuerySet[User]:
+    """People with any role inside the admin's subtrees, and people with no role at all.
+    Seeing someone in the list is not managing them: that is can_manage_person."""
+    roles_inside = Membership.filter(inside_administered(held, "organisation__path"))
+    return User.filter(
+        Q(id__in=Subquery(roles_inside.values("user_id")))
+        | ~Q(id__in=Subquery(Membership.all().values("user_id")))
+    )
+
+
+async def managed_person_ids(held: list[Membership]) -> set[int]:
+    """Ids of the people with roles inside the admin's subtrees and nowhere else."""
+    inside = inside_administered(held, "organisation__path")
+    ids_inside = Membership.filter(inside).values("user_id")
+    elsewhere = Membership.filter(user_id__in=Subquery(ids_inside)).exclude(inside)
+    held_elsewhere = set(await elsewhere.values_list("user_id", flat=True))
+    ids = await Membership.filter(inside).values_list("user_id", flat=True)
+    return {int(person_id) for person_id in ids} - held_elsewhere  # type: ignore[arg-type]
+
+
+async def audit_events_visible_to(held: list[Membership]) -> QuerySet[AuditEvent]:
+    """A root admin reads the whole log. Another admin reads the events of organisations
+    in their subtrees, and events tied to no organisation about people they manage."""
+    if not can_read_audit(held):
+        return AuditEvent.filter(id__in=[])
+    if is_root_admin(held):
+        return AuditEvent.all()
+    person_ids = [str(person_id) for person_id in await managed_person_ids(held)]
+    about_managed_people = Q(
+        organisation_id__isnull=True, object_type="user", object_id__in=person_ids
+    )
+    return AuditEvent.filter(inside_administered(held, "organisation__path") | about_managed_people)

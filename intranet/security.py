@@ -25,7 +25,9 @@ def _hasher(time_cost: int, memory_cost: int, parallelism: int) -> PasswordHashe
 
 
 def password_hasher(settings: Settings) -> PasswordHasher:
-    return _hasher(settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism)
+    return _hasher(
+        settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
+    )
 
 
 def hash_password(settings: Settings, password: str) -> str:
@@ -75,7 +77,10 @@ def csrf_token(settings: Settings, binding: str) -> str:
 
 
 def csrf_matches(settings: Settings, binding: str, offered: str) -> bool:
-    return bool(binding) and hmac.compare_digest(csrf_token(settings, binding), offered)
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters (a TypeError,
+    # so a 500 instead of a 403 for whoever sends one).
+    expected = csrf_token(settings, binding).encode()
+    return bool(binding) and hmac.compare_digest(expected, offered.encode("utf-8", "replace"))
 
 
 def password_problem(password: str, username: str = "") -> str | None:
@@ -89,3 +94,15 @@ def password_problem(password: str, username: str = "") -> str | None:
     if len(set(password)) < 4:
         return N_("The password is too simple.")
     return None
+
+
+# No 0/O, 1/l/I: a generated password is read aloud or copied by hand.
+_PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def generate_password(groups: int = 4, group_length: int = 4) -> str:
+    """A random password such as "k7Qm-x3Rt-9bWp-Hf2c" (about 93 bits)."""
+    return "-".join(
+        "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(group_length))
+        for _ in range(groups)
+    )

@@ -33,7 +33,8 @@ async def login(request: Request) -> Response:
     username = clean_line(form.get("username", ""))[:64]
     password = form.get("password", "")
     password = password if isinstance(password, str) else ""
-    next_url = accounts.safe_next(form.get("next") if isinstance(form.get("next"), str) else None)
+    next_value = form.get("next")
+    next_url = accounts.safe_next(next_value if isinstance(next_value, str) else None)
     settings = request.app.state.settings
     ip = request.scope.get("huibao.client_ip", "")
     context = {"next": next_url, "username": username}
@@ -50,6 +51,10 @@ async def login(request: Request) -> Response:
             await audit.record(request, "login.failed", summary=username)
         context["error"] = gettext("Wrong username or password.")
         return render(request, "intranet/login.html", context, status_code=400)
+    previous = request.cookies.get(SESSION_COOKIE)
+    if previous:
+        # This browser's earlier session (perhaps someone else's) ends, not just its cookie.
+        await accounts.end_session(previous)
     token = await accounts.start_session(
         settings, user, ip, request.headers.get("user-agent", "")
     )
@@ -110,8 +115,16 @@ async def change_password(request: Request) -> Response:
     new = form.get("new_password", "")
     confirm = form.get("confirm_password", "")
     errors = FormErrors()
+    ip = request.scope.get("huibao.client_ip", "")
+    # The same limit as the login form, or a borrowed session could guess without one.
+    if await accounts.is_throttled(user.username, ip):
+        errors.add(
+            "current_password",
+            gettext("Too many failed attempts. Please wait 15 minutes and try again."),
+        )
+        return await _password_refused(request, user, errors, status_code=429)
     if not isinstance(current, str) or not await accounts.authenticate(
-        settings, user.username, current, request.scope.get("huibao.client_ip", "")
+        settings, user.username, current, ip
     ):
         errors.add("current_password", gettext("The current password is not right."))
     if not isinstance(new, str) or not new:
@@ -121,10 +134,7 @@ async def change_password(request: Request) -> Response:
     elif new != confirm:
         errors.add("confirm_password", gettext("The two new passwords are not the same."))
     if errors:
-        held = await policy.memberships(request)
-        context = {"person": user, "memberships": held, "errors": FormErrors(),
-                   "password_errors": errors}
-        return render(request, "intranet/profile.html", context, status_code=400)
+        return await _password_refused(request, user, errors, status_code=400)
     await accounts.set_password(settings, user, str(new))
     # Every session ends, this one included; a new one is started for this browser.
     await accounts.end_all_sessions(user)
@@ -133,11 +143,21 @@ async def change_password(request: Request) -> Response:
         request.headers.get("user-agent", ""),
     )
     await audit.record(request, "password.change", target=user)
-    response = RedirectResponse(request.app.url_path_for("intranet:profile") + "?saved=password", 303)
+    profile = request.app.url_path_for("intranet:profile")
+    response = RedirectResponse(f"{profile}?saved=password", status_code=303)
     response.headers.append(
         "set-cookie", _session_cookie(request, token, max_age=settings.session_days * 86400)
     )
     return response
+
+
+async def _password_refused(
+    request: Request, user: User, errors: FormErrors, *, status_code: int
+) -> Response:
+    held = await policy.memberships(request)
+    context = {"person": user, "memberships": held, "errors": FormErrors(),
+               "password_errors": errors}
+    return render(request, "intranet/profile.html", context, status_code=status_code)
 
 
 async def set_language(request: Request) -> Response:

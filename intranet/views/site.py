@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -16,10 +19,60 @@ from intranet.templating import render
 DIRECTORY_PAGE_SIZE = 50
 
 
-async def healthz(request: Request) -> Response:
+async def database_answers() -> bool:
     try:
         await connections.get("default").execute_query("SELECT 1")
     except Exception:
+        return False
+    return True
+
+
+class LiveCheck:
+    """Runs the health check's query, shared by the requests waiting for it.
+
+    A request that arrives while a query is running waits for the next one, which starts
+    only after that one is done: every answer comes from a query issued after the request
+    came in (nothing is cached), but many probes at once do not each queue their own query
+    behind the connection's lock.
+    """
+
+    def __init__(self, check: Callable[[], Awaitable[bool]]) -> None:
+        self.check = check
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.next: asyncio.Future[bool] | None = None
+        self.runner: asyncio.Task[None] | None = None
+
+    async def __call__(self) -> bool:
+        loop = asyncio.get_running_loop()
+        if loop is not self.loop:  # a new event loop (tests start several): start afresh
+            self.loop, self.next, self.runner = loop, None, None
+        if self.next is None:
+            self.next = loop.create_future()
+        if self.runner is None:
+            self.runner = loop.create_task(self.run())
+        return await asyncio.shield(self.next)
+
+    async def run(self) -> None:
+        waiting: asyncio.Future[bool] | None = None
+        try:
+            while self.next is not None:
+                waiting, self.next = self.next, None
+                waiting.set_result(await self.check())
+        except BaseException:  # cancelled at shutdown: let no waiter hang
+            for future in (waiting, self.next):
+                if future is not None:
+                    future.cancel()
+            self.next = None
+            raise
+        finally:
+            self.runner = None
+
+
+database_check = LiveCheck(database_answers)
+
+
+async def healthz(request: Request) -> Response:
+    if not await database_check():
         return PlainTextResponse("database unreachable", status_code=503)
     return PlainTextResponse("ok")
 
@@ -70,7 +123,9 @@ async def directory(request: Request) -> Response:
         "pages": max(1, -(-total // DIRECTORY_PAGE_SIZE)),
         "total": total,
     }
-    return render(request, "intranet/directory.html", context, partial="intranet/_directory_rows.html")
+    return render(
+        request, "intranet/directory.html", context, partial="intranet/_directory_rows.html"
+    )
 
 
 routes = [

@@ -1,0 +1,442 @@
+"""The `huibao` command: serve, migrate, createadmin, demo and backup.
+
+Every subcommand reads the settings first; a bad HUIBAO_* value ends it with one line
+naming the setting and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import copy
+import getpass
+import os
+import sqlite3
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import closing
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+from intranet import db
+from intranet.settings import Settings, SettingsError, load_settings
+
+T = TypeVar("T")
+
+ADMIN_PASSWORD_ENV = "HUIBAO_ADMIN_PASSWORD"
+PASSWORD_ATTEMPTS = 3
+
+
+class CommandError(Exception):
+    """A command cannot go on. The message is printed as one line."""
+
+    def __init__(self, message: str, status: int = 1) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    sys.exit(run(argv))
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        return int(args.handler(settings, args) or 0)
+    except SettingsError as exc:
+        return _fail(str(exc), 2)
+    except CommandError as exc:
+        return _fail(str(exc), exc.status)
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return 130
+
+
+def _fail(message: str, status: int) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return status
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="huibao",
+        description="Huibao (汇报): notices down, reports up. "
+        "Settings come from HUIBAO_* environment variables.",
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+
+    serve_parser = commands.add_parser(
+        "serve",
+        help="apply migrations, then run the web server",
+        description="Apply migrations, then run the web server.",
+    )
+    serve_parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve_parser.add_argument("--port", type=_port, default=8000, help="port to listen on")
+    serve_parser.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="worker processes (PostgreSQL only; SQLite runs one)",
+    )
+    serve_parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="load the demo data into an empty database and print the demo logins",
+    )
+    serve_parser.add_argument(
+        "--access-log",
+        action="store_true",
+        help="log every request (off by default; errors are always logged)",
+    )
+    serve_parser.set_defaults(handler=serve)
+
+    migrate_parser = commands.add_parser(
+        "migrate",
+        help="bring the database up to date",
+        description="Apply the migrations the database does not have yet.",
+    )
+    migrate_parser.set_defaults(handler=migrate)
+
+    admin_parser = commands.add_parser(
+        "createadmin",
+        help="create an administrator",
+        description="Create a person with the administrator role on the top organisation. "
+        f"Asks for what is not given; the password can come from {ADMIN_PASSWORD_ENV}.",
+    )
+    admin_parser.add_argument("--username")
+    admin_parser.add_argument("--display-name")
+    admin_parser.add_argument(
+        "--organisation",
+        help="name of the organisation to administer; created as the top of the tree "
+        "if the database has no organisations yet",
+    )
+    admin_parser.set_defaults(handler=createadmin)
+
+    demo_parser = commands.add_parser(
+        "demo",
+        help="load the demo data into an empty database",
+        description="Load the demo association, societies and logins (an empty database only).",
+    )
+    demo_parser.set_defaults(handler=demo)
+
+    backup_parser = commands.add_parser(
+        "backup",
+        help="copy the SQLite database to a file while the site runs",
+        description="Write a consistent copy of the SQLite database, safe while the site runs. "
+        "PATH may be a directory. On PostgreSQL, use pg_dump.",
+    )
+    backup_parser.add_argument("path", metavar="PATH", type=Path)
+    backup_parser.set_defaults(handler=backup)
+    return parser
+
+
+def _port(raw: str) -> int:
+    value = _positive(raw)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 1 to 65535, got {value}")
+    return value
+
+
+def _positive(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {raw!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 or more, got {value}")
+    return value
+
+
+# -- running database work ------------------------------------------------------------------
+
+
+def _with_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+    """Migrate, then run `work` with the ORM ready, and let go of the database."""
+
+    async def session() -> T:
+        try:
+            await db.migrate(settings)
+            await db.init(settings)
+            return await work()
+        finally:
+            await db.close()
+
+    try:
+        return asyncio.run(session())
+    except OSError as exc:
+        raise CommandError(
+            f"HUIBAO_DATABASE_URL: cannot reach {_redacted(settings.database_url)}: {exc}"
+        ) from None
+    except Exception as exc:
+        if type(exc).__module__.startswith(("asyncpg", "tortoise.exceptions")):
+            raise CommandError(f"database {_redacted(settings.database_url)}: {exc}") from None
+        raise
+
+
+def _redacted(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+# -- serve ----------------------------------------------------------------------------------
+
+
+def serve(settings: Settings, args: argparse.Namespace) -> int:
+    if args.workers > 1 and settings.is_sqlite:
+        raise CommandError(
+            "--workers: SQLite runs one worker; set HUIBAO_DATABASE_URL=postgres://... for more",
+            2,
+        )
+    url = f"http://{_url_host(args.host)}:{args.port}/"
+    if args.demo:
+        print(_with_database(settings, lambda: _load_demo(settings, url)), flush=True)
+    else:
+        _with_database(settings, _nothing)
+
+    import uvicorn
+
+    # Each worker builds the app from the environment (factory=True), as this process did.
+    uvicorn.run(
+        "intranet.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        loop="uvloop",
+        http="httptools",
+        # The app reads X-Forwarded-* itself, and only from HUIBAO_TRUSTED_PROXIES.
+        proxy_headers=False,
+        server_header=False,
+        access_log=args.access_log,
+        log_config=_log_config(),
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+def _url_host(host: str) -> str:
+    if host in ("0.0.0.0", "::"):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
+async def _nothing() -> None:
+    return None
+
+
+def _log_config() -> dict[str, Any]:
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    # The site's own errors (tracebacks of unhandled exceptions) go where uvicorn's go.
+    config["loggers"]["huibao"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
+
+
+# -- migrate --------------------------------------------------------------------------------
+
+
+def migrate(settings: Settings, args: argparse.Namespace) -> int:
+    _with_database(settings, _nothing)
+    print(f"Database {_redacted(settings.database_url)} is up to date.")
+    return 0
+
+
+# -- demo -----------------------------------------------------------------------------------
+
+
+def demo(settings: Settings, args: argparse.Namespace) -> int:
+    print(_with_database(settings, lambda: _load_demo(settings, "http://127.0.0.1:8000/")))
+    return 0
+
+
+async def _load_demo(settings: Settings, url: str) -> str:
+    from intranet import demo as demo_data
+
+    loaded = await demo_data.load(settings)
+    logins = await demo_data.present_logins()
+    if loaded:
+        summary = (
+            f"Demo data loaded: {demo_data.ASSOCIATION} with {len(demo_data.SOCIETIES)} societies."
+        )
+    elif logins:
+        summary = "The demo data is already loaded."
+    else:
+        summary = "The database already has organisations: demo data not loaded."
+    if not logins:
+        return summary
+    return summary + "\n" + demo_data.format_logins(logins, url + "login")
+
+
+# -- createadmin ----------------------------------------------------------------------------
+
+
+def createadmin(settings: Settings, args: argparse.Namespace) -> int:
+    return _with_database(settings, lambda: _create_admin(settings, args))
+
+
+async def _create_admin(settings: Settings, args: argparse.Namespace) -> int:
+    from intranet.models import User
+    from intranet.models.accounts import normalise_username
+
+    username = normalise_username(args.username or _ask("Username", "--username"))
+    if not username or len(username) > 64 or any(ch.isspace() for ch in username):
+        raise CommandError(
+            f"--username: expected 1 to 64 characters without spaces, got {username!r}", 2
+        )
+    if await User.exists(username=username):
+        raise CommandError(f"--username: there is already a person called {username!r}")
+    display_name = (args.display_name or _ask("Display name", "--display-name")).strip()
+    if not display_name or len(display_name) > 64:
+        raise CommandError("--display-name: expected 1 to 64 characters", 2)
+    organisation = await _admin_organisation(args.organisation)
+    password = _admin_password(username)
+    await _save_admin(settings, username, display_name, password, organisation)
+    print(f"Created administrator {username!r} on {organisation.name}.")
+    return 0
+
+
+async def _save_admin(
+    settings: Settings, username: str, display_name: str, password: str, organisation: Any
+) -> None:
+    from tortoise import timezone
+    from tortoise.transactions import in_transaction
+
+    from intranet import audit
+    from intranet.models import Membership, Organisation, OrganisationKind, Role, User
+    from intranet.security import hash_password
+
+    password_hash = await asyncio.to_thread(hash_password, settings, password)
+    async with in_transaction():
+        if organisation.pk is None:
+            organisation = await Organisation.create_under(
+                None, name=organisation.name, kind=OrganisationKind.ASSOCIATION
+            )
+        user = await User.create(
+            username=username,
+            display_name=display_name,
+            password_hash=password_hash,
+            password_changed_at=timezone.now(),
+        )
+        await Membership.create(user=user, organisation=organisation, role=Role.ADMIN)
+        await audit.record(
+            None,
+            "person.create",
+            target=user,
+            organisation=organisation,
+            summary="administrator created with huibao createadmin",
+        )
+
+
+async def _admin_organisation(name: str | None) -> Any:
+    """The organisation the new administrator will hold the role on: the one named, or
+    the top of the tree. When there is none yet, an unsaved one to create (the caller
+    creates it together with the person)."""
+    from intranet.models import Organisation, OrganisationKind
+
+    tops = await Organisation.filter(parent=None).order_by("id")
+    if name is not None:
+        name = name.strip()
+        named = await Organisation.filter(name=name).order_by("path").first()
+        if named is not None:
+            return named
+        if tops:
+            raise CommandError(f"--organisation: there is no organisation called {name!r}")
+    elif len(tops) == 1:
+        return tops[0]
+    elif tops:
+        choices = "、".join(top.name for top in tops)
+        raise CommandError(f"--organisation: choose one of {choices}", 2)
+    else:
+        print("The database has no organisations yet: name the top one (e.g. 辽宁省科学技术协会).")
+        name = _ask("Organisation", "--organisation").strip()
+    if not name or len(name) > 100:
+        raise CommandError("--organisation: expected a name of 1 to 100 characters", 2)
+    return Organisation(name=name, kind=OrganisationKind.ASSOCIATION)
+
+
+def _admin_password(username: str) -> str:
+    from intranet.security import password_problem
+
+    given = os.environ.get(ADMIN_PASSWORD_ENV)
+    if given is not None:
+        if problem := password_problem(given, username):
+            raise CommandError(f"{ADMIN_PASSWORD_ENV}: {problem}", 2)
+        return given
+    if not sys.stdin.isatty():
+        raise CommandError(f"no terminal to ask for the password: set {ADMIN_PASSWORD_ENV}", 2)
+    for _ in range(PASSWORD_ATTEMPTS):
+        password = getpass.getpass("Password: ")
+        if problem := password_problem(password, username):
+            print(problem, file=sys.stderr)
+            continue
+        if getpass.getpass("Password (again): ") != password:
+            print("The two passwords are not the same.", file=sys.stderr)
+            continue
+        return password
+    raise CommandError("no acceptable password given")
+
+
+def _ask(prompt: str, option: str) -> str:
+    if not sys.stdin.isatty():
+        raise CommandError(f"{option}: required when there is no terminal to ask", 2)
+    try:
+        return input(f"{prompt}: ")
+    except EOFError:
+        raise CommandError(f"{option}: required", 2) from None
+
+
+# -- backup ---------------------------------------------------------------------------------
+
+
+def backup(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.is_sqlite:
+        raise CommandError(
+            "backup copies SQLite databases; on PostgreSQL use pg_dump "
+            "(pg_dump --format=custom --file=huibao.dump DBNAME)",
+            2,
+        )
+    source = sqlite_path(settings.database_url)
+    if not source.is_file():
+        raise CommandError(f"HUIBAO_DATABASE_URL: there is no database at {source}")
+    target: Path = args.path.expanduser()
+    if target.is_dir():
+        target = target / f"huibao-{datetime.now():%Y%m%d-%H%M%S}.sqlite3"
+    size = backup_sqlite(source, target)
+    print(f"Backed up {source} to {target} ({size} bytes).")
+    return 0
+
+
+def sqlite_path(database_url: str) -> Path:
+    return Path(database_url.removeprefix("sqlite://").split("?", 1)[0])
+
+
+def backup_sqlite(source: Path, target: Path) -> int:
+    """Copy with SQLite's online backup, in one step: in WAL mode that reads one
+    consistent snapshot and never blocks the site's writers. The copy is written next to
+    the target and renamed over it only when complete."""
+    partial = target.with_name(f".{target.name}.partial")
+    partial.unlink(missing_ok=True)
+    try:
+        with (
+            closing(sqlite3.connect(source, timeout=30)) as origin,
+            closing(sqlite3.connect(partial)) as copy_,
+        ):
+            origin.backup(copy_)
+            # A single self-contained file: no -wal or -shm needed beside it.
+            copy_.execute("PRAGMA journal_mode=DELETE")
+            check = copy_.execute("PRAGMA quick_check").fetchone()[0]
+            if check != "ok":
+                raise CommandError(f"the copy failed its check: {check}")
+        os.replace(partial, target)
+    except (OSError, sqlite3.Error) as exc:
+        raise CommandError(f"backup to {target} failed: {exc}") from None
+    finally:
+        partial.unlink(missing_ok=True)
+    return target.stat().st_size

@@ -1,0 +1,179 @@
+"""The site in a real Chromium, against the real server: phones, keyboards, no JavaScript.
+
+These tests need Debian's chromium (/usr/bin/chromium or HUIBAO_CHROMIUM). Without it they
+are skipped with a message, except when HUIBAO_REQUIRE_BROWSER=1 (as in CI), where a
+missing browser is a failure. Set HUIBAO_SCREENSHOT_DIR to keep a screenshot of every
+page visited at every width.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.live import LiveServer, live_server_running
+
+CHROMIUM = os.environ.get("HUIBAO_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {"width": 390, "height": 844}
+SMALL_PHONE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1280, "height": 900}
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("HUIBAO_REQUIRE_BROWSER") == "1":
+        raise RuntimeError(f"HUIBAO_REQUIRE_BROWSER=1 but there is no browser at {CHROMIUM}")
+    pytest.skip(f"no Chromium at {CHROMIUM}: browser tests not run", allow_module_level=True)
+
+playwright_api = pytest.importorskip("playwright.async_api")
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> LiveServer:  # type: ignore[misc]
+    with live_server_running(tmp_path_factory.mktemp("browser-site")) as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[object]:
+    async with playwright_api.async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        await chromium.close()
+
+
+def shot_path(name: str, viewport: dict[str, int]) -> Path | None:
+    folder = os.environ.get("HUIBAO_SCREENSHOT_DIR")
+    if not folder:
+        return None
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    safe = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "home"
+    return Path(folder) / f"{safe}-{viewport['width']}.png"
+
+
+async def new_page(browser, server: LiveServer, viewport: dict[str, int], **options):  # type: ignore[no-untyped-def]
+    context = await browser.new_context(viewport=viewport, locale="zh-CN", **options)
+    page = await context.new_page()
+    page.problems = []  # console errors and CSP violations seen on this page
+    page.on("console", lambda m: m.type == "error" and page.problems.append(m.text))
+    page.on("pageerror", lambda e: page.problems.append(str(e)))
+    return page
+
+
+async def log_in(page, server: LiveServer, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    await page.goto(server.url + "/login")
+    await page.fill("#field-username", username)
+    await page.fill("#field-password", password)
+    await page.click("form[action='/login'] button[type=submit]")
+    await page.wait_for_load_state("networkidle")
+    assert "/login" not in page.url, f"login as {username} failed"
+
+
+async def horizontal_overflow(page) -> int:  # type: ignore[no-untyped-def]
+    """How many pixels the page is wider than the screen (0 when it fits)."""
+    return await page.evaluate(
+        "Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
+        " - window.innerWidth"
+    )
+
+
+PAGES_BY_ROLE = {
+    "admin": [
+        "/",
+        "/directory",
+        "/profile",
+        "/admin/organisations",
+        "/admin/people",
+        "/admin/audit",
+    ],
+    "secretary": ["/", "/directory", "/profile"],
+}
+
+
+@pytest.mark.parametrize("viewport", [SMALL_PHONE, PHONE, DESKTOP], ids=["360", "390", "desktop"])
+async def test_pages_fit_the_screen_without_errors(browser, server: LiveServer, viewport) -> None:  # type: ignore[no-untyped-def]
+    page = await new_page(browser, server, viewport)
+    await page.goto(server.url + "/login")
+    assert await horizontal_overflow(page) <= 0, "login page scrolls sideways"
+    if path := shot_path("login", viewport):
+        await page.screenshot(path=str(path), full_page=True)
+    for role, paths in PAGES_BY_ROLE.items():
+        username, password = server.login_for(role)
+        await page.context.clear_cookies()
+        await log_in(page, server, username, password)
+        for target in paths:
+            response = await page.goto(server.url + target)
+            assert response.status == 200, target
+            assert await horizontal_overflow(page) <= 0, f"{target} scrolls sideways as {role}"
+            if path := shot_path(f"{role}{target}", viewport):
+                await page.screenshot(path=str(path), full_page=True)
+    assert page.problems == [], page.problems
+    await page.context.close()
+
+
+async def test_login_and_profile_work_without_javascript(browser, server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+    page = await new_page(browser, server, PHONE, java_script_enabled=False)
+    username, password = server.login_for("secretary")
+    await log_in(page, server, username, password)
+    assert await page.locator("h1").count() >= 1
+    await page.goto(server.url + "/profile")
+    await page.fill("#field-title", "秘书长")
+    await page.click("form[action='/profile'] button[type=submit]")
+    await page.wait_for_load_state("load")
+    assert await page.input_value("#field-title") == "秘书长"
+    await page.goto(server.url + "/directory?q=计算机")
+    rows = page.locator("#directory-rows")
+    assert "辽宁省计算机学会" in await rows.inner_text()
+    assert "辽宁省医学会" not in await rows.inner_text()
+    await page.context.close()
+
+
+async def test_login_by_keyboard_alone(browser, server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+    page = await new_page(browser, server, DESKTOP)
+    username, password = server.login_for("secretary")
+    await page.goto(server.url + "/login")
+    # The skip link comes first, then the username field has focus (autofocus).
+    await page.keyboard.type(username)
+    await page.keyboard.press("Tab")
+    await page.keyboard.type(password)
+    await page.keyboard.press("Enter")
+    await page.wait_for_load_state("networkidle")
+    assert "/login" not in page.url
+    # Every control on the home page is reachable by Tab and shows where focus is.
+    await page.keyboard.press("Tab")
+    focused = await page.evaluate("document.activeElement.className")
+    assert focused == "skip-link"
+    assert page.problems == [], page.problems
+    await page.context.close()
+
+
+async def test_directory_filters_as_you_type(browser, server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+    page = await new_page(browser, server, PHONE)
+    username, password = server.login_for("secretary")
+    await log_in(page, server, username, password)
+    await page.goto(server.url + "/directory")
+    partial_requests: list[str] = []
+    page.on(
+        "request",
+        lambda r: r.headers.get("hx-request") == "true" and partial_requests.append(r.url),
+    )
+    await page.fill("#field-q", "医学")
+    await playwright_api.expect(page.locator("#directory-rows")).not_to_contain_text(
+        "辽宁省计算机学会"
+    )
+    assert partial_requests, "the filter did not update the list in place"
+    assert "辽宁省医学会" in await page.locator("#directory-rows").inner_text()
+    assert page.problems == [], page.problems
+    await page.context.close()
