@@ -145,6 +145,10 @@ def run_wrk(url: str, seconds: int, connections: int) -> Result:
     return parse_wrk(done.stdout)
 
 
+def load_average() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def stop(server: subprocess.Popen) -> None:
     if server.poll() is None:
         server.terminate()
@@ -201,6 +205,7 @@ def main() -> int:
             for name, server in zip(targets, servers, strict=True):
                 wait_until_up(targets[name], server)
 
+            print(f"load average before: {load_average()}")
             print(
                 f"uvicorn (uvloop, httptools, 1 worker) on CPU {SERVER_CPU}; "
                 f"wrk -t1 -c{args.connections} on CPU {CLIENT_CPU}; "
@@ -233,6 +238,7 @@ def main() -> int:
     ratio = medians["healthz"] / medians["hello"]
     verdict = "PASS" if ratio >= GOAL else "FAIL"
     print(f"ratio (full stack /healthz ÷ bare hello): {ratio:.2f}  goal ≥ {GOAL}  {verdict}")
+    print(f"load average after: {load_average()} (other work on CPU 0/1 skews the figures)")
     if any(r.bad for runs in results.values() for r in runs):
         print("warning: some requests failed (see ERRORS above); the figures are suspect")
     return 0

@@ -48,6 +48,13 @@ ACTION_LABELS: dict[str, str] = {
     "password.reset": N_("Password reset"),
     "role.assign": N_("Role given"),
     "role.remove": N_("Role removed"),
+    "organisation.create": N_("Organisation created"),
+    "organisation.update": N_("Organisation changed"),
+    "organisation.move": N_("Organisation moved"),
+    "category.create": N_("Category created"),
+    "category.update": N_("Category changed"),
+    "category.delete": N_("Category deleted"),
+    "demo.load": N_("Demo data loaded"),
 }
 
 

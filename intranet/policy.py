@@ -6,6 +6,7 @@ not see answers 404, so ids of other organisations' objects tell them nothing.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from starlette.exceptions import HTTPException
@@ -129,7 +130,8 @@ def inside_administered(held: list[Membership], path_field: str) -> Q:
     the person administers nothing."""
     tops = administered_tops(held)
     if not tops:
-        return Q(**{f"{path_field}__in": []})
+        nothing: dict[str, Any] = {f"{path_field}__in": []}
+        return Q(**nothing)
     return Q(*(Q(**{f"{path_field}__startswith": org.path}) for org in tops), join_type="OR")
 
 
@@ -153,9 +155,9 @@ async def managed_person_ids(held: list[Membership]) -> set[int]:
     inside = inside_administered(held, "organisation__path")
     ids_inside = Membership.filter(inside).values("user_id")
     elsewhere = Membership.filter(user_id__in=Subquery(ids_inside)).exclude(inside)
-    held_elsewhere = set(await elsewhere.values_list("user_id", flat=True))
-    ids = await Membership.filter(inside).values_list("user_id", flat=True)
-    return {int(person_id) for person_id in ids} - held_elsewhere  # type: ignore[arg-type]
+    held_elsewhere = {row["user_id"] for row in await elsewhere.values("user_id")}
+    held_inside = {row["user_id"] for row in await Membership.filter(inside).values("user_id")}
+    return held_inside - held_elsewhere
 
 
 async def audit_events_visible_to(held: list[Membership]) -> QuerySet[AuditEvent]:

@@ -23,6 +23,7 @@ from intranet.models import (
     Role,
     User,
 )
+from intranet.models.organisations import path_segment
 from intranet.settings import Settings
 from intranet.views import admin_organisations
 from tests.conftest import World, make_user, post
@@ -198,7 +199,7 @@ async def test_it_creates_an_organisation_under_a_parent(world: World, as_user) 
     assert r.status_code == 303
     created = await Organisation.get(code="LNPS")
     assert r.headers["location"] == f"{edit_url(created)}?saved=created"
-    assert created.path == f"{world.association.path}{created.id}/"
+    assert created.path == world.association.path + path_segment(created.id)
     assert created.depth == 1
     assert created.short_name == "物理学会"
     assert {c.name for c in await created.categories.all()} == {"理科类", "医药卫生类"}
@@ -350,9 +351,9 @@ async def test_it_moves_a_branch_with_everything_below_it(world: World, as_user)
     assert r.status_code == 303
     moved = await Organisation.get(id=world.branch_a.id)
     assert moved.parent_id == world.society_b.id  # type: ignore[attr-defined]
-    assert moved.path == f"{world.society_b.path}{moved.id}/"
+    assert moved.path == world.society_b.path + path_segment(moved.id)
     below = await Organisation.get(id=group.id)
-    assert below.path == f"{moved.path}{group.id}/" and below.depth == 3
+    assert below.path == moved.path + path_segment(group.id) and below.depth == 3
     event = await AuditEvent.get(action="organisation.move")
     assert event.summary == f"{world.society_a.name} → {world.society_b.name}"
 
@@ -387,7 +388,7 @@ async def test_a_root_admin_may_move_an_organisation_to_the_top_level(
         )
         index = await c.get(r.headers["location"])
     moved = await Organisation.get(id=world.society_b.id)
-    assert (moved.depth, moved.path, moved.parent_id) == (0, f"/{moved.id}/", None)  # type: ignore[attr-defined]
+    assert (moved.depth, moved.path, moved.parent_id) == (0, "/" + path_segment(moved.id), None)  # type: ignore[attr-defined]
     # Out of the association's subtree, so out of this admin's reach: the tree says so.
     assert r.headers["location"] == f"{INDEX}?notice=out_of_reach"
     assert soup(index).select_one("[role=status]")

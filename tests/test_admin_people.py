@@ -107,7 +107,12 @@ async def test_a_root_admin_lists_everyone(world: World, as_user: Any) -> None:
     async with as_user("admin") as c:
         response = await c.get("/admin/people")
     assert listed_usernames(response) == {
-        "admin", "staff", "sec_a", "member_a", "sec_b", "outsider",
+        "admin",
+        "staff",
+        "sec_a",
+        "member_a",
+        "sec_b",
+        "outsider",
     }
 
 
@@ -192,8 +197,7 @@ async def test_the_list_costs_the_same_queries_for_many_people(
         queries.clear()
         response = await c.get("/admin/people")
     assert len(listed_usernames(response)) == 36
-    assert len(queries) == few, (few, queries)
-    assert few > 0 and False, queries
+    assert len(queries) == few
 
 
 # -- creating a person ---------------------------------------------------------------------
@@ -210,15 +214,20 @@ async def test_it_creates_a_person_with_a_typed_password(
     assert response.headers["location"] == f"/admin/people/{person.id}?done=created"
     assert "The person has been created." in page.text
     assert (person.display_name, person.email, person.phone, person.title) == (
-        "张三", "zhangsan@example.org", "13800000000", "副秘书长",
+        "张三",
+        "zhangsan@example.org",
+        "13800000000",
+        "副秘书长",
     )
     assert person.is_active
     roles = await Membership.filter(user=person).values_list("organisation_id", "role")
     assert roles == [(world.branch_a.id, Role.MEMBER)]
     assert await can_log_in(app, "ZHANG.SAN", NEW_PASSWORD)
     event = await AuditEvent.get(action="person.create")
-    assert (event.actor_id, event.organisation_id, event.object_id) == (  # type: ignore[attr-defined]
-        admin_a.id, world.branch_a.id, str(person.id),
+    assert (event.actor_id, event.organisation_id, event.object_id) == (
+        admin_a.id,
+        world.branch_a.id,
+        str(person.id),
     )
 
 
@@ -229,7 +238,7 @@ async def test_it_generates_a_password_and_shows_it_once(
         response = await post(c, "/admin/people/new", new_person_form(world, password=""))
         assert response.status_code == 200
         assert response.headers["cache-control"] == "no-store"
-        password = soup_of(response).select_one(".password-once code").get_text()  # type: ignore[union-attr]
+        password = soup_of(response).select_one(".password-once code").get_text()
         person = await User.get(username="zhang.san")
         later = await c.get(person_url(person))
     assert len(password) >= 16
@@ -331,7 +340,12 @@ async def test_creation_ignores_fields_the_form_does_not_offer(
 # -- details ---------------------------------------------------------------------------------
 
 
-DETAILS = {"display_name": "新名字", "email": "new@example.org", "phone": "024-1234", "title": "会员"}
+DETAILS = {
+    "display_name": "新名字",
+    "email": "new@example.org",
+    "phone": "024-1234",
+    "title": "会员",
+}
 
 
 async def test_it_saves_details_and_records_what_changed(
@@ -343,7 +357,9 @@ async def test_it_saves_details_and_records_what_changed(
     assert response.status_code == 303
     assert "The details have been saved." in page.text
     person = await User.get(id=world.member_a.id)
-    assert (person.display_name, person.email, person.phone, person.title) == tuple(DETAILS.values())
+    assert (person.display_name, person.email, person.phone, person.title) == tuple(
+        DETAILS.values()
+    )
     event = await AuditEvent.get(action="person.update")
     assert "display_name: 计算机学会会员 → 新名字" in event.summary
     assert "phone: - → 024-1234" in event.summary
@@ -368,7 +384,10 @@ async def test_details_ignore_fields_the_form_does_not_offer(
     after = await User.get(id=world.member_a.id)
     assert after.display_name == "新名字"
     assert (after.username, after.is_active, after.password_hash, after.locale) == (
-        before.username, True, before.password_hash, before.locale,
+        before.username,
+        True,
+        before.password_hash,
+        before.locale,
     )
     roles = await Membership.filter(user_id=after.id).values_list("organisation_id", "role")
     assert roles == [(world.society_a.id, Role.MEMBER)]
@@ -376,8 +395,13 @@ async def test_details_ignore_fields_the_form_does_not_offer(
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("display_name", "名" * 65), ("email", "a" * 250 + "@x.org"), ("phone", "1" * 33),
-     ("title", "长" * 65), ("display_name", "")],
+    [
+        ("display_name", "名" * 65),
+        ("email", "a" * 250 + "@x.org"),
+        ("phone", "1" * 33),
+        ("title", "长" * 65),
+        ("display_name", ""),
+    ],
 )
 async def test_details_refuse_bad_values_and_change_nothing(
     world: World, admin_a: User, as_user: Any, name: str, value: str
@@ -386,10 +410,8 @@ async def test_details_refuse_bad_values_and_change_nothing(
         response = await post(c, person_url(world.member_a), {**DETAILS, name: value})
     assert response.status_code == 400
     assert field_error(response, name)
-    assert field_value(response, name) == value
-    assert field_value(response, "phone" if name != "phone" else "email") == DETAILS[
-        "phone" if name != "phone" else "email"
-    ]
+    for offered, typed in {**DETAILS, name: value}.items():
+        assert field_value(response, offered) == typed
     person = await User.get(id=world.member_a.id)
     assert person.display_name == "计算机学会会员" and person.phone == ""
     assert not await AuditEvent.filter(action="person.update").exists()
@@ -409,7 +431,7 @@ async def test_it_gives_a_role(world: World, admin_a: User, as_user: Any) -> Non
         user=world.member_a, organisation=world.branch_a, role=Role.SECRETARY
     )
     event = await AuditEvent.get(action="role.assign")
-    assert event.organisation_id == world.branch_a.id  # type: ignore[attr-defined]
+    assert event.organisation_id == world.branch_a.id
 
 
 async def test_it_refuses_a_role_already_held(world: World, admin_a: User, as_user: Any) -> None:
@@ -442,7 +464,7 @@ async def test_it_removes_a_role(world: World, admin_a: User, as_user: Any) -> N
     assert response.status_code == 303
     assert not await Membership.exists(id=membership.id)
     event = await AuditEvent.get(action="role.remove")
-    assert event.organisation_id == world.society_a.id  # type: ignore[attr-defined]
+    assert event.organisation_id == world.society_a.id
 
 
 async def test_a_role_of_someone_else_cannot_be_removed_through_a_person(
@@ -464,7 +486,7 @@ async def test_an_admin_cannot_remove_their_own_last_admin_role(
         response = await post(c, person_url(admin_a, f"roles/{own.id}/remove"))
         still_admin = await c.get("/admin/people")
     assert response.status_code == 400
-    assert "last administrator role" in soup_of(response).select_one(".alert.error").get_text()  # type: ignore[union-attr]
+    assert "last administrator role" in soup_of(response).select_one(".alert.error").get_text()
     assert await Membership.exists(id=own.id)
     assert still_admin.status_code == 200
 
@@ -525,7 +547,9 @@ async def test_resetting_a_password_ends_sessions_and_the_new_one_works(
     app: Any, world: World, admin_a: User, as_user: Any
 ) -> None:
     async with as_user("member_a") as victim, as_user("admin_a") as c:
-        response = await post(c, person_url(world.member_a, "password"), {"new_password": NEW_PASSWORD})
+        response = await post(
+            c, person_url(world.member_a, "password"), {"new_password": NEW_PASSWORD}
+        )
         assert response.status_code == 303
         assert response.headers["location"].endswith("?done=password_reset")
         assert not await is_signed_in(victim)
@@ -543,7 +567,7 @@ async def test_resetting_to_a_generated_password_shows_it_once(
         assert not await is_signed_in(victim)
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
-    password = soup_of(response).select_one(".password-once code").get_text()  # type: ignore[union-attr]
+    password = soup_of(response).select_one(".password-once code").get_text()
     assert await can_log_in(app, "member_a", password)
 
 
@@ -551,7 +575,9 @@ async def test_a_weak_new_password_is_refused_and_nothing_changes(
     app: Any, world: World, admin_a: User, as_user: Any
 ) -> None:
     async with as_user("member_a") as victim, as_user("admin_a") as c:
-        response = await post(c, person_url(world.member_a, "password"), {"new_password": "aaaaaaaaaaaa"})
+        response = await post(
+            c, person_url(world.member_a, "password"), {"new_password": "aaaaaaaaaaaa"}
+        )
         assert await is_signed_in(victim)
     assert response.status_code == 400
     assert field_error(response, "new_password")
@@ -574,7 +600,11 @@ def every_url(person: User, membership: Membership) -> list[tuple[str, str, dict
     return [
         ("GET", person_url(person), {}),
         ("POST", person_url(person), DETAILS),
-        ("POST", person_url(person, "roles"), {"organisation": membership.organisation_id, "role": "admin"}),  # type: ignore[attr-defined]
+        (
+            "POST",
+            person_url(person, "roles"),
+            {"organisation": membership.organisation_id, "role": "admin"},
+        ),
         ("POST", person_url(person, f"roles/{membership.id}/remove"), {}),
         ("POST", person_url(person, "deactivate"), {}),
         ("POST", person_url(person, "reactivate"), {}),
@@ -584,12 +614,18 @@ def every_url(person: User, membership: Membership) -> list[tuple[str, str, dict
 
 async def snapshot(person: User) -> tuple[Any, ...]:
     fresh = await User.get(id=person.id)
-    roles = await Membership.filter(user_id=person.id).order_by("id").values_list("id", "organisation_id", "role")
+    roles = (
+        await Membership.filter(user_id=person.id)
+        .order_by("id")
+        .values_list("id", "organisation_id", "role")
+    )
     sessions = await UserSession.filter(user_id=person.id).count()
     return (fresh.display_name, fresh.is_active, fresh.password_hash, roles, sessions)
 
 
-async def request_as(c: httpx.AsyncClient, method: str, url: str, data: dict[str, Any]) -> httpx.Response:
+async def request_as(
+    c: httpx.AsyncClient, method: str, url: str, data: dict[str, Any]
+) -> httpx.Response:
     return await (c.get(url) if method == "GET" else post(c, url, data))
 
 
@@ -636,7 +672,9 @@ async def test_non_admins_get_404_on_every_admin_page(
     assert await User.all().count() == people_before
 
 
-async def test_visitors_who_are_not_logged_in_are_sent_to_log_in(world: World, client: httpx.AsyncClient) -> None:
+async def test_visitors_who_are_not_logged_in_are_sent_to_log_in(
+    world: World, client: httpx.AsyncClient
+) -> None:
     for url in ("/admin/people", "/admin/people/new", person_url(world.member_a)):
         response = await client.get(url)
         assert response.status_code == 303

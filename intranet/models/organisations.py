@@ -53,6 +53,13 @@ ROLE_LABELS = {
 }
 
 
+def path_segment(organisation_id: int) -> str:
+    return f"{organisation_id:0{PATH_DIGITS}d}/"
+
+
+PATH_DIGITS = 7
+
+
 class MoveError(Exception):
     """An organisation cannot go where it was asked to."""
 
@@ -79,7 +86,8 @@ class Organisation(Model):
         on_delete=fields.RESTRICT,
         db_index=True,
     )
-    # Materialised path of ids, "/1/7/31/": a subtree is one indexed prefix match.
+    # Materialised path of zero-padded ids, "/000001/000007/000031/": a subtree is one
+    # indexed prefix match, and sorting by path gives tree order under any collation.
     path = fields.CharField(max_length=1000, default="/", db_index=True)
     depth = fields.IntField(default=0)
     name = fields.CharField(max_length=100)
@@ -120,7 +128,7 @@ class Organisation(Model):
     async def create_under(cls, parent: Organisation | None, **values: object) -> Organisation:
         async with in_transaction():
             organisation = await cls.create(parent=parent, **values)
-            organisation.path = f"{parent.path if parent else '/'}{organisation.id}/"
+            organisation.path = (parent.path if parent else "/") + path_segment(organisation.id)
             organisation.depth = parent.depth + 1 if parent else 0
             await organisation.save(update_fields=["path", "depth"])
         return organisation
@@ -129,7 +137,7 @@ class Organisation(Model):
         if new_parent is not None and new_parent.is_within(self):
             raise MoveError("An organisation cannot be moved under itself or its own branches.")
         old_path = self.path
-        new_path = f"{new_parent.path if new_parent else '/'}{self.id}/"
+        new_path = (new_parent.path if new_parent else "/") + path_segment(self.id)
         depth_change = (new_parent.depth + 1 if new_parent else 0) - self.depth
         async with in_transaction():
             subtree = await Organisation.filter(path__startswith=old_path)

@@ -9,8 +9,9 @@ last event shown), so the log can grow without each page counting it.
 from __future__ import annotations
 
 import re
+from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -26,13 +27,15 @@ from intranet.audit import action_label
 from intranet.forms import FormErrors, clean_line
 from intranet.i18n import gettext
 from intranet.models import AuditEvent, Membership, Organisation, User
-from intranet.templating import render
+from intranet.templating import is_htmx, render
 
+AUDIT_PAGE = "intranet/admin/audit.html"
+AUDIT_ROWS = "intranet/admin/_audit_rows.html"
 PAGE_SIZE = 50
 ACTOR_MAX_LENGTH = User._meta.fields_map["username"].max_length  # type: ignore[attr-defined]
 ACTION_MAX_LENGTH = AuditEvent._meta.fields_map["action"].max_length  # type: ignore[attr-defined]
 TEXT_MAX_LENGTH = 100
-_ID = re.compile(r"[0-9]{1,18}")
+_ID = re.compile(r"[0-9]{1,9}")  # ids of events, people and organisations stay well below
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -74,18 +77,23 @@ def read_line(request: Request, name: str, errors: FormErrors, max_length: int) 
     return value
 
 
-def local_day_start(raw: str, name: str, errors: FormErrors, zone: ZoneInfo) -> datetime | None:
-    """Midnight at the start of the typed day (YYYY-MM-DD) in the site's time zone."""
+def read_day(raw: str, name: str, errors: FormErrors) -> date | None:
+    """A typed day, YYYY-MM-DD (what a date input sends)."""
     if not raw:
         return None
-    try:
-        day = date.fromisoformat(raw) if _DATE.fullmatch(raw) else None
-    except ValueError:
-        day = None
+    day = None
+    if _DATE.fullmatch(raw):
+        with suppress(ValueError):  # 2020-02-30
+            day = date.fromisoformat(raw)
     if day is None:
         errors.add(name, gettext("Enter a date such as 2020-02-10."))
-        return None
-    return datetime.combine(day, time.min, tzinfo=zone)
+    return day
+
+
+def local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    """The day's first instant in the site's time zone, given in UTC: SQLite compares the
+    stored text, which is always UTC."""
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
 
 
 async def read_filters(
@@ -107,11 +115,12 @@ async def read_filters(
         filters.organisation = offered.get(filters.organisation_id or 0)
         if filters.organisation is None:
             errors.add("organisation", gettext("Choose an organisation from the list."))
-    if not errors.get("from"):
-        filters.since = local_day_start(filters.date_from, "from", errors, zone)
-    if not errors.get("to"):
-        day_start = local_day_start(filters.date_to, "to", errors, zone)
-        filters.until = day_start + timedelta(days=1) if day_start else None
+    first_day = None if errors.get("from") else read_day(filters.date_from, "from", errors)
+    last_day = None if errors.get("to") else read_day(filters.date_to, "to", errors)
+    if first_day:
+        filters.since = local_midnight(first_day, zone)
+    if last_day:
+        filters.until = local_midnight(last_day + timedelta(days=1), zone)
     if filters.since and filters.until and filters.since >= filters.until:
         errors.add("to", gettext("The end date is before the start date."))
     return filters
@@ -139,7 +148,7 @@ async def older_than(events: QuerySet[AuditEvent], before_id: int | None) -> Que
     """The events after `before_id` in the log's order (newest first)."""
     if before_id is None:
         return events
-    created_at = await AuditEvent.filter(id=before_id).values_list("created_at", flat=True).first()
+    created_at = await AuditEvent.filter(id=before_id).first().values_list("created_at", flat=True)
     if created_at is None:
         return events
     return events.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=before_id))
@@ -157,7 +166,7 @@ async def describe_objects(events: list[AuditEvent]) -> dict[int, EventObject]:
     """People and organisations named by id, looked up once for the whole page."""
     ids_of: dict[str, set[int]] = {"user": set(), "organisation": set()}
     for event in events:
-        if event.object_type in ids_of and event.object_id.isdigit():
+        if event.object_type in ids_of and _ID.fullmatch(event.object_id):
             ids_of[event.object_type].add(int(event.object_id))
     people = {
         row["id"]: row
@@ -180,10 +189,16 @@ def describe_object(
     object_id = int(event.object_id) if event.object_id.isdigit() else None
     if event.object_type == "user" and object_id in people:
         person = people[object_id]
-        return EventObject(f"{person['display_name']} ({person['username']})", object_id)
+        label = gettext("%(name)s (%(username)s)") % {
+            "name": person["display_name"],
+            "username": person["username"],
+        }
+        return EventObject(label, object_id)
     if event.object_type == "organisation" and object_id in organisation_names:
         return EventObject(str(organisation_names[object_id]))
-    return EventObject(f"{event.object_type} #{event.object_id}")
+    return EventObject(
+        gettext("%(kind)s no. %(id)s") % {"kind": event.object_type, "id": event.object_id}
+    )
 
 
 async def organisation_options(held: list[Membership]) -> list[Organisation]:
@@ -213,7 +228,9 @@ async def index(request: Request) -> Response:
         "action_label": action_label,
     }
     if filters.errors:
-        return render(request, "intranet/admin/audit.html", context, status_code=400)
+        # htmx swaps only successful answers, so it is sent the refusal as one.
+        status_code = 200 if is_htmx(request) else 400
+        return render(request, AUDIT_PAGE, context, status_code=status_code, partial=AUDIT_ROWS)
     before = parse_id(request.query_params.get("before"))
     events = await older_than(apply_filters(visible, filters), before)
     page = (
@@ -227,9 +244,7 @@ async def index(request: Request) -> Response:
         before=before,
         older=page[PAGE_SIZE - 1].id if len(page) > PAGE_SIZE else None,
     )
-    return render(
-        request, "intranet/admin/audit.html", context, partial="intranet/admin/_audit_rows.html"
-    )
+    return render(request, AUDIT_PAGE, context, partial=AUDIT_ROWS)
 
 
 async def known_actions(visible: QuerySet[AuditEvent]) -> list[tuple[str, str]]:

@@ -30,8 +30,12 @@ from intranet.forms import FormErrors, clean_line, form_data, take_line
 from intranet.i18n import N_, gettext
 from intranet.models import Membership, Organisation, Role, User
 from intranet.models.accounts import normalise_username
-from intranet.security import MAX_PASSWORD_LENGTH, generate_password, hash_password
-from intranet.security import password_problem as password_problem_of
+from intranet.security import (
+    MAX_PASSWORD_LENGTH,
+    generate_password,
+    hash_password,
+    password_problem,
+)
 from intranet.templating import render
 
 PAGE_SIZE = 50
@@ -164,9 +168,8 @@ async def index(request: Request) -> Response:
     people = filtered_people(held, filters)
     page = page_number(request)
     total = await people.count()
-    rows = await with_roles(people.order_by("username").offset((page - 1) * PAGE_SIZE)).limit(
-        PAGE_SIZE
-    )
+    one_page = people.order_by("username").offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    rows = await with_roles(one_page)
     context = {
         "rows": [person_row(held, person) for person in rows],
         "filters": filters,
@@ -222,7 +225,7 @@ def read_new_password(
     typed = form.get(name, "")
     if not isinstance(typed, str) or not typed:
         return generate_password(), True
-    if problem := password_problem_of(typed[: MAX_PASSWORD_LENGTH + 1], username):
+    if problem := password_problem(typed[: MAX_PASSWORD_LENGTH + 1], username):
         errors.add(name, gettext(problem))
     return typed, False
 
@@ -242,7 +245,7 @@ async def read_role(
         organisation = None
     if organisation is None:
         errors.add("organisation", gettext("Choose an organisation from the list."))
-    role_value = form.get("role", "")
+    role_value = clean_line(form.get("role", ""))
     role = Role(role_value) if role_value in {*Role} else None
     if role is None:
         errors.add("role", gettext("Choose a role from the list."))
@@ -264,7 +267,7 @@ def role_summary(person: User, organisation: Organisation, role: Role) -> str:
 async def create(request: Request) -> Response:
     held = await policy.require_admin(request)
     context: dict[str, Any] = {
-        "values": {},
+        "values": dict.fromkeys(("username", *DETAIL_FIELDS, "organisation", "role"), ""),
         "errors": FormErrors(),
         "organisation_options": await organisation_options(held),
         "role_options": role_options(),
@@ -274,11 +277,11 @@ async def create(request: Request) -> Response:
     form = await form_data(request)
     errors = FormErrors()
     username = read_username(form, errors)
+    if username and not errors.get("username") and await User.exists(username=username):
+        errors.add("username", username_taken_message())
     details = read_details(form, errors)
     password, generated = read_new_password(form, "password", errors, username)
     organisation, role = await read_role(form, held, errors)
-    if username and not errors.get("username") and await User.exists(username=username):
-        errors.add("username", username_taken_message())
     if not errors:
         assert organisation is not None and role is not None
         person = await create_person(request, username, details, password, organisation, role)
@@ -310,14 +313,15 @@ async def create_person(
     settings = request.app.state.settings
     # Argon2 is CPU work: done before the transaction, off the event loop.
     password_hash = await asyncio.to_thread(hash_password, settings, password)
+    values: dict[str, Any] = {
+        **details,
+        "username": username,
+        "password_hash": password_hash,
+        "password_changed_at": timezone.now(),
+    }
     try:
         async with in_transaction():
-            person = await User.create(
-                username=username,
-                password_hash=password_hash,
-                password_changed_at=timezone.now(),
-                **details,
-            )
+            person = await User.create(**values)
             await Membership.create(user=person, organisation=organisation, role=role)
             await audit.record(
                 request,
@@ -371,7 +375,7 @@ async def person_page(
         "is_self": person.id == user.id,
         "details": {name: getattr(person, name) for name in DETAIL_FIELDS},
         "details_errors": FormErrors(),
-        "role_values": {},
+        "role_values": {"organisation": "", "role": ""},
         "role_errors": FormErrors(),
         "password_errors": FormErrors(),
         "refusal": "",
@@ -542,11 +546,10 @@ async def reset_password(request: Request) -> Response:
         return await person_page(
             request, held, person, roles, status_code=400, password_errors=errors
         )
-    summary = person.username + (" (generated)" if generated else "")
     async with in_transaction():
         await accounts.set_password(request.app.state.settings, person, password)
         await accounts.end_all_sessions(person)
-        await audit.record(request, "password.reset", target=person, summary=summary)
+        await audit.record(request, "password.reset", target=person, summary=person.username)
     if generated:
         return show_password_once(request, person, password, created=False)
     return redirect_to_person(request, person, "password_reset")

@@ -1,0 +1,214 @@
+"""Who may reach which page: every route × every kind of person × another organisation's object.
+
+Every named route must be classified in ROUTE_ACCESS, so a new page cannot ship without
+saying who may see it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from starlette.routing import Mount, Route
+
+from intranet.models import Category, Membership, Organisation, Role, User
+from tests.conftest import World, login, make_user, new_client
+
+PUBLIC = "public"  # anyone, signed in or not
+SIGNED_IN = "signed in"  # anyone with an account
+ADMIN_OF_OBJECT = "admin of the object"  # an admin whose subtree holds the object
+ROOT_ADMIN = "root admin"  # an admin of the association itself
+
+ROUTE_ACCESS = {
+    "intranet:home": SIGNED_IN,
+    "intranet:healthz": PUBLIC,
+    "intranet:directory": SIGNED_IN,
+    "intranet:login": PUBLIC,
+    "intranet:logout": PUBLIC,
+    "intranet:profile": SIGNED_IN,
+    "intranet:change_password": SIGNED_IN,
+    "intranet:set_language": PUBLIC,
+    "intranet:admin_organisations": ADMIN_OF_OBJECT,
+    "intranet:admin_organisation_create": ADMIN_OF_OBJECT,
+    "intranet:admin_organisation_edit": ADMIN_OF_OBJECT,
+    "intranet:admin_organisation_move": ADMIN_OF_OBJECT,
+    "intranet:admin_categories": ROOT_ADMIN,
+    "intranet:admin_category_edit": ROOT_ADMIN,
+    "intranet:admin_category_delete": ROOT_ADMIN,
+    "intranet:admin_people": ADMIN_OF_OBJECT,
+    "intranet:admin_create_person": ADMIN_OF_OBJECT,
+    "intranet:admin_person": ADMIN_OF_OBJECT,
+    "intranet:admin_update_person": ADMIN_OF_OBJECT,
+    "intranet:admin_assign_role": ADMIN_OF_OBJECT,
+    "intranet:admin_remove_role": ADMIN_OF_OBJECT,
+    "intranet:admin_deactivate_person": ADMIN_OF_OBJECT,
+    "intranet:admin_reactivate_person": ADMIN_OF_OBJECT,
+    "intranet:admin_reset_password": ADMIN_OF_OBJECT,
+    "intranet:admin_audit": ADMIN_OF_OBJECT,
+}
+
+# People who hold no admin role anywhere, and an admin of society A only.
+NON_ADMINS = ["outsider", "member_a", "sec_a", "staff"]
+ADMIN_OF_A = "admin_a"
+ROOT = "admin"
+
+
+def named_routes(app: Any) -> dict[str, Route]:
+    return {r.name: r for r in app.routes if isinstance(r, Route) and r.name}
+
+
+def test_every_route_says_who_may_use_it(app) -> None:  # type: ignore[no-untyped-def]
+    routes = named_routes(app)
+    unclassified = sorted(set(routes) - set(ROUTE_ACCESS))
+    assert unclassified == [], f"classify these routes in ROUTE_ACCESS: {unclassified}"
+    stale = sorted(set(ROUTE_ACCESS) - set(routes))
+    assert stale == [], f"these routes no longer exist: {stale}"
+    mounts = [r.path for r in app.routes if isinstance(r, Mount)]
+    assert mounts == ["/static"]
+
+
+@pytest.fixture
+async def admin_a(world: World, settings) -> User:  # type: ignore[no-untyped-def]
+    person = await make_user(settings, ADMIN_OF_A, "计算机学会管理员")
+    await Membership.create(user=person, organisation=world.society_a, role=Role.ADMIN)
+    return person
+
+
+async def path_params_in_b(world: World) -> dict[str, int]:
+    """Ids of society B's things, for the routes' path parameters."""
+    membership = await Membership.get(user=world.secretary_b)
+    return {
+        "organisation_id": world.society_b.id,
+        "person_id": world.secretary_b.id,
+        "membership_id": membership.id,
+        "category_id": world.medicine.id,
+    }
+
+
+def url_of(route: Route, params: dict[str, int]) -> str:
+    needed = {name: params[name] for name in route.param_convertors}
+    return route.url_path_for(route.name, **needed)
+
+
+async def signed_in_clients(app, usernames: list[str]) -> dict[str, httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    clients = {}
+    for username in usernames:
+        client = new_client(app, cookies={"huibao_lang": "en"})
+        response = await login(client, username)
+        assert response.status_code == 303, f"{username} could not log in"
+        clients[username] = client
+    return clients
+
+
+def expected_get_status(access: str, who: str, route: Route) -> int:
+    about_b = bool(route.param_convertors)
+    if access == PUBLIC:
+        return 200
+    if who == "anonymous":
+        return 303
+    if access == SIGNED_IN:
+        return 200
+    if who in NON_ADMINS:
+        return 404
+    if who == ADMIN_OF_A:
+        return 404 if access == ROOT_ADMIN or about_b else 200
+    return 200  # the root admin
+
+
+async def test_get_matrix(app, world: World, admin_a: User) -> None:  # type: ignore[no-untyped-def]
+    params = await path_params_in_b(world)
+    clients = await signed_in_clients(app, [*NON_ADMINS, ADMIN_OF_A, ROOT])
+    clients["anonymous"] = new_client(app)
+    wrong = []
+    try:
+        for name, route in sorted(named_routes(app).items()):
+            if "GET" not in (route.methods or set()):
+                continue
+            path = url_of(route, params)
+            for who, client in clients.items():
+                if who != "anonymous" and name == "intranet:login":
+                    continue  # a signed-in person is sent on from the login page
+                response = await client.get(path)
+                expected = expected_get_status(ROUTE_ACCESS[name], who, route)
+                if response.status_code != expected:
+                    wrong.append(f"GET {path} as {who}: {response.status_code}, not {expected}")
+                elif expected == 303:
+                    assert response.headers["location"].startswith("/login?next=")
+    finally:
+        for client in clients.values():
+            await client.aclose()
+    assert wrong == []
+
+
+async def snapshot() -> dict[str, list[dict[str, Any]]]:
+    """Everything an admin page could change."""
+    return {
+        "organisations": await Organisation.all().order_by("id").values(),
+        "categories": await Category.all().order_by("id").values(),
+        "memberships": await Membership.all().order_by("id").values(),
+        "people": await User.all()
+        .order_by("id")
+        .values("id", "username", "display_name", "email", "phone", "title", "is_active",
+                "password_hash"),
+    }
+
+
+def hostile_form(world: World, params: dict[str, int]) -> dict[str, str]:
+    """A form that would do damage to society B if any admin page accepted it."""
+    b = str(world.society_b.id)
+    return {
+        "name": "被篡改",
+        "short_name": "篡改",
+        "display_name": "被篡改",
+        "username": "intruder",
+        "parent": b,
+        "parent_id": b,
+        "new_parent": str(world.society_a.id),
+        "organisation": b,
+        "organisation_id": b,
+        "role": "admin",
+        "password": "Intruder-Password-1",
+        "new_password": "Intruder-Password-1",
+        "confirm_password": "Intruder-Password-1",
+        "categories": str(params["category_id"]),
+        "sort_order": "1",
+        "is_active": "",
+    }
+
+
+async def csrf_for(client: httpx.AsyncClient) -> str:
+    page = await client.get("/profile")
+    marker = 'name="csrf_token" value="'
+    start = page.text.index(marker) + len(marker)
+    return page.text[start : page.text.index('"', start)]
+
+
+async def test_admin_writes_on_another_organisation_are_refused_and_change_nothing(
+    app, world: World, admin_a: User  # type: ignore[no-untyped-def]
+) -> None:
+    params = await path_params_in_b(world)
+    clients = await signed_in_clients(app, [*NON_ADMINS, ADMIN_OF_A])
+    before = await snapshot()
+    wrong = []
+    try:
+        for name, route in sorted(named_routes(app).items()):
+            access = ROUTE_ACCESS[name]
+            if "POST" not in (route.methods or set()) or access in (PUBLIC, SIGNED_IN):
+                continue
+            path = url_of(route, params)
+            for who, client in clients.items():
+                refused = {404, 405}
+                if who == ADMIN_OF_A and access == ADMIN_OF_OBJECT and not route.param_convertors:
+                    # A's own create page: the parent or organisation in the form is B's,
+                    # which may also be answered as a form error.
+                    refused.add(400)
+                form = {**hostile_form(world, params), "csrf_token": await csrf_for(client)}
+                response = await client.post(path, data=form)
+                if response.status_code not in refused:
+                    wrong.append(f"POST {path} as {who}: {response.status_code}")
+    finally:
+        for client in clients.values():
+            await client.aclose()
+    assert wrong == []
+    assert await snapshot() == before
