@@ -33,8 +33,10 @@ ERROR_MESSAGES = {
     400: (N_("Bad request"), N_("The request could not be understood.")),
     403: (
         N_("Not allowed"),
-        N_("This page has expired or the request did not come from this site. "
-           "Go back, reload the page and try again."),
+        N_(
+            "This page has expired or the request did not come from this site. "
+            "Go back, reload the page and try again."
+        ),
     ),
     404: (N_("Not found"), N_("There is no such page, or you may not see it.")),
     405: (N_("Not allowed"), N_("That action is not available here.")),
@@ -45,8 +47,10 @@ ERROR_MESSAGES = {
     429: (N_("Too many attempts"), N_("Please wait a while and try again.")),
     500: (
         N_("Something went wrong"),
-        N_("The site could not complete this request. Nothing you were told was saved has "
-           "been lost; please try again, and tell the administrator if it happens again."),
+        N_(
+            "The site could not complete this request. Nothing you were told was saved has "
+            "been lost; please try again, and tell the administrator if it happens again."
+        ),
     ),
     503: (N_("Unavailable"), N_("The site is briefly unavailable. Please try again shortly.")),
 }

@@ -145,7 +145,7 @@ async def load(settings: Settings) -> bool:
     async with in_transaction():
         organisations = await _organisations()
         await _people(organisations, hashes)
-        await audit.record(None, "demo.load", summary="demo data loaded from the command line")
+        await audit.record(None, "demo.load")
     return True
 
 

@@ -75,9 +75,7 @@ def take_line(
     if required and not value:
         errors.add(name, gettext("This field is required."))
     elif len(value) > max_length:
-        errors.add(
-            name, gettext("At most %(count)d characters, please.") % {"count": max_length}
-        )
+        errors.add(name, gettext("At most %(count)d characters, please.") % {"count": max_length})
     return value
 
 

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from importlib import metadata
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
@@ -136,7 +137,8 @@ def write_catalog(path: Path, catalog: Catalog) -> bool:
     return True
 
 
-def _key(message: Message) -> object:
+def _key(message: Message) -> Any:
+    # Babel's own catalogue key: the msgid, or (msgid, context).
     return (message.id, message.context) if message.context else message.id
 
 

@@ -155,13 +155,20 @@ async def make_user(settings: Settings, username: str, display_name: str, **extr
 @pytest.fixture
 async def world(app, settings: Settings) -> World:  # type: ignore[no-untyped-def]
     association = await Organisation.create_under(
-        None, name="辽宁省科学技术协会", short_name="省科协", kind=OrganisationKind.ASSOCIATION,
+        None,
+        name="辽宁省科学技术协会",
+        short_name="省科协",
+        kind=OrganisationKind.ASSOCIATION,
         code="LNAST",
     )
     medicine = await Category.create(name="医药卫生类", sort_order=3)
     society_a = await Organisation.create_under(
-        association, name="辽宁省计算机学会", short_name="计算机学会", code="LNCCF",
-        contact_name="王秘书", contact_phone="024-23456789",
+        association,
+        name="辽宁省计算机学会",
+        short_name="计算机学会",
+        code="LNCCF",
+        contact_name="王秘书",
+        contact_phone="024-23456789",
     )
     branch_a = await Organisation.create_under(
         society_a, name="辽宁省计算机学会人工智能专业委员会", kind=OrganisationKind.BRANCH
@@ -183,8 +190,13 @@ async def world(app, settings: Settings) -> World:  # type: ignore[no-untyped-de
         await Membership.create(user=users[key], organisation=organisation, role=role)
     outsider = await make_user(settings, "outsider", "无角色用户")
     return World(
-        association=association, society_a=society_a, branch_a=branch_a,
-        society_b=society_b, medicine=medicine, outsider=outsider, **users,
+        association=association,
+        society_a=society_a,
+        branch_a=branch_a,
+        society_b=society_b,
+        medicine=medicine,
+        outsider=outsider,
+        **users,
     )
 
 
@@ -202,7 +214,9 @@ async def csrf_token(client: httpx.AsyncClient, path: str = "/login") -> str:
     return match.group(1)
 
 
-async def login(client: httpx.AsyncClient, username: str, password: str = PASSWORD) -> httpx.Response:
+async def login(
+    client: httpx.AsyncClient, username: str, password: str = PASSWORD
+) -> httpx.Response:
     token = await csrf_token(client, "/login")
     response = await client.post(
         "/login", data={"username": username, "password": password, "csrf_token": token}
@@ -210,7 +224,14 @@ async def login(client: httpx.AsyncClient, username: str, password: str = PASSWO
     return response
 
 
-async def post(client: httpx.AsyncClient, path: str, data: dict | None = None, *, token_from: str = "/profile", **kwargs) -> httpx.Response:  # type: ignore[no-untyped-def]
+async def post(
+    client: httpx.AsyncClient,
+    path: str,
+    data: dict | None = None,
+    *,
+    token_from: str = "/profile",
+    **kwargs,
+) -> httpx.Response:  # type: ignore[no-untyped-def]
     """Submit a form the way the browser does, with the page's CSRF token."""
     token = await csrf_token(client, token_from)
     return await client.post(path, data={**(data or {}), "csrf_token": token}, **kwargs)

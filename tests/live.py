@@ -42,7 +42,9 @@ class LiveServer:
 
 
 @contextmanager
-def live_server_running(data_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[LiveServer]:
+def live_server_running(
+    data_dir: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[LiveServer]:
     port = free_port()
     env = {
         **os.environ,

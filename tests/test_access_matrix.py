@@ -149,8 +149,16 @@ async def snapshot() -> dict[str, list[dict[str, Any]]]:
         "memberships": await Membership.all().order_by("id").values(),
         "people": await User.all()
         .order_by("id")
-        .values("id", "username", "display_name", "email", "phone", "title", "is_active",
-                "password_hash"),
+        .values(
+            "id",
+            "username",
+            "display_name",
+            "email",
+            "phone",
+            "title",
+            "is_active",
+            "password_hash",
+        ),
     }
 
 
@@ -185,7 +193,9 @@ async def csrf_for(client: httpx.AsyncClient) -> str:
 
 
 async def test_admin_writes_on_another_organisation_are_refused_and_change_nothing(
-    app, world: World, admin_a: User  # type: ignore[no-untyped-def]
+    app,
+    world: World,
+    admin_a: User,  # type: ignore[no-untyped-def]
 ) -> None:
     params = await path_params_in_b(world)
     clients = await signed_in_clients(app, [*NON_ADMINS, ADMIN_OF_A])

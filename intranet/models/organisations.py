@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -125,7 +126,7 @@ class Organisation(Model):
         return self.path.startswith(other.path)
 
     @classmethod
-    async def create_under(cls, parent: Organisation | None, **values: object) -> Organisation:
+    async def create_under(cls, parent: Organisation | None, **values: Any) -> Organisation:
         async with in_transaction():
             organisation = await cls.create(parent=parent, **values)
             organisation.path = (parent.path if parent else "/") + path_segment(organisation.id)

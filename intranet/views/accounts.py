@@ -55,9 +55,7 @@ async def login(request: Request) -> Response:
     if previous:
         # This browser's earlier session (perhaps someone else's) ends, not just its cookie.
         await accounts.end_session(previous)
-    token = await accounts.start_session(
-        settings, user, ip, request.headers.get("user-agent", "")
-    )
+    token = await accounts.start_session(settings, user, ip, request.headers.get("user-agent", ""))
     await audit.record(request, "login", target=user, actor=user)
     response = RedirectResponse(next_url, status_code=303)
     response.headers.append(
@@ -80,8 +78,12 @@ async def logout(request: Request) -> Response:
 async def profile(request: Request) -> Response:
     user: User = policy.require_user(request)
     held = await policy.memberships(request)
-    context: dict = {"person": user, "memberships": held, "errors": FormErrors(),
-                     "password_errors": FormErrors()}
+    context: dict = {
+        "person": user,
+        "memberships": held,
+        "errors": FormErrors(),
+        "password_errors": FormErrors(),
+    }
     if request.method == "GET":
         context["saved"] = request.query_params.get("saved")
         return render(request, "intranet/profile.html", context)
@@ -139,7 +141,9 @@ async def change_password(request: Request) -> Response:
     # Every session ends, this one included; a new one is started for this browser.
     await accounts.end_all_sessions(user)
     token = await accounts.start_session(
-        settings, user, request.scope.get("huibao.client_ip", ""),
+        settings,
+        user,
+        request.scope.get("huibao.client_ip", ""),
         request.headers.get("user-agent", ""),
     )
     await audit.record(request, "password.change", target=user)
@@ -155,8 +159,12 @@ async def _password_refused(
     request: Request, user: User, errors: FormErrors, *, status_code: int
 ) -> Response:
     held = await policy.memberships(request)
-    context = {"person": user, "memberships": held, "errors": FormErrors(),
-               "password_errors": errors}
+    context = {
+        "person": user,
+        "memberships": held,
+        "errors": FormErrors(),
+        "password_errors": errors,
+    }
     return render(request, "intranet/profile.html", context, status_code=status_code)
 
 
@@ -173,8 +181,12 @@ async def set_language(request: Request) -> Response:
     response = RedirectResponse(target, status_code=303)
     response.headers.append(
         "set-cookie",
-        cookie_header(LOCALE_COOKIE, locale, secure=request.scope.get("huibao.https", False),
-                      max_age=365 * 86400),
+        cookie_header(
+            LOCALE_COOKIE,
+            locale,
+            secure=request.scope.get("huibao.https", False),
+            max_age=365 * 86400,
+        ),
     )
     return response
 
