@@ -51,6 +51,7 @@ ACTION_LABELS: dict[str, str] = {
     "organisation.create": N_("Organisation created"),
     "organisation.update": N_("Organisation changed"),
     "organisation.move": N_("Organisation moved"),
+    "organisation.contacts": N_("Contact details changed"),
     "category.create": N_("Category created"),
     "category.update": N_("Category changed"),
     "category.delete": N_("Category deleted"),

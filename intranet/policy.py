@@ -112,6 +112,16 @@ def can_act_for(held: list[Membership], organisation: Organisation) -> bool:
     return bool(roles_over(held, organisation) & {Role.ADMIN, Role.STAFF, Role.SECRETARY})
 
 
+def can_keep_contacts(held: list[Membership], organisation: Organisation) -> bool:
+    """Whoever acts for an organisation keeps its directory entry up to date."""
+    return can_act_for(held, organisation)
+
+
+def organisations_whose_contacts_i_keep(held: list[Membership]) -> list[Organisation]:
+    """The organisations a person speaks for directly (not every branch below them)."""
+    return organisations_with(held, Role.SECRETARY, Role.STAFF)
+
+
 def is_staff(held: list[Membership]) -> bool:
     return has_role(held, Role.STAFF) or has_role(held, Role.ADMIN)
 

@@ -19,11 +19,13 @@ PUBLIC = "public"  # anyone, signed in or not
 SIGNED_IN = "signed in"  # anyone with an account
 ADMIN_OF_OBJECT = "admin of the object"  # an admin whose subtree holds the object
 ROOT_ADMIN = "root admin"  # an admin of the association itself
+ACTS_FOR_OBJECT = "acts for the object"  # its secretaries, staff and admins (and above)
 
 ROUTE_ACCESS = {
     "intranet:home": SIGNED_IN,
     "intranet:healthz": PUBLIC,
     "intranet:directory": SIGNED_IN,
+    "intranet:organisation_contacts": ACTS_FOR_OBJECT,
     "intranet:login": PUBLIC,
     "intranet:logout": PUBLIC,
     "intranet:profile": SIGNED_IN,
@@ -109,6 +111,9 @@ def expected_get_status(access: str, who: str, route: Route) -> int:
         return 303
     if access == SIGNED_IN:
         return 200
+    if access == ACTS_FOR_OBJECT:
+        # Society B's page: the association's staff and root admin act for it.
+        return 200 if who in ("staff", ROOT) else 404
     if who in NON_ADMINS:
         return 404
     if who == ADMIN_OF_A:
@@ -181,6 +186,9 @@ def hostile_form(world: World, params: dict[str, int]) -> dict[str, str]:
         "confirm_password": "Intruder-Password-1",
         "categories": str(params["category_id"]),
         "sort_order": "1",
+        "contact_name": "冒充者",
+        "contact_phone": "110",
+        "contact_email": "intruder@evil.example",
         "is_active": "",
     }
 
@@ -208,6 +216,8 @@ async def test_admin_writes_on_another_organisation_are_refused_and_change_nothi
                 continue
             path = url_of(route, params)
             for who, client in clients.items():
+                if access == ACTS_FOR_OBJECT and who == "staff":
+                    continue  # the association's staff do act for society B
                 refused = {404, 405}
                 if who == ADMIN_OF_A and access == ADMIN_OF_OBJECT and not route.param_convertors:
                     # A's own create page: the parent or organisation in the form is B's,

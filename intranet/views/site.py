@@ -6,14 +6,15 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 from tortoise import connections
 from tortoise.expressions import Q
 
-from intranet import policy
-from intranet.forms import clean_line
-from intranet.models import Category, Organisation
+from intranet import audit, policy
+from intranet.forms import FormErrors, clean_line, form_data, take_line
+from intranet.i18n import gettext
+from intranet.models import Category, Membership, Organisation
 from intranet.templating import render
 
 DIRECTORY_PAGE_SIZE = 50
@@ -86,7 +87,7 @@ async def home(request: Request) -> Response:
 
 async def attention_items(request: Request, held: list) -> list[dict]:
     """What needs this person's attention. Later areas (notices, reports) add to it."""
-    items: list[dict] = []
+    items: list[dict] = missing_contacts(request, held)
     for provider in request.app.state.attention_providers:
         items.extend(await provider(request, held))
     return items
@@ -114,8 +115,10 @@ async def directory(request: Request) -> Response:
         .limit(DIRECTORY_PAGE_SIZE)
         .prefetch_related("categories")
     )
+    held = await policy.memberships(request)
     context = {
         "organisations": rows,
+        "editable_ids": {org.id for org in rows if policy.can_keep_contacts(held, org)},
         "categories": await Category.all(),
         "q": query,
         "category_id": int(category_id) if category_id.isdigit() else None,
@@ -128,8 +131,87 @@ async def directory(request: Request) -> Response:
     )
 
 
+# -- an organisation's own contact details ------------------------------------------------
+
+CONTACT_FIELDS = {"contact_name": 64, "contact_phone": 32, "contact_email": 254, "address": 200}
+
+
+def contacts_incomplete(organisation: Organisation) -> bool:
+    return not (
+        organisation.contact_name and organisation.contact_phone and organisation.contact_email
+    )
+
+
+def missing_contacts(request: Request, held: list[Membership]) -> list[dict]:
+    """Secretaries and staff are asked to complete the directory entry they speak for."""
+    items = []
+    for organisation in policy.organisations_whose_contacts_i_keep(held):
+        if organisation.is_active and contacts_incomplete(organisation):
+            items.append(
+                {
+                    "kind": "contacts",
+                    "title": gettext("Complete the contact details of %(name)s")
+                    % {"name": organisation.name},
+                    "note": gettext("Other organisations reach you through the directory."),
+                    "url": request.app.url_path_for(
+                        "intranet:organisation_contacts", organisation_id=organisation.id
+                    ),
+                }
+            )
+    return items
+
+
+async def organisation_contacts(request: Request) -> Response:
+    policy.require_user(request)
+    held = await policy.memberships(request)
+    organisation = await Organisation.get_or_none(id=request.path_params["organisation_id"])
+    if organisation is None or not policy.can_keep_contacts(held, organisation):
+        raise policy.not_found()
+    context: dict = {"organisation": organisation, "errors": FormErrors(), "values": organisation}
+    if request.method == "GET":
+        context["saved"] = request.query_params.get("saved")
+        return render(request, "intranet/contacts.html", context)
+    form = await form_data(request)
+    errors = FormErrors()
+    values = {
+        name: take_line(form, name, errors, max_length=limit)
+        for name, limit in CONTACT_FIELDS.items()
+    }
+    if values["contact_email"] and "@" not in values["contact_email"]:
+        errors.add("contact_email", gettext("Enter an e-mail address such as name@example.org."))
+    if errors:
+        context.update(errors=errors, values=values)
+        return render(request, "intranet/contacts.html", context, status_code=400)
+    changes = [
+        f"{name}: {getattr(organisation, name)} → {value}"
+        for name, value in values.items()
+        if getattr(organisation, name) != value
+    ]
+    if changes:
+        for name, value in values.items():
+            setattr(organisation, name, value)
+        await organisation.save(update_fields=[*CONTACT_FIELDS, "updated_at"])
+        await audit.record(
+            request,
+            "organisation.contacts",
+            target=organisation,
+            organisation=organisation,
+            summary="; ".join(changes),
+        )
+    url = request.app.url_path_for(
+        "intranet:organisation_contacts", organisation_id=organisation.id
+    )
+    return RedirectResponse(f"{url}?saved=1", status_code=303)
+
+
 routes = [
     Route("/", home, name="intranet:home"),
     Route("/healthz", healthz, name="intranet:healthz"),
     Route("/directory", directory, name="intranet:directory"),
+    Route(
+        "/organisations/{organisation_id:int}/contacts",
+        organisation_contacts,
+        methods=["GET", "POST"],
+        name="intranet:organisation_contacts",
+    ),
 ]
