@@ -1,0 +1,46 @@
+"""/healthz tells a load balancer whether the site can reach its database."""
+
+from __future__ import annotations
+
+import pytest
+from tortoise import connections
+
+from intranet.models import Organisation
+
+
+async def test_healthz_answers_ok_with_the_database_up(client) -> None:  # type: ignore[no-untyped-def]
+    response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert "set-cookie" not in response.headers  # probes leave no sessions behind
+
+
+async def test_healthz_answers_503_when_the_database_fails(
+    client, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    connection = connections.get("default")
+
+    async def unreachable(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise ConnectionRefusedError("database down")
+
+    monkeypatch.setattr(type(connection), "execute_query", unreachable)
+    response = await client.get("/healthz")
+    assert response.status_code == 503
+    assert "database down" not in response.text
+
+
+async def test_sqlite_runs_with_wal_foreign_keys_and_a_busy_timeout(app, settings) -> None:  # type: ignore[no-untyped-def]
+    if not settings.is_sqlite:
+        pytest.skip("SQLite settings; this run uses PostgreSQL")
+    connection = connections.get("default")
+    pragmas = {}
+    for name in ("journal_mode", "foreign_keys", "busy_timeout"):
+        rows = await connection.execute_query_dict(f"PRAGMA {name}")
+        pragmas[name] = next(iter(rows[0].values()))
+    assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 10000}
+
+
+async def test_the_database_refuses_a_dangling_parent(app) -> None:  # type: ignore[no-untyped-def]
+    from tortoise.exceptions import IntegrityError
+
+    with pytest.raises(IntegrityError):
+        await Organisation.create(name="孤儿", parent_id=999999)
