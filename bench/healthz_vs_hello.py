@@ -54,6 +54,7 @@ class Result:
     p99_ms: float
     requests: int
     bad: int
+    cpu_us: float = 0.0  # the server's CPU time per request (user + system)
 
 
 def free_port() -> int:
@@ -136,13 +137,23 @@ def parse_wrk(output: str) -> Result:
     )
 
 
-def run_wrk(url: str, seconds: int, connections: int) -> Result:
+def server_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_wrk(url: str, seconds: int, connections: int, server_pid: int) -> Result:
     command = [
         "taskset", "-c", CLIENT_CPU,
         "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url,
     ]  # fmt: skip
+    cpu_before = server_cpu_seconds(server_pid)
     done = subprocess.run(command, capture_output=True, text=True, check=True)
-    return parse_wrk(done.stdout)
+    result = parse_wrk(done.stdout)
+    if result.requests:
+        result.cpu_us = (server_cpu_seconds(server_pid) - cpu_before) / result.requests * 1e6
+    return result
 
 
 def load_average() -> str:
@@ -211,19 +222,21 @@ def main() -> int:
                 f"wrk -t1 -c{args.connections} on CPU {CLIENT_CPU}; "
                 f"{args.rounds} rounds x {args.duration} s, warm-up {args.warmup} s each"
             )
+            pids = {name: server.pid for name, server in zip(targets, servers, strict=True)}
             for name, url in targets.items():
-                run_wrk(url, args.warmup, args.connections)
+                run_wrk(url, args.warmup, args.connections, pids[name])
                 print(f"  warmed up {name:<8} {url}")
 
             results: dict[str, list[Result]] = {name: [] for name in targets}
             for round_number in range(1, args.rounds + 1):
                 for name, url in targets.items():
-                    result = run_wrk(url, args.duration, args.connections)
+                    result = run_wrk(url, args.duration, args.connections, pids[name])
                     results[name].append(result)
                     errors = f"  ERRORS {result.bad}" if result.bad else ""
                     print(
                         f"  round {round_number}  {name:<8} {result.rps:>10.0f} req/s"
-                        f"  p99 {result.p99_ms:7.2f} ms{errors}"
+                        f"  p99 {result.p99_ms:7.2f} ms"
+                        f"  server CPU {result.cpu_us:5.1f} µs/req{errors}"
                     )
         finally:
             for server in servers:
@@ -231,13 +244,18 @@ def main() -> int:
 
     medians = {name: statistics.median(r.rps for r in runs) for name, runs in results.items()}
     p99s = {name: statistics.median(r.p99_ms for r in runs) for name, runs in results.items()}
+    cpus = {name: statistics.median(r.cpu_us for r in runs) for name, runs in results.items()}
     print()
     labels = {"hello": "bare hello  GET /       ", "healthz": "full stack  GET /healthz"}
     for name, label in labels.items():
-        print(f"{label}  median {medians[name]:>10.0f} req/s  p99 {p99s[name]:.2f} ms")
+        print(
+            f"{label}  median {medians[name]:>10.0f} req/s  p99 {p99s[name]:6.2f} ms"
+            f"  server CPU {cpus[name]:5.1f} µs/req"
+        )
     ratio = medians["healthz"] / medians["hello"]
     verdict = "PASS" if ratio >= GOAL else "FAIL"
     print(f"ratio (full stack /healthz ÷ bare hello): {ratio:.2f}  goal ≥ {GOAL}  {verdict}")
+    print(f"  by server CPU per request (hello ÷ healthz): {cpus['hello'] / cpus['healthz']:.2f}")
     print(f"load average after: {load_average()} (other work on CPU 0/1 skews the figures)")
     if any(r.bad for runs in results.values() for r in runs):
         print("warning: some requests failed (see ERRORS above); the figures are suspect")

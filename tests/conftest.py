@@ -250,3 +250,30 @@ def as_user(app):  # type: ignore[no-untyped-def]
             yield c
 
     return signed_in
+
+
+@pytest.fixture
+def as_english_user(as_user):  # type: ignore[no-untyped-def]
+    """Signed-in clients that read the site in English, the language messages are written
+    in, so assertions on them do not depend on the Chinese catalogue."""
+
+    def in_english(username: str, **kwargs):  # type: ignore[no-untyped-def]
+        cookies = {"huibao_lang": "en", **kwargs.pop("cookies", {})}
+        return as_user(username, cookies=cookies, **kwargs)
+
+    return in_english
+
+
+@pytest.fixture
+async def admin_a(world: World, settings: Settings) -> User:
+    """An administrator of society A only."""
+    person = await make_user(settings, "admin_a", "计算机学会管理员")
+    await Membership.create(user=person, organisation=world.society_a, role=Role.ADMIN)
+    return person
+
+
+@pytest.fixture
+async def member(world: World, as_user) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    """A signed-in member of society A."""
+    async with as_user("member_a") as c:
+        yield c

@@ -9,11 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import pytest
 from starlette.routing import Mount, Route
 
-from intranet.models import Category, Membership, Organisation, Role, User
-from tests.conftest import World, login, make_user, new_client
+from intranet.models import Category, Membership, Organisation, User
+from tests.conftest import World, login, new_client
 
 PUBLIC = "public"  # anyone, signed in or not
 SIGNED_IN = "signed in"  # anyone with an account
@@ -68,13 +67,6 @@ def test_every_route_says_who_may_use_it(app) -> None:  # type: ignore[no-untype
     assert stale == [], f"these routes no longer exist: {stale}"
     mounts = [r.path for r in app.routes if isinstance(r, Mount)]
     assert mounts == ["/static"]
-
-
-@pytest.fixture
-async def admin_a(world: World, settings) -> User:  # type: ignore[no-untyped-def]
-    person = await make_user(settings, ADMIN_OF_A, "计算机学会管理员")
-    await Membership.create(user=person, organisation=world.society_a, role=Role.ADMIN)
-    return person
 
 
 async def path_params_in_b(world: World) -> dict[str, int]:

@@ -14,28 +14,8 @@ import pytest
 from bs4 import BeautifulSoup
 
 from intranet import audit
-from intranet.middleware import LOCALE_COOKIE
 from intranet.models import AuditEvent, Membership, Organisation, Role, User
-from intranet.settings import Settings
-from tests.conftest import World, make_user, post
-
-
-@pytest.fixture
-def as_user(as_user: Any) -> Any:
-    """Signed-in clients that read the site in English, so labels can be checked."""
-
-    def in_english(username: str, **kwargs: Any) -> Any:
-        return as_user(username, cookies={LOCALE_COOKIE: "en"}, **kwargs)
-
-    return in_english
-
-
-@pytest.fixture
-async def admin_a(world: World, settings: Settings) -> User:
-    """An administrator of society A only."""
-    person = await make_user(settings, "admin_a", "计算机学会管理员")
-    await Membership.create(user=person, organisation=world.society_a, role=Role.ADMIN)
-    return person
+from tests.conftest import World, post
 
 
 async def event(
@@ -114,13 +94,15 @@ async def log(world: World) -> None:
     await event("login.failed", "sec_a", at=datetime(2020, 2, 12, 5, 0, tzinfo=UTC))
 
 
-async def audit_page(as_user: Any, username: str, **params: Any) -> httpx.Response:
-    async with as_user(username) as c:
+async def audit_page(as_english_user: Any, username: str, **params: Any) -> httpx.Response:
+    async with as_english_user(username) as c:
         return await c.get("/admin/audit", params=params)
 
 
-async def test_it_lists_newest_first_in_local_time(world: World, log: None, as_user: Any) -> None:
-    response = await audit_page(as_user, "admin", action="notice.publish")
+async def test_it_lists_newest_first_in_local_time(
+    world: World, log: None, as_english_user: Any
+) -> None:
+    response = await audit_page(as_english_user, "admin", action="notice.publish")
     assert response.status_code == 200
     assert summaries(response) == ["medical notice", "branch notice"]
     soup = BeautifulSoup(response.text, "html.parser")
@@ -133,19 +115,21 @@ async def test_it_lists_newest_first_in_local_time(world: World, log: None, as_u
     assert "notice.publish" in first_row.get_text()  # an action without a label, as recorded
 
 
-async def test_a_root_admin_reads_every_event(world: World, log: None, as_user: Any) -> None:
-    response = await audit_page(as_user, "admin", actor="", q="")
+async def test_a_root_admin_reads_every_event(
+    world: World, log: None, as_english_user: Any
+) -> None:
+    response = await audit_page(as_english_user, "admin", actor="", q="")
     # The seven of the log, and the root admin's own login on the way in.
     assert len(summaries(response)) == 8
 
 
 async def test_an_admin_of_a_reads_only_what_concerns_a(
-    world: World, admin_a: User, log: None, as_user: Any
+    world: World, admin_a: User, log: None, as_english_user: Any
 ) -> None:
     # sec_a also holds a role in B now: events about them alone no longer belong to A.
     await event("login", "sec_a in two places", actor=world.secretary_a, about=world.secretary_a)
     await Membership.create(user=world.secretary_a, organisation=world.society_b, role=Role.MEMBER)
-    response = await audit_page(as_user, "admin_a")
+    response = await audit_page(as_english_user, "admin_a")
     shown = summaries(response)
     assert "sec_a in A" in shown and "branch notice" in shown
     assert "medical notice" not in shown
@@ -177,12 +161,12 @@ async def test_an_admin_of_a_reads_only_what_concerns_a(
     ],
 )
 async def test_filters_find_the_right_events(
-    world: World, log: None, as_user: Any, params: dict[str, str], expected: list[str]
+    world: World, log: None, as_english_user: Any, params: dict[str, str], expected: list[str]
 ) -> None:
     if "organisation" in params:
         params = {**params, "organisation": str(getattr(world, params["organisation"]).id)}
     params.setdefault("to", "2020-12-31")  # leave out the logins of this test itself
-    response = await audit_page(as_user, "admin", **params)
+    response = await audit_page(as_english_user, "admin", **params)
     assert response.status_code == 200
     assert summaries(response) == expected
 
@@ -200,29 +184,31 @@ async def test_filters_find_the_right_events(
     ],
 )
 async def test_bad_filters_are_refused_beside_the_field(
-    world: World, log: None, as_user: Any, params: dict[str, str], field: str
+    world: World, log: None, as_english_user: Any, params: dict[str, str], field: str
 ) -> None:
-    response = await audit_page(as_user, "admin", **params)
+    response = await audit_page(as_english_user, "admin", **params)
     assert response.status_code == 400
     assert field_error(response, field)
     assert summaries(response) == []
 
 
 async def test_an_admin_of_a_cannot_filter_on_b(
-    world: World, admin_a: User, log: None, as_user: Any
+    world: World, admin_a: User, log: None, as_english_user: Any
 ) -> None:
-    response = await audit_page(as_user, "admin_a", organisation=str(world.society_b.id))
+    response = await audit_page(as_english_user, "admin_a", organisation=str(world.society_b.id))
     assert response.status_code == 400
     assert "Choose an organisation" in field_error(response, "organisation")
     assert summaries(response) == []
 
 
-async def test_it_pages_back_in_time_without_gaps_or_repeats(world: World, as_user: Any) -> None:
+async def test_it_pages_back_in_time_without_gaps_or_repeats(
+    world: World, as_english_user: Any
+) -> None:
     same_moment = datetime(2021, 5, 1, 8, 0, tzinfo=UTC)
     for number in range(120):
         await event("notice.publish", f"n{number:03}", organisation=world.society_a, at=same_moment)
     seen: list[str] = []
-    async with as_user("admin") as c:
+    async with as_english_user("admin") as c:
         url = "/admin/audit?action=notice.publish"
         while url:
             response = await c.get(url)
@@ -232,8 +218,8 @@ async def test_it_pages_back_in_time_without_gaps_or_repeats(world: World, as_us
     assert seen == [f"n{number:03}" for number in reversed(range(120))]
 
 
-async def test_htmx_gets_only_the_rows(world: World, log: None, as_user: Any) -> None:
-    async with as_user("admin") as c:
+async def test_htmx_gets_only_the_rows(world: World, log: None, as_english_user: Any) -> None:
+    async with as_english_user("admin") as c:
         response = await c.get(
             "/admin/audit", params={"action": "login.failed"}, headers={"HX-Request": "true"}
         )
@@ -243,8 +229,10 @@ async def test_htmx_gets_only_the_rows(world: World, log: None, as_user: Any) ->
     assert "HX-Request" in response.headers["vary"]
 
 
-async def test_the_people_pages_write_to_the_log(world: World, admin_a: User, as_user: Any) -> None:
-    async with as_user("admin_a") as c:
+async def test_the_people_pages_write_to_the_log(
+    world: World, admin_a: User, as_english_user: Any
+) -> None:
+    async with as_english_user("admin_a") as c:
         await post(c, f"/admin/people/{world.member_a.id}/deactivate")
         response = await c.get("/admin/audit", params={"action": "person.deactivate"})
     soup = BeautifulSoup(response.text, "html.parser")
@@ -258,15 +246,17 @@ async def test_the_people_pages_write_to_the_log(world: World, admin_a: User, as
 
 
 @pytest.mark.parametrize("username", ["staff", "sec_a", "member_a", "sec_b", "outsider"])
-async def test_non_admins_get_404(world: World, log: None, as_user: Any, username: str) -> None:
-    response = await audit_page(as_user, username)
+async def test_non_admins_get_404(
+    world: World, log: None, as_english_user: Any, username: str
+) -> None:
+    response = await audit_page(as_english_user, username)
     assert response.status_code == 404
 
 
 async def test_htmx_is_shown_a_bad_filter_in_place_of_the_rows(
-    world: World, log: None, as_user: Any
+    world: World, log: None, as_english_user: Any
 ) -> None:
-    async with as_user("admin") as c:
+    async with as_english_user("admin") as c:
         response = await c.get(
             "/admin/audit",
             params={"from": "2020-02-12", "to": "2020-02-11"},

@@ -17,16 +17,13 @@ from tortoise import connections
 from intranet.models import (
     AuditEvent,
     Category,
-    Membership,
     Organisation,
     OrganisationKind,
-    Role,
     User,
 )
 from intranet.models.organisations import path_segment
-from intranet.settings import Settings
 from intranet.views import admin_organisations
-from tests.conftest import World, make_user, post
+from tests.conftest import World, post
 
 INDEX = "/admin/organisations"
 NEW = "/admin/organisations/new"
@@ -75,29 +72,13 @@ async def actions() -> list[str]:
     return await AuditEvent.all().values_list("action", flat=True)  # type: ignore[return-value]
 
 
-@pytest.fixture
-def as_user(as_user):  # type: ignore[no-untyped-def]
-    """Signed-in clients that read the pages in English, the language messages are
-    written in, so the assertions below do not depend on the catalogue."""
-
-    def english(username: str, **kwargs):  # type: ignore[no-untyped-def]
-        return as_user(username, cookies={"huibao_lang": "en"}, **kwargs)
-
-    return english
-
-
-@pytest.fixture
-async def admin_a(world: World, settings: Settings) -> User:
-    user = await make_user(settings, "admin_a", "计算机学会管理员")
-    await Membership.create(user=user, organisation=world.society_a, role=Role.ADMIN)
-    return user
-
-
 # -- the tree -----------------------------------------------------------------------
 
 
-async def test_it_lists_the_tree_in_path_order_indented_by_depth(world: World, as_user) -> None:
-    async with as_user("admin") as c:
+async def test_it_lists_the_tree_in_path_order_indented_by_depth(
+    world: World, as_english_user
+) -> None:
+    async with as_english_user("admin") as c:
         r = await c.get(INDEX)
     assert r.status_code == 200
     rows = soup(r).select("table.org-table tbody tr")
@@ -113,8 +94,8 @@ async def test_it_lists_the_tree_in_path_order_indented_by_depth(world: World, a
     assert "医药卫生类" in society_b and "LNMA" in society_b and "Society" in society_b
 
 
-async def test_it_filters_by_text_and_by_category(world: World, as_user) -> None:
-    async with as_user("admin") as c:
+async def test_it_filters_by_text_and_by_category(world: World, as_english_user) -> None:
+    async with as_english_user("admin") as c:
         by_code = await c.get(INDEX, params={"q": "lnccf"})
         by_category = await c.get(INDEX, params={"category": str(world.medicine.id)})
 
@@ -125,17 +106,19 @@ async def test_it_filters_by_text_and_by_category(world: World, as_user) -> None
     assert names(by_category) == [world.society_b.name]
 
 
-async def test_it_answers_htmx_with_the_rows_only(world: World, as_user) -> None:
-    async with as_user("admin") as c:
+async def test_it_answers_htmx_with_the_rows_only(world: World, as_english_user) -> None:
+    async with as_english_user("admin") as c:
         r = await c.get(INDEX, params={"q": "医学会"}, headers={"HX-Request": "true"})
     assert "<html" not in r.text
     assert [a.get_text(strip=True) for a in soup(r).select("td.org-name a")] == ["辽宁省医学会"]
     assert "HX-Request" in r.headers["vary"]
 
 
-async def test_it_pages_a_long_tree(world: World, as_user, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_it_pages_a_long_tree(
+    world: World, as_english_user, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(admin_organisations, "PAGE_SIZE", 3)
-    async with as_user("admin") as c:
+    async with as_english_user("admin") as c:
         first = await c.get(INDEX)
         second = await c.get(INDEX, params={"page": "2"})
     assert len(soup(first).select("td.org-name")) == 3
@@ -168,9 +151,9 @@ async def add_societies(world: World, count: int) -> None:
 
 
 async def test_it_loads_the_tree_in_a_fixed_number_of_queries(
-    world: World, as_user, monkeypatch: pytest.MonkeyPatch
+    world: World, as_english_user, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async with as_user("admin") as c:
+    async with as_english_user("admin") as c:
         await add_societies(world, 2)
         with counting_queries(monkeypatch) as few:
             assert (await c.get(INDEX)).status_code == 200
@@ -184,7 +167,7 @@ async def test_it_loads_the_tree_in_a_fixed_number_of_queries(
 # -- create ---------------------------------------------------------------------------
 
 
-async def test_it_creates_an_organisation_under_a_parent(world: World, as_user) -> None:
+async def test_it_creates_an_organisation_under_a_parent(world: World, as_english_user) -> None:
     science = await Category.create(name="理科类")
     form = details(
         Organisation(name="辽宁省物理学会", kind=OrganisationKind.SOCIETY, is_active=True),
@@ -194,7 +177,7 @@ async def test_it_creates_an_organisation_under_a_parent(world: World, as_user) 
         parent=str(world.association.id),
         categories=[str(science.id), str(world.medicine.id)],
     )
-    async with as_user("admin") as c:
+    async with as_english_user("admin") as c:
         r = await post(c, NEW, form, token_from=NEW)
     assert r.status_code == 303
     created = await Organisation.get(code="LNPS")
@@ -207,8 +190,10 @@ async def test_it_creates_an_organisation_under_a_parent(world: World, as_user) 
     assert event.object_id == str(created.id)
 
 
-async def test_it_offers_the_chosen_parent_on_the_create_page(world: World, as_user) -> None:
-    async with as_user("admin") as c:
+async def test_it_offers_the_chosen_parent_on_the_create_page(
+    world: World, as_english_user
+) -> None:
+    async with as_english_user("admin") as c:
         r = await c.get(NEW, params={"parent": str(world.society_a.id)})
     selected = soup(r).select_one("#field-parent option[selected]")
     assert selected["value"] == str(world.society_a.id)
@@ -216,9 +201,9 @@ async def test_it_offers_the_chosen_parent_on_the_create_page(world: World, as_u
 
 
 async def test_the_create_page_starts_under_the_admins_own_organisation(
-    world: World, as_user
+    world: World, as_english_user
 ) -> None:
-    async with as_user("admin") as c:
+    async with as_english_user("admin") as c:
         r = await c.get(NEW)
     options = soup(r).select("#field-parent option")
     assert options[0]["value"] == ""  # the top level is offered to a root admin...
@@ -238,12 +223,12 @@ async def test_the_create_page_starts_under_the_admins_own_organisation(
     ],
 )
 async def test_it_refuses_invalid_details_and_creates_nothing(
-    world: World, as_user, change: dict, field: str, message: str
+    world: World, as_english_user, change: dict, field: str, message: str
 ) -> None:
     form = {"parent": str(world.association.id), "name": "辽宁省化学会", "kind": "society"}
     form.update(change)
     before = await Organisation.all().count()
-    async with as_user("admin") as c:
+    async with as_english_user("admin") as c:
         r = await post(c, NEW, form, token_from=NEW)
     assert r.status_code == 400
     assert message in field_error(r, field)
@@ -253,17 +238,17 @@ async def test_it_refuses_invalid_details_and_creates_nothing(
 
 
 async def test_it_creates_at_the_top_level_only_for_a_root_admin(
-    world: World, as_user, admin_a: User
+    world: World, as_english_user, admin_a: User
 ) -> None:
     form = {"parent": "", "name": "另一个科协", "kind": "association"}
-    async with as_user("admin_a") as c:
+    async with as_english_user("admin_a") as c:
         page = await c.get(NEW)
         refused = await post(c, NEW, form, token_from=NEW)
     assert not soup(page).select('#field-parent option[value=""]')
     assert refused.status_code == 400
     assert field_error(refused, "parent")
     assert not await Organisation.filter(name="另一个科协").exists()
-    async with as_user("admin") as c:
+    async with as_english_user("admin") as c:
         created = await post(c, NEW, form, token_from=NEW)
     assert created.status_code == 303
     top = await Organisation.get(name="另一个科协")
@@ -273,7 +258,7 @@ async def test_it_creates_at_the_top_level_only_for_a_root_admin(
 # -- edit -----------------------------------------------------------------------------
 
 
-async def test_it_saves_the_edited_details(world: World, as_user) -> None:
+async def test_it_saves_the_edited_details(world: World, as_english_user) -> None:
     form = details(
         world.society_a,
         name="辽宁省计算机学会（新）",
@@ -282,7 +267,7 @@ async def test_it_saves_the_edited_details(world: World, as_user) -> None:
         is_active=None,
         categories=[str(world.medicine.id)],
     )
-    async with as_user("admin") as c:
+    async with as_english_user("admin") as c:
         r = await post(c, edit_url(world.society_a), form, token_from=edit_url(world.society_a))
         page = await c.get(r.headers["location"])
     assert r.status_code == 303
@@ -300,10 +285,10 @@ async def test_it_saves_the_edited_details(world: World, as_user) -> None:
     assert "医药卫生类" in event.summary
 
 
-async def test_it_keeps_everything_when_an_edit_is_invalid(world: World, as_user) -> None:
+async def test_it_keeps_everything_when_an_edit_is_invalid(world: World, as_english_user) -> None:
     await world.society_a.categories.add(world.medicine)
     form = details(world.society_a, name="新名字", code="LNMA", categories=[])
-    async with as_user("admin") as c:
+    async with as_english_user("admin") as c:
         r = await post(c, edit_url(world.society_a), form, token_from=edit_url(world.society_a))
     assert r.status_code == 400
     assert "already uses this code" in field_error(r, "code")
@@ -314,7 +299,7 @@ async def test_it_keeps_everything_when_an_edit_is_invalid(world: World, as_user
     assert await actions() == ["login"]
 
 
-async def test_it_ignores_fields_the_form_does_not_offer(world: World, as_user) -> None:
+async def test_it_ignores_fields_the_form_does_not_offer(world: World, as_english_user) -> None:
     form = details(
         world.branch_a,
         name="人工智能专委会",
@@ -324,7 +309,7 @@ async def test_it_ignores_fields_the_form_does_not_offer(world: World, as_user) 
         depth="7",
         id="999",
     )
-    async with as_user("admin") as c:
+    async with as_english_user("admin") as c:
         r = await post(c, edit_url(world.branch_a), form, token_from=edit_url(world.branch_a))
     assert r.status_code == 303
     saved = await Organisation.get(id=world.branch_a.id)
@@ -339,9 +324,9 @@ async def test_it_ignores_fields_the_form_does_not_offer(world: World, as_user) 
 # -- move -----------------------------------------------------------------------------
 
 
-async def test_it_moves_a_branch_with_everything_below_it(world: World, as_user) -> None:
+async def test_it_moves_a_branch_with_everything_below_it(world: World, as_english_user) -> None:
     group = await Organisation.create_under(world.branch_a, name="机器学习组")
-    async with as_user("admin") as c:
+    async with as_english_user("admin") as c:
         r = await post(
             c,
             move_url(world.branch_a),
@@ -359,9 +344,9 @@ async def test_it_moves_a_branch_with_everything_below_it(world: World, as_user)
 
 
 async def test_it_refuses_to_move_an_organisation_under_its_own_branch(
-    world: World, as_user
+    world: World, as_english_user
 ) -> None:
-    async with as_user("admin") as c:
+    async with as_english_user("admin") as c:
         page = await c.get(move_url(world.society_a))
         r = await post(
             c,
@@ -380,9 +365,9 @@ async def test_it_refuses_to_move_an_organisation_under_its_own_branch(
 
 
 async def test_a_root_admin_may_move_an_organisation_to_the_top_level(
-    world: World, as_user
+    world: World, as_english_user
 ) -> None:
-    async with as_user("admin") as c:
+    async with as_english_user("admin") as c:
         r = await post(
             c, move_url(world.society_b), {"parent": ""}, token_from=move_url(world.society_b)
         )
@@ -399,9 +384,9 @@ async def test_a_root_admin_may_move_an_organisation_to_the_top_level(
 
 
 async def test_a_society_admin_sees_only_their_own_subtree(
-    world: World, as_user, admin_a: User
+    world: World, as_english_user, admin_a: User
 ) -> None:
-    async with as_user("admin_a") as c:
+    async with as_english_user("admin_a") as c:
         r = await c.get(INDEX)
         new_page = await c.get(NEW)
     names = [a.get_text(strip=True) for a in soup(r).select("td.org-name a")]
@@ -411,10 +396,10 @@ async def test_a_society_admin_sees_only_their_own_subtree(
 
 
 async def test_a_society_admin_manages_their_own_branch(
-    world: World, as_user, admin_a: User
+    world: World, as_english_user, admin_a: User
 ) -> None:
     form = details(world.branch_a, short_name="AI专委会")
-    async with as_user("admin_a") as c:
+    async with as_english_user("admin_a") as c:
         edited = await post(c, edit_url(world.branch_a), form, token_from=edit_url(world.branch_a))
         created = await post(
             c,
@@ -429,9 +414,9 @@ async def test_a_society_admin_manages_their_own_branch(
 
 @pytest.mark.parametrize("page", [edit_url, move_url])
 async def test_a_society_admin_gets_404_for_another_society(
-    world: World, as_user, admin_a: User, page
+    world: World, as_english_user, admin_a: User, page
 ) -> None:
-    async with as_user("admin_a") as c:
+    async with as_english_user("admin_a") as c:
         shown = await c.get(page(world.society_b))
         sent = await post(c, page(world.society_b), details(world.society_b, name="改名"))
         moved_root = await post(c, page(world.association), {"parent": str(world.society_a.id)})
@@ -440,9 +425,9 @@ async def test_a_society_admin_gets_404_for_another_society(
 
 
 async def test_a_society_admin_cannot_create_under_another_society(
-    world: World, as_user, admin_a: User
+    world: World, as_english_user, admin_a: User
 ) -> None:
-    async with as_user("admin_a") as c:
+    async with as_english_user("admin_a") as c:
         shown = await c.get(NEW, params={"parent": str(world.society_b.id)})
         sent = await post(
             c, NEW, {"parent": str(world.society_b.id), "name": "混入分会", "kind": "branch"}
@@ -453,10 +438,10 @@ async def test_a_society_admin_cannot_create_under_another_society(
 
 @pytest.mark.parametrize("target", ["society_b", "association", "top level"])
 async def test_a_society_admin_cannot_move_their_branch_out_of_their_society(
-    world: World, as_user, admin_a: User, target: str
+    world: World, as_english_user, admin_a: User, target: str
 ) -> None:
     parent = "" if target == "top level" else str(getattr(world, target).id)
-    async with as_user("admin_a") as c:
+    async with as_english_user("admin_a") as c:
         r = await post(
             c, move_url(world.branch_a), {"parent": parent}, token_from=move_url(world.branch_a)
         )
@@ -467,9 +452,9 @@ async def test_a_society_admin_cannot_move_their_branch_out_of_their_society(
 
 
 async def test_a_society_admin_cannot_manage_categories(
-    world: World, as_user, admin_a: User
+    world: World, as_english_user, admin_a: User
 ) -> None:
-    async with as_user("admin_a") as c:
+    async with as_english_user("admin_a") as c:
         listing = await c.get(CATEGORIES)
         created = await post(c, CATEGORIES, {"name": "工科类"})
         renamed = await post(c, category_url(world.medicine), {"name": "医学类"})
@@ -501,9 +486,11 @@ def every_admin_url(world: World) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("username", ["staff", "sec_a", "member_a", "sec_b", "outsider"])
-async def test_it_answers_404_to_everyone_but_admins(world: World, as_user, username: str) -> None:
+async def test_it_answers_404_to_everyone_but_admins(
+    world: World, as_english_user, username: str
+) -> None:
     form = {"parent": str(world.society_a.id), "name": "不该出现", "kind": "branch"}
-    async with as_user(username) as c:
+    async with as_english_user(username) as c:
         for method, url in every_admin_url(world):
             r = await c.get(url) if method == "GET" else await post(c, url, form)
             assert r.status_code == 404, (method, url)
@@ -529,8 +516,8 @@ async def test_it_sends_anonymous_visitors_to_the_login_page(world: World, clien
         lambda w: category_url(w.medicine),
     ],
 )
-async def test_every_field_has_a_label(world: World, as_user, page) -> None:
-    async with as_user("admin") as c:
+async def test_every_field_has_a_label(world: World, as_english_user, page) -> None:
+    async with as_english_user("admin") as c:
         html = soup(await c.get(page(world)))
     fields = html.select("main input:not([type=hidden]), main select, main textarea")
     assert fields
@@ -542,8 +529,8 @@ async def test_every_field_has_a_label(world: World, as_user, page) -> None:
 # -- categories ---------------------------------------------------------------------------
 
 
-async def test_it_adds_a_category(world: World, as_user) -> None:
-    async with as_user("admin") as c:
+async def test_it_adds_a_category(world: World, as_english_user) -> None:
+    async with as_english_user("admin") as c:
         r = await post(c, CATEGORIES, {"name": "理科类", "sort_order": "1"}, token_from=CATEGORIES)
         listing = await c.get(CATEGORIES)
     assert r.status_code == 303
@@ -564,18 +551,18 @@ async def test_it_adds_a_category(world: World, as_user) -> None:
     ],
 )
 async def test_it_refuses_an_invalid_category(
-    world: World, as_user, form: dict, field: str, message: str
+    world: World, as_english_user, form: dict, field: str, message: str
 ) -> None:
-    async with as_user("admin") as c:
+    async with as_english_user("admin") as c:
         r = await post(c, CATEGORIES, form, token_from=CATEGORIES)
     assert r.status_code == 400
     assert message in field_error(r, field)
     assert [c.name for c in await Category.all()] == ["医药卫生类"]
 
 
-async def test_it_renames_and_reorders_a_category(world: World, as_user) -> None:
+async def test_it_renames_and_reorders_a_category(world: World, as_english_user) -> None:
     url = category_url(world.medicine)
-    async with as_user("admin") as c:
+    async with as_english_user("admin") as c:
         r = await post(c, url, {"name": "医学类", "sort_order": "0"}, token_from=url)
     assert r.status_code == 303
     saved = await Category.get(id=world.medicine.id)
@@ -584,9 +571,9 @@ async def test_it_renames_and_reorders_a_category(world: World, as_user) -> None
     assert "医药卫生类 → 医学类" in event.summary
 
 
-async def test_it_deletes_only_an_unused_category(world: World, as_user) -> None:
+async def test_it_deletes_only_an_unused_category(world: World, as_english_user) -> None:
     spare = await Category.create(name="交叉学科类")
-    async with as_user("admin") as c:
+    async with as_english_user("admin") as c:
         used_page = await c.get(category_url(world.medicine))
         refused = await post(
             c, f"{CATEGORIES}/{world.medicine.id}/delete", token_from=category_url(world.medicine)

@@ -13,30 +13,11 @@ import pytest
 from bs4 import BeautifulSoup
 from tortoise import connections
 
-from intranet.middleware import LOCALE_COOKIE
 from intranet.models import AuditEvent, Membership, Role, User, UserSession
 from intranet.settings import Settings
 from tests.conftest import PASSWORD, World, login, make_user, new_client, post
 
 NEW_PASSWORD = "Fresh-Start-2024"
-
-
-@pytest.fixture
-def as_user(as_user: Any) -> Any:
-    """Signed-in clients that read the site in English, so messages can be checked."""
-
-    def in_english(username: str, **kwargs: Any) -> Any:
-        return as_user(username, cookies={LOCALE_COOKIE: "en"}, **kwargs)
-
-    return in_english
-
-
-@pytest.fixture
-async def admin_a(world: World, settings: Settings) -> User:
-    """An administrator of society A only."""
-    person = await make_user(settings, "admin_a", "计算机学会管理员")
-    await Membership.create(user=person, organisation=world.society_a, role=Role.ADMIN)
-    return person
 
 
 def soup_of(response: httpx.Response) -> BeautifulSoup:
@@ -95,16 +76,16 @@ async def is_signed_in(client: httpx.AsyncClient) -> bool:
 
 
 async def test_it_lists_people_in_reach_and_people_without_roles(
-    world: World, admin_a: User, as_user: Any
+    world: World, admin_a: User, as_english_user: Any
 ) -> None:
-    async with as_user("admin_a") as c:
+    async with as_english_user("admin_a") as c:
         response = await c.get("/admin/people")
     assert response.status_code == 200
     assert listed_usernames(response) == {"admin_a", "sec_a", "member_a", "outsider"}
 
 
-async def test_a_root_admin_lists_everyone(world: World, as_user: Any) -> None:
-    async with as_user("admin") as c:
+async def test_a_root_admin_lists_everyone(world: World, as_english_user: Any) -> None:
+    async with as_english_user("admin") as c:
         response = await c.get("/admin/people")
     assert listed_usernames(response) == {
         "admin",
@@ -117,10 +98,10 @@ async def test_a_root_admin_lists_everyone(world: World, as_user: Any) -> None:
 
 
 async def test_it_shows_someone_also_holding_roles_elsewhere_without_a_link(
-    world: World, admin_a: User, as_user: Any
+    world: World, admin_a: User, as_english_user: Any
 ) -> None:
     await Membership.create(user=world.secretary_a, organisation=world.society_b, role=Role.MEMBER)
-    async with as_user("admin_a") as c:
+    async with as_english_user("admin_a") as c:
         response = await c.get("/admin/people")
     soup = soup_of(response)
     linked = {a.get_text(strip=True) for a in soup.select("table.people-table a[href^='/admin/']")}
@@ -142,24 +123,24 @@ async def test_it_shows_someone_also_holding_roles_elsewhere_without_a_link(
     ],
 )
 async def test_it_searches_and_filters(
-    world: World, as_user: Any, query: dict[str, str], expected: set[str]
+    world: World, as_english_user: Any, query: dict[str, str], expected: set[str]
 ) -> None:
     await User.filter(id=world.member_a.id).update(is_active=False)
-    async with as_user("admin") as c:
+    async with as_english_user("admin") as c:
         response = await c.get("/admin/people", params=query)
     assert listed_usernames(response) == expected
 
 
 async def test_a_search_by_organisation_stays_within_reach(
-    world: World, admin_a: User, as_user: Any
+    world: World, admin_a: User, as_english_user: Any
 ) -> None:
-    async with as_user("admin_a") as c:
+    async with as_english_user("admin_a") as c:
         response = await c.get("/admin/people", params={"q": "医学会"})
     assert listed_usernames(response) == set()
 
 
-async def test_htmx_gets_only_the_rows(world: World, as_user: Any) -> None:
-    async with as_user("admin") as c:
+async def test_htmx_gets_only_the_rows(world: World, as_english_user: Any) -> None:
+    async with as_english_user("admin") as c:
         response = await c.get("/admin/people", params={"q": "sec"}, headers={"HX-Request": "true"})
     assert response.status_code == 200
     assert "<html" not in response.text
@@ -184,9 +165,9 @@ def queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 async def test_the_list_costs_the_same_queries_for_many_people(
-    world: World, settings: Settings, as_user: Any, queries: list[str]
+    world: World, settings: Settings, as_english_user: Any, queries: list[str]
 ) -> None:
-    async with as_user("admin") as c:
+    async with as_english_user("admin") as c:
         queries.clear()
         await c.get("/admin/people")
         few = len(queries)
@@ -204,9 +185,9 @@ async def test_the_list_costs_the_same_queries_for_many_people(
 
 
 async def test_it_creates_a_person_with_a_typed_password(
-    app: Any, world: World, admin_a: User, as_user: Any
+    app: Any, world: World, admin_a: User, as_english_user: Any
 ) -> None:
-    async with as_user("admin_a") as c:
+    async with as_english_user("admin_a") as c:
         response = await post(c, "/admin/people/new", new_person_form(world))
         assert response.status_code == 303
         page = await c.get(response.headers["location"])
@@ -232,9 +213,9 @@ async def test_it_creates_a_person_with_a_typed_password(
 
 
 async def test_it_generates_a_password_and_shows_it_once(
-    app: Any, world: World, admin_a: User, as_user: Any
+    app: Any, world: World, admin_a: User, as_english_user: Any
 ) -> None:
-    async with as_user("admin_a") as c:
+    async with as_english_user("admin_a") as c:
         response = await post(c, "/admin/people/new", new_person_form(world, password=""))
         assert response.status_code == 200
         assert response.headers["cache-control"] == "no-store"
@@ -249,10 +230,10 @@ async def test_it_generates_a_password_and_shows_it_once(
 
 @pytest.mark.parametrize("taken", ["sec_b", "SEC_B", "ｓｅｃ＿ｂ", " sec_b "])
 async def test_it_refuses_a_taken_username_and_saves_nothing(
-    world: World, admin_a: User, as_user: Any, taken: str
+    world: World, admin_a: User, as_english_user: Any, taken: str
 ) -> None:
     people_before = await User.all().count()
-    async with as_user("admin_a") as c:
+    async with as_english_user("admin_a") as c:
         response = await post(c, "/admin/people/new", new_person_form(world, username=taken))
     assert response.status_code == 400
     assert "already taken" in field_error(response, "username")
@@ -274,10 +255,10 @@ async def test_it_refuses_a_taken_username_and_saves_nothing(
     ],
 )
 async def test_it_refuses_over_long_values_on_creation(
-    world: World, admin_a: User, as_user: Any, name: str, value: str
+    world: World, admin_a: User, as_english_user: Any, name: str, value: str
 ) -> None:
     people_before = await User.all().count()
-    async with as_user("admin_a") as c:
+    async with as_english_user("admin_a") as c:
         response = await post(c, "/admin/people/new", new_person_form(world, **{name: value}))
     assert response.status_code == 400
     assert "At most" in field_error(response, name)
@@ -299,10 +280,10 @@ async def test_it_refuses_over_long_values_on_creation(
     ],
 )
 async def test_it_refuses_what_is_not_valid(
-    world: World, admin_a: User, as_user: Any, changes: dict[str, str], field: str
+    world: World, admin_a: User, as_english_user: Any, changes: dict[str, str], field: str
 ) -> None:
     people_before = await User.all().count()
-    async with as_user("admin_a") as c:
+    async with as_english_user("admin_a") as c:
         response = await post(c, "/admin/people/new", new_person_form(world, **changes))
     assert response.status_code == 400
     assert field_error(response, field)
@@ -311,10 +292,10 @@ async def test_it_refuses_what_is_not_valid(
 
 @pytest.mark.parametrize("outside", ["society_b", "association"])
 async def test_an_admin_of_a_cannot_create_someone_outside_a(
-    world: World, admin_a: User, as_user: Any, outside: str
+    world: World, admin_a: User, as_english_user: Any, outside: str
 ) -> None:
     organisation = getattr(world, outside)
-    async with as_user("admin_a") as c:
+    async with as_english_user("admin_a") as c:
         form = new_person_form(world, organisation=organisation.id)
         response = await post(c, "/admin/people/new", form)
         page = await c.get("/admin/people/new")
@@ -326,10 +307,10 @@ async def test_an_admin_of_a_cannot_create_someone_outside_a(
 
 
 async def test_creation_ignores_fields_the_form_does_not_offer(
-    world: World, admin_a: User, as_user: Any
+    world: World, admin_a: User, as_english_user: Any
 ) -> None:
     smuggled = {"is_active": "0", "locale": "en", "password_hash": "x", "id": "999"}
-    async with as_user("admin_a") as c:
+    async with as_english_user("admin_a") as c:
         response = await post(c, "/admin/people/new", new_person_form(world, **smuggled))
     assert response.status_code == 303
     person = await User.get(username="zhang.san")
@@ -349,9 +330,9 @@ DETAILS = {
 
 
 async def test_it_saves_details_and_records_what_changed(
-    world: World, admin_a: User, as_user: Any
+    world: World, admin_a: User, as_english_user: Any
 ) -> None:
-    async with as_user("admin_a") as c:
+    async with as_english_user("admin_a") as c:
         response = await post(c, person_url(world.member_a), DETAILS)
         page = await c.get(response.headers["location"])
     assert response.status_code == 303
@@ -366,7 +347,7 @@ async def test_it_saves_details_and_records_what_changed(
 
 
 async def test_details_ignore_fields_the_form_does_not_offer(
-    world: World, admin_a: User, as_user: Any
+    world: World, admin_a: User, as_english_user: Any
 ) -> None:
     before = await User.get(id=world.member_a.id)
     smuggled = {
@@ -378,7 +359,7 @@ async def test_details_ignore_fields_the_form_does_not_offer(
         "organisation_id": str(world.association.id),
         "organisation": str(world.association.id),
     }
-    async with as_user("admin_a") as c:
+    async with as_english_user("admin_a") as c:
         response = await post(c, person_url(world.member_a), {**DETAILS, **smuggled})
     assert response.status_code == 303
     after = await User.get(id=world.member_a.id)
@@ -404,9 +385,9 @@ async def test_details_ignore_fields_the_form_does_not_offer(
     ],
 )
 async def test_details_refuse_bad_values_and_change_nothing(
-    world: World, admin_a: User, as_user: Any, name: str, value: str
+    world: World, admin_a: User, as_english_user: Any, name: str, value: str
 ) -> None:
-    async with as_user("admin_a") as c:
+    async with as_english_user("admin_a") as c:
         response = await post(c, person_url(world.member_a), {**DETAILS, name: value})
     assert response.status_code == 400
     assert field_error(response, name)
@@ -420,9 +401,9 @@ async def test_details_refuse_bad_values_and_change_nothing(
 # -- roles ---------------------------------------------------------------------------------
 
 
-async def test_it_gives_a_role(world: World, admin_a: User, as_user: Any) -> None:
+async def test_it_gives_a_role(world: World, admin_a: User, as_english_user: Any) -> None:
     form = {"organisation": world.branch_a.id, "role": "secretary"}
-    async with as_user("admin_a") as c:
+    async with as_english_user("admin_a") as c:
         response = await post(c, person_url(world.member_a, "roles"), form)
         page = await c.get(response.headers["location"])
     assert response.status_code == 303
@@ -434,9 +415,11 @@ async def test_it_gives_a_role(world: World, admin_a: User, as_user: Any) -> Non
     assert event.organisation_id == world.branch_a.id
 
 
-async def test_it_refuses_a_role_already_held(world: World, admin_a: User, as_user: Any) -> None:
+async def test_it_refuses_a_role_already_held(
+    world: World, admin_a: User, as_english_user: Any
+) -> None:
     form = {"organisation": world.society_a.id, "role": "member"}
-    async with as_user("admin_a") as c:
+    async with as_english_user("admin_a") as c:
         response = await post(c, person_url(world.member_a, "roles"), form)
     assert response.status_code == 400
     assert "already holds" in field_error(response, "role")
@@ -445,11 +428,11 @@ async def test_it_refuses_a_role_already_held(world: World, admin_a: User, as_us
 
 @pytest.mark.parametrize("outside", ["society_b", "association"])
 async def test_an_admin_of_a_cannot_give_a_role_outside_a(
-    world: World, admin_a: User, as_user: Any, outside: str
+    world: World, admin_a: User, as_english_user: Any, outside: str
 ) -> None:
     organisation = getattr(world, outside)
     form = {"organisation": organisation.id, "role": "admin"}
-    async with as_user("admin_a") as c:
+    async with as_english_user("admin_a") as c:
         response = await post(c, person_url(world.member_a, "roles"), form)
     assert response.status_code == 400
     assert field_error(response, "organisation")
@@ -457,9 +440,9 @@ async def test_an_admin_of_a_cannot_give_a_role_outside_a(
     assert not await AuditEvent.filter(action="role.assign").exists()
 
 
-async def test_it_removes_a_role(world: World, admin_a: User, as_user: Any) -> None:
+async def test_it_removes_a_role(world: World, admin_a: User, as_english_user: Any) -> None:
     membership = await Membership.get(user=world.member_a)
-    async with as_user("admin_a") as c:
+    async with as_english_user("admin_a") as c:
         response = await post(c, person_url(world.member_a, f"roles/{membership.id}/remove"))
     assert response.status_code == 303
     assert not await Membership.exists(id=membership.id)
@@ -468,21 +451,21 @@ async def test_it_removes_a_role(world: World, admin_a: User, as_user: Any) -> N
 
 
 async def test_a_role_of_someone_else_cannot_be_removed_through_a_person(
-    world: World, admin_a: User, as_user: Any
+    world: World, admin_a: User, as_english_user: Any
 ) -> None:
     elsewhere = await Membership.get(user=world.secretary_b)
     url = person_url(world.member_a, f"roles/{elsewhere.id}/remove")
-    async with as_user("admin_a") as c:
+    async with as_english_user("admin_a") as c:
         response = await post(c, url)
     assert response.status_code == 404
     assert await Membership.exists(id=elsewhere.id)
 
 
 async def test_an_admin_cannot_remove_their_own_last_admin_role(
-    world: World, admin_a: User, as_user: Any
+    world: World, admin_a: User, as_english_user: Any
 ) -> None:
     own = await Membership.get(user=admin_a)
-    async with as_user("admin_a") as c:
+    async with as_english_user("admin_a") as c:
         response = await post(c, person_url(admin_a, f"roles/{own.id}/remove"))
         still_admin = await c.get("/admin/people")
     assert response.status_code == 400
@@ -491,9 +474,11 @@ async def test_an_admin_cannot_remove_their_own_last_admin_role(
     assert still_admin.status_code == 200
 
 
-async def test_an_admin_may_give_up_one_of_two_admin_roles(world: World, as_user: Any) -> None:
+async def test_an_admin_may_give_up_one_of_two_admin_roles(
+    world: World, as_english_user: Any
+) -> None:
     extra = await Membership.create(user=world.admin, organisation=world.society_a, role=Role.ADMIN)
-    async with as_user("admin") as c:
+    async with as_english_user("admin") as c:
         response = await post(c, person_url(world.admin, f"roles/{extra.id}/remove"))
     assert response.status_code == 303
     assert not await Membership.exists(id=extra.id)
@@ -504,9 +489,9 @@ async def test_an_admin_may_give_up_one_of_two_admin_roles(world: World, as_user
 
 
 async def test_deactivating_ends_their_sessions_and_stops_them_logging_in(
-    app: Any, world: World, admin_a: User, as_user: Any
+    app: Any, world: World, admin_a: User, as_english_user: Any
 ) -> None:
-    async with as_user("member_a") as victim, as_user("admin_a") as c:
+    async with as_english_user("member_a") as victim, as_english_user("admin_a") as c:
         assert await is_signed_in(victim)
         response = await post(c, person_url(world.member_a, "deactivate"))
         assert response.status_code == 303
@@ -520,10 +505,10 @@ async def test_deactivating_ends_their_sessions_and_stops_them_logging_in(
 
 
 async def test_reactivating_lets_them_log_in_again(
-    app: Any, world: World, admin_a: User, as_user: Any
+    app: Any, world: World, admin_a: User, as_english_user: Any
 ) -> None:
     await User.filter(id=world.member_a.id).update(is_active=False)
-    async with as_user("admin_a") as c:
+    async with as_english_user("admin_a") as c:
         response = await post(c, person_url(world.member_a, "reactivate"))
     assert response.status_code == 303
     assert await can_log_in(app, "member_a", PASSWORD)
@@ -531,9 +516,9 @@ async def test_reactivating_lets_them_log_in_again(
 
 
 async def test_an_admin_cannot_deactivate_themselves(
-    world: World, admin_a: User, as_user: Any
+    world: World, admin_a: User, as_english_user: Any
 ) -> None:
-    async with as_user("admin_a") as c:
+    async with as_english_user("admin_a") as c:
         response = await post(c, person_url(admin_a, "deactivate"))
         assert response.status_code == 400
         assert await is_signed_in(c)
@@ -544,9 +529,9 @@ async def test_an_admin_cannot_deactivate_themselves(
 
 
 async def test_resetting_a_password_ends_sessions_and_the_new_one_works(
-    app: Any, world: World, admin_a: User, as_user: Any
+    app: Any, world: World, admin_a: User, as_english_user: Any
 ) -> None:
-    async with as_user("member_a") as victim, as_user("admin_a") as c:
+    async with as_english_user("member_a") as victim, as_english_user("admin_a") as c:
         response = await post(
             c, person_url(world.member_a, "password"), {"new_password": NEW_PASSWORD}
         )
@@ -560,9 +545,9 @@ async def test_resetting_a_password_ends_sessions_and_the_new_one_works(
 
 
 async def test_resetting_to_a_generated_password_shows_it_once(
-    app: Any, world: World, admin_a: User, as_user: Any
+    app: Any, world: World, admin_a: User, as_english_user: Any
 ) -> None:
-    async with as_user("member_a") as victim, as_user("admin_a") as c:
+    async with as_english_user("member_a") as victim, as_english_user("admin_a") as c:
         response = await post(c, person_url(world.member_a, "password"), {"new_password": ""})
         assert not await is_signed_in(victim)
     assert response.status_code == 200
@@ -572,9 +557,9 @@ async def test_resetting_to_a_generated_password_shows_it_once(
 
 
 async def test_a_weak_new_password_is_refused_and_nothing_changes(
-    app: Any, world: World, admin_a: User, as_user: Any
+    app: Any, world: World, admin_a: User, as_english_user: Any
 ) -> None:
-    async with as_user("member_a") as victim, as_user("admin_a") as c:
+    async with as_english_user("member_a") as victim, as_english_user("admin_a") as c:
         response = await post(
             c, person_url(world.member_a, "password"), {"new_password": "aaaaaaaaaaaa"}
         )
@@ -585,9 +570,9 @@ async def test_a_weak_new_password_is_refused_and_nothing_changes(
 
 
 async def test_an_admin_resets_their_own_password_on_their_profile_instead(
-    world: World, admin_a: User, as_user: Any
+    world: World, admin_a: User, as_english_user: Any
 ) -> None:
-    async with as_user("admin_a") as c:
+    async with as_english_user("admin_a") as c:
         response = await post(c, person_url(admin_a, "password"), {"new_password": NEW_PASSWORD})
         assert response.status_code == 400
         assert await is_signed_in(c)
@@ -631,19 +616,19 @@ async def request_as(
 
 @pytest.mark.parametrize("target", ["secretary_b", "admin", "staff", "in_a_and_b"])
 async def test_an_admin_of_a_gets_404_for_people_outside_a(
-    world: World, admin_a: User, as_user: Any, target: str
+    world: World, admin_a: User, as_english_user: Any, target: str
 ) -> None:
     if target == "in_a_and_b":
         person = world.secretary_a
         await Membership.create(user=person, organisation=world.society_b, role=Role.MEMBER)
     else:
         person = getattr(world, target)
-    async with as_user(person.username):
+    async with as_english_user(person.username):
         pass  # they have a session that must survive
     membership = await Membership.filter(user=person).first()
     assert membership is not None
     before = await snapshot(person)
-    async with as_user("admin_a") as c:
+    async with as_english_user("admin_a") as c:
         for method, url, data in every_url(person, membership):
             response = await request_as(c, method, url, data)
             assert response.status_code == 404, (method, url)
@@ -652,7 +637,7 @@ async def test_an_admin_of_a_gets_404_for_people_outside_a(
 
 @pytest.mark.parametrize("username", ["staff", "sec_a", "member_a", "sec_b", "outsider"])
 async def test_non_admins_get_404_on_every_admin_page(
-    world: World, as_user: Any, username: str
+    world: World, as_english_user: Any, username: str
 ) -> None:
     membership = await Membership.get(user=world.member_a)
     people_before = await User.all().count()
@@ -663,7 +648,7 @@ async def test_non_admins_get_404_on_every_admin_page(
         ("GET", "/admin/audit", {}),
         *every_url(world.member_a, membership),
     ]
-    async with as_user(username) as c:
+    async with as_english_user(username) as c:
         before = await snapshot(world.member_a)
         for method, url, data in urls:
             response = await request_as(c, method, url, data)
@@ -682,7 +667,9 @@ async def test_visitors_who_are_not_logged_in_are_sent_to_log_in(
 
 
 @pytest.mark.parametrize("person_id", ["0", "999999", "99999999999999"])
-async def test_an_unknown_person_is_not_found(world: World, as_user: Any, person_id: str) -> None:
-    async with as_user("admin") as c:
+async def test_an_unknown_person_is_not_found(
+    world: World, as_english_user: Any, person_id: str
+) -> None:
+    async with as_english_user("admin") as c:
         response = await c.get(f"/admin/people/{person_id}")
     assert response.status_code == 404

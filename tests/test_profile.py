@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
@@ -42,12 +40,6 @@ def field_error(response: httpx.Response, name: str) -> str:
 def in_locale(locale: str, message: str) -> str:
     with use_locale(locale):
         return gettext(message)
-
-
-@pytest.fixture
-async def member(world: World, as_user: Any) -> AsyncIterator[httpx.AsyncClient]:
-    async with as_user("member_a") as c:
-        yield c
 
 
 async def member_a() -> User:

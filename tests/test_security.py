@@ -47,12 +47,6 @@ def in_locale(locale: str, message: str) -> str:
         return gettext(message)
 
 
-@pytest.fixture
-async def member(world: World, as_user: Any) -> AsyncIterator[httpx.AsyncClient]:
-    async with as_user("member_a") as c:
-        yield c
-
-
 # -- cookies -----------------------------------------------------------------------------
 
 

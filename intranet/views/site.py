@@ -29,43 +29,54 @@ async def database_answers() -> bool:
 
 
 class LiveCheck:
-    """Runs the health check's query, shared by the requests waiting for it.
+    """Runs the health check's query, shared by the requests that arrive while it runs.
 
-    A request that arrives while a query is running waits for the next one, which starts
-    only after that one is done: every answer comes from a query issued after the request
-    came in (nothing is cached), but many probes at once do not each queue their own query
-    behind the connection's lock.
+    A lone request runs the query itself. One that arrives while a query is under way
+    waits for the next one, which starts only after that one is done: every answer comes
+    from a query issued after the request came in (nothing is cached), but many probes at
+    once do not each queue their own query behind the connection's lock.
     """
 
     def __init__(self, check: Callable[[], Awaitable[bool]]) -> None:
         self.check = check
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.next: asyncio.Future[bool] | None = None
+        self.running = False
+        self.waiting: list[asyncio.Future[bool]] = []
         self.runner: asyncio.Task[None] | None = None
 
     async def __call__(self) -> bool:
         loop = asyncio.get_running_loop()
         if loop is not self.loop:  # a new event loop (tests start several): start afresh
-            self.loop, self.next, self.runner = loop, None, None
-        if self.next is None:
-            self.next = loop.create_future()
-        if self.runner is None:
-            self.runner = loop.create_task(self.run())
-        return await asyncio.shield(self.next)
-
-    async def run(self) -> None:
-        waiting: asyncio.Future[bool] | None = None
+            self.loop, self.running, self.waiting, self.runner = loop, False, [], None
+        if self.running:
+            future = loop.create_future()
+            self.waiting.append(future)
+            return await future
+        self.running = True
         try:
-            while self.next is not None:
-                waiting, self.next = self.next, None
-                waiting.set_result(await self.check())
-        except BaseException:  # cancelled at shutdown: let no waiter hang
-            for future in (waiting, self.next):
-                if future is not None:
-                    future.cancel()
-            self.next = None
+            return await self.check()
+        finally:
+            if self.waiting:  # they came after this query began: they get the next one
+                self.runner = loop.create_task(self.serve_waiting())
+            else:
+                self.running = False
+
+    async def serve_waiting(self) -> None:
+        batch: list[asyncio.Future[bool]] = []
+        try:
+            while self.waiting:
+                batch, self.waiting = self.waiting, []
+                answer = await self.check()
+                for future in batch:
+                    if not future.done():  # its request may have gone
+                        future.set_result(answer)
+        except BaseException:  # cancelled at shutdown: let no request hang
+            for future in (*batch, *self.waiting):
+                future.cancel()
+            self.waiting = []
             raise
         finally:
+            self.running = False
             self.runner = None
 
 
