@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,6 +27,7 @@ from intranet.middleware import (
 from intranet.settings import Settings, load_settings
 from intranet.templating import make_templates
 from intranet.urls import routes
+from intranet.views.site import HealthCheck
 
 logger = logging.getLogger("huibao")
 
@@ -102,6 +104,10 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         if manage_database:
             await db.init(settings)
+        # What start-up loaded stays for the life of the process: keep the garbage
+        # collector from walking it again on every full collection.
+        gc.collect()
+        gc.freeze()
         try:
             yield {}
         finally:
@@ -125,4 +131,5 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     app.state.templates = make_templates(settings)
     # Async callables (request, memberships) -> list of home-page items; areas append theirs.
     app.state.attention_providers = []
+    app.state.health_check = HealthCheck()
     return app

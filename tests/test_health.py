@@ -44,3 +44,48 @@ async def test_the_database_refuses_a_dangling_parent(app) -> None:  # type: ign
 
     with pytest.raises(IntegrityError):
         await Organisation.create(name="孤儿", parent_id=999999)
+
+
+async def test_a_success_is_trusted_for_one_second_and_a_failure_never() -> None:
+    from intranet.views.site import HealthCheck
+
+    now = [100.0]
+    answers = [True, False, False, True]
+    queries = []
+
+    async def check() -> bool:
+        queries.append(now[0])
+        return answers[len(queries) - 1]
+
+    health = HealthCheck(check, fresh_for=1.0, clock=lambda: now[0])
+    assert await health() is True
+    now[0] += 0.5
+    assert await health() is True  # within the second: no query
+    assert queries == [100.0]
+    now[0] += 0.6
+    assert await health() is False  # stale: asks again, and the database is down
+    assert await health() is False  # a failure is not remembered: asks again
+    assert await health() is True  # back up at once
+    assert len(queries) == 4
+
+
+async def test_probes_arriving_together_share_one_query() -> None:
+    import asyncio
+
+    from intranet.views.site import HealthCheck
+
+    queries = 0
+    release = asyncio.Event()
+
+    async def slow_check() -> bool:
+        nonlocal queries
+        queries += 1
+        await release.wait()
+        return True
+
+    health = HealthCheck(slow_check)
+    probes = [asyncio.ensure_future(health()) for _ in range(50)]
+    await asyncio.sleep(0)
+    release.set()
+    assert await asyncio.gather(*probes) == [True] * 50
+    assert queries == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
@@ -28,63 +29,42 @@ async def database_answers() -> bool:
     return True
 
 
-class LiveCheck:
-    """Runs the health check's query, shared by the requests that arrive while it runs.
+class HealthCheck:
+    """Whether the database answers. A success is trusted for `fresh_for` seconds, so a
+    flood of probes costs at most one query a second; a failure is never remembered, so
+    the site reports itself healthy again as soon as the database is back. Requests that
+    come while a query is under way share its answer instead of queueing their own."""
 
-    A lone request runs the query itself. One that arrives while a query is under way
-    waits for the next one, which starts only after that one is done: every answer comes
-    from a query issued after the request came in (nothing is cached), but many probes at
-    once do not each queue their own query behind the connection's lock.
-    """
-
-    def __init__(self, check: Callable[[], Awaitable[bool]]) -> None:
+    def __init__(
+        self,
+        check: Callable[[], Awaitable[bool]] = database_answers,
+        *,
+        fresh_for: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.check = check
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.running = False
-        self.waiting: list[asyncio.Future[bool]] = []
-        self.runner: asyncio.Task[None] | None = None
+        self.fresh_for = fresh_for
+        self.clock = clock
+        self.last_success = -float("inf")
+        self.in_flight: asyncio.Future[bool] | None = None
 
     async def __call__(self) -> bool:
-        loop = asyncio.get_running_loop()
-        if loop is not self.loop:  # a new event loop (tests start several): start afresh
-            self.loop, self.running, self.waiting, self.runner = loop, False, [], None
-        if self.running:
-            future = loop.create_future()
-            self.waiting.append(future)
-            return await future
-        self.running = True
-        try:
-            return await self.check()
-        finally:
-            if self.waiting:  # they came after this query began: they get the next one
-                self.runner = loop.create_task(self.serve_waiting())
-            else:
-                self.running = False
+        if self.clock() - self.last_success < self.fresh_for:
+            return True
+        if self.in_flight is None or self.in_flight.done():
+            self.in_flight = asyncio.ensure_future(self.ask())
+        # Shielded: a probe that gives up does not cancel the others' answer.
+        return await asyncio.shield(self.in_flight)
 
-    async def serve_waiting(self) -> None:
-        batch: list[asyncio.Future[bool]] = []
-        try:
-            while self.waiting:
-                batch, self.waiting = self.waiting, []
-                answer = await self.check()
-                for future in batch:
-                    if not future.done():  # its request may have gone
-                        future.set_result(answer)
-        except BaseException:  # cancelled at shutdown: let no request hang
-            for future in (*batch, *self.waiting):
-                future.cancel()
-            self.waiting = []
-            raise
-        finally:
-            self.running = False
-            self.runner = None
-
-
-database_check = LiveCheck(database_answers)
+    async def ask(self) -> bool:
+        answered = await self.check()
+        if answered:
+            self.last_success = self.clock()
+        return answered
 
 
 async def healthz(request: Request) -> Response:
-    if not await database_check():
+    if not await request.app.state.health_check():
         return PlainTextResponse("database unreachable", status_code=503)
     return PlainTextResponse("ok")
 
