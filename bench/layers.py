@@ -1,0 +1,163 @@
+"""Where a /healthz request's time goes: the same request through uvicorn's HTTP protocol,
+driven in-process (no sockets, no wrk), against the site built up layer by layer.
+
+    .venv/bin/python bench/layers.py [--requests 9600] [--repeats 5]
+
+Prints the server CPU time per request (best of the repeats, after one warm-up) for:
+a bare Starlette "hello"; this site's routes with no middleware; with the
+security-headers layer only; and the whole site. Variants run alternately, twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_DIR))
+
+import uvloop  # noqa: E402
+from starlette.applications import Starlette  # noqa: E402
+from starlette.middleware import Middleware  # noqa: E402
+from uvicorn.config import Config  # noqa: E402
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol  # noqa: E402
+from uvicorn.server import ServerState  # noqa: E402
+
+CONNECTIONS = 32
+
+
+class Transport:
+    """Just enough of an asyncio transport for uvicorn's protocol; counts the writes."""
+
+    def __init__(self, on_write: Callable[[], None]) -> None:
+        self.on_write = on_write
+        self.closed = False
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"sockname": ("127.0.0.1", 8000), "peername": ("127.0.0.1", 5555)}.get(name, default)
+
+    def write(self, data: bytes) -> None:
+        self.on_write()
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        self.closed = True
+
+    def pause_reading(self) -> None: ...
+
+    def resume_reading(self) -> None: ...
+
+    def set_protocol(self, protocol: Any) -> None: ...
+
+
+async def cpu_per_request(app: Any, path: str, requests: int, repeats: int) -> float:
+    config = Config(app, http="httptools", access_log=False, log_level="warning", lifespan="off")
+    config.load()
+    state = ServerState()
+    state.default_headers = [(b"server", b"uvicorn")]
+    loop = asyncio.get_running_loop()
+    pending = 0
+    done = asyncio.Event()
+
+    def on_write() -> None:
+        nonlocal pending
+        pending -= 1
+        if pending == 0:
+            done.set()
+
+    protocols = []
+    for _ in range(CONNECTIONS):
+        protocol = HttpToolsProtocol(config, state, {}, loop)
+        protocol.connection_made(Transport(on_write))  # type: ignore[arg-type]
+        protocols.append(protocol)
+    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: bench\r\n\r\n".encode()
+    best = float("inf")
+    for repeat in range(repeats + 1):  # the first is a warm-up
+        started = time.process_time()
+        for _ in range(requests // CONNECTIONS):
+            done.clear()
+            pending = 2 * CONNECTIONS  # a response is written as head and body
+            for protocol in protocols:
+                protocol.data_received(request)
+            await done.wait()
+        per_request = (time.process_time() - started) / requests * 1e6
+        if repeat:
+            best = min(best, per_request)
+    return best
+
+
+def variants() -> dict[str, tuple[Any, str]]:
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    from intranet import middleware
+    from intranet.app import create_app, render_error
+    from intranet.settings import load_settings
+    from intranet.urls import routes
+    from intranet.views.site import HealthCheck
+
+    settings = load_settings()
+
+    async def hello(request: Any) -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    def site_with(*layers: type) -> Starlette:
+        stack = [
+            Middleware(layer, settings=settings, render_error=render_error) for layer in layers
+        ]
+        app = Starlette(routes=routes(), middleware=stack)
+        app.state.settings = settings
+        app.state.health_check = HealthCheck()
+        return app
+
+    return {
+        "bare hello": (Starlette(routes=[Route("/", hello)]), "/"),
+        "site routes, no middleware": (site_with(), "/healthz"),
+        "site + security headers": (site_with(middleware.SecurityHeadersMiddleware), "/healthz"),
+        "whole site": (create_app(settings, manage_database=False), "/healthz"),
+    }
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=9600)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="huibao-bench-") as data_dir:
+        os.environ["HUIBAO_DATA_DIR"] = data_dir
+        os.environ.pop("HUIBAO_DATABASE_URL", None)
+        from intranet import db
+        from intranet.settings import load_settings
+
+        settings = load_settings()
+        await db.migrate(settings)
+        await db.close()
+        await db.init(settings)
+        try:
+            apps = variants()
+            results: dict[str, list[float]] = {name: [] for name in apps}
+            for _ in range(2):
+                for name, (app, path) in apps.items():
+                    results[name].append(
+                        await cpu_per_request(app, path, args.requests, args.repeats)
+                    )
+        finally:
+            await db.close()
+    baseline = min(results["bare hello"])
+    for name, figures in results.items():
+        best = min(figures)
+        print(f"{name:<28} {best:6.1f} µs/request   ratio to bare hello {baseline / best:4.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(uvloop.run(main()))
