@@ -1,7 +1,7 @@
 """Where a /healthz request's time goes: the same request through uvicorn's HTTP protocol,
 driven in-process (no sockets, no wrk), against the site built up layer by layer.
 
-    .venv/bin/python bench/layers.py [--requests 9600] [--repeats 5]
+    .venv/bin/python bench/layers.py [--requests 9600] [--repeats 5] [--required-headers-only]
 
 Prints the server CPU time per request (best of the repeats, after one warm-up) for:
 a bare Starlette "hello"; this site's routes with no middleware; with the
@@ -131,7 +131,20 @@ async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=9600)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument(
+        "--required-headers-only",
+        action="store_true",
+        help="send only CSP, nosniff and Referrer-Policy (what the site must send at least)",
+    )
     args = parser.parse_args()
+    if args.required_headers_only:
+        from intranet import middleware
+
+        middleware._FORCED_HEADERS = tuple(
+            header
+            for header in middleware._FORCED_HEADERS
+            if header[0] in (b"x-content-type-options", b"referrer-policy")
+        )
     with tempfile.TemporaryDirectory(prefix="huibao-bench-") as data_dir:
         os.environ["HUIBAO_DATA_DIR"] = data_dir
         os.environ.pop("HUIBAO_DATABASE_URL", None)
