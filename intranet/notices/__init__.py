@@ -1,0 +1,1 @@
+"""Notices: circulars sent down from the association to its member societies."""
