@@ -16,6 +16,10 @@ from starlette.requests import Request
 
 from intranet.i18n import gettext
 
+# Ids and page numbers as they come in a URL or form: digits only, and few enough of them
+# that no database integer overflows.
+_ID = re.compile(r"[0-9]{1,9}")
+
 # C0/C1 control characters and the bidirectional overrides that can disguise text.
 _UNSAFE_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _LINE_BREAKS = re.compile(r"[\r\n\t]+")
@@ -82,3 +86,13 @@ def take_line(
 def take_upload(form: FormData, name: str) -> UploadFile | None:
     value = form.get(name)
     return value if isinstance(value, UploadFile) and value.filename else None
+
+
+def parse_id(value: object) -> int | None:
+    """An id from a query string or form field, or None if it is not one."""
+    return int(value) if isinstance(value, str) and _ID.fullmatch(value) else None
+
+
+def page_number(request: Request) -> int:
+    """The ?page= of a paged list; anything odd means the first page."""
+    return max(1, parse_id(request.query_params.get("page")) or 1)

@@ -24,7 +24,7 @@ from tortoise.queryset import QuerySet
 
 from intranet import policy
 from intranet.audit import action_label
-from intranet.forms import FormErrors, clean_line
+from intranet.forms import FormErrors, clean_line, parse_id
 from intranet.i18n import gettext
 from intranet.models import AuditEvent, Membership, Organisation, User
 from intranet.templating import is_htmx, render
@@ -35,12 +35,7 @@ PAGE_SIZE = 50
 ACTOR_MAX_LENGTH = User._meta.fields_map["username"].max_length  # type: ignore[attr-defined]
 ACTION_MAX_LENGTH = AuditEvent._meta.fields_map["action"].max_length  # type: ignore[attr-defined]
 TEXT_MAX_LENGTH = 100
-_ID = re.compile(r"[0-9]{1,9}")  # ids of events, people and organisations stay well below
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
-def parse_id(value: object) -> int | None:
-    return int(value) if isinstance(value, str) and _ID.fullmatch(value) else None
 
 
 @dataclass
@@ -166,8 +161,9 @@ async def describe_objects(events: list[AuditEvent]) -> dict[int, EventObject]:
     """People and organisations named by id, looked up once for the whole page."""
     ids_of: dict[str, set[int]] = {"user": set(), "organisation": set()}
     for event in events:
-        if event.object_type in ids_of and _ID.fullmatch(event.object_id):
-            ids_of[event.object_type].add(int(event.object_id))
+        object_id = parse_id(event.object_id)
+        if event.object_type in ids_of and object_id is not None:
+            ids_of[event.object_type].add(object_id)
     people = {
         row["id"]: row
         for row in await User.filter(id__in=ids_of["user"]).values("id", "username", "display_name")

@@ -7,7 +7,6 @@ admin of a top-level organisation may change them.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -21,7 +20,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from intranet import audit, policy
-from intranet.forms import FormErrors, clean_line, form_data, take_line
+from intranet.forms import FormErrors, clean_line, form_data, page_number, parse_id, take_line
 from intranet.i18n import gettext
 from intranet.models import Category, Membership, Organisation, OrganisationKind, Role
 from intranet.models.organisations import MoveError
@@ -45,15 +44,6 @@ LIMITS: dict[str, int] = {
     for name in TEXT_FIELDS
 }
 CATEGORY_NAME_MAX = Category._meta.fields_map["name"].max_length  # type: ignore[attr-defined]
-_ID = re.compile(r"[0-9]{1,9}")
-
-
-def parse_id(value: object) -> int | None:
-    return int(value) if isinstance(value, str) and _ID.fullmatch(value) else None
-
-
-def page_number(request: Request) -> int:
-    return max(1, parse_id(request.query_params.get("page")) or 1)
 
 
 def redirect(request: Request, name: str, query: str = "", **path_params: Any) -> Response:

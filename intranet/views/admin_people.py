@@ -26,7 +26,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from intranet import accounts, audit, policy
-from intranet.forms import FormErrors, clean_line, form_data, take_line
+from intranet.forms import FormErrors, clean_line, form_data, page_number, parse_id, take_line
 from intranet.i18n import N_, gettext
 from intranet.models import Membership, Organisation, Role, User
 from intranet.models.accounts import normalise_username
@@ -49,7 +49,6 @@ LIMITS: dict[str, int] = {
 USERNAME_CHARACTERS = re.compile(r"[\w.@-]+")
 NO_ROLE = "none"
 STATES = ("active", "inactive")
-_ID = re.compile(r"[0-9]{1,9}")
 
 # Shown after a redirect; the query string names one of these and carries no text.
 DONE_MESSAGES = {
@@ -62,14 +61,6 @@ DONE_MESSAGES = {
     "reactivated": N_("The person can log in again."),
     "password_reset": N_("The password has been reset and the person logged out everywhere."),
 }
-
-
-def parse_id(value: object) -> int | None:
-    return int(value) if isinstance(value, str) and _ID.fullmatch(value) else None
-
-
-def page_number(request: Request) -> int:
-    return max(1, parse_id(request.query_params.get("page")) or 1)
 
 
 def redirect_to_person(request: Request, person: User, done: str) -> Response:

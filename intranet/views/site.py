@@ -13,7 +13,7 @@ from tortoise import connections
 from tortoise.expressions import Q
 
 from intranet import audit, policy
-from intranet.forms import FormErrors, clean_line, form_data, take_line
+from intranet.forms import FormErrors, clean_line, form_data, page_number, take_line
 from intranet.i18n import gettext
 from intranet.models import Category, Membership, Organisation
 from intranet.templating import render
@@ -95,10 +95,7 @@ async def directory(request: Request) -> Response:
         )
     if category_id.isdigit():
         organisations = organisations.filter(categories__id=int(category_id))
-    try:
-        page = max(1, int(request.query_params.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = page_number(request)
     total = await organisations.count()
     rows = (
         await organisations.order_by("path")
