@@ -18,7 +18,10 @@ warnings.filterwarnings("ignore", message=r'Module "surveys.models" has no model
 SQLITE_PRAGMAS = {"busy_timeout": 10000, "synchronous": "NORMAL"}
 
 APPS: dict[str, dict[str, Any]] = {
-    "intranet": {"models": ["intranet.models"], "migrations": "intranet.migrations"},
+    "intranet": {
+        "models": ["intranet.models", "intranet.notices.models"],
+        "migrations": "intranet.migrations",
+    },
     "surveys": {"models": ["surveys.models"], "migrations": "surveys.migrations"},
 }
 

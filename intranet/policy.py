@@ -15,6 +15,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 from intranet.models import AuditEvent, Membership, Organisation, Role, User
+from intranet.notices.models import Notice
 
 
 class LoginRequired(HTTPException):
@@ -182,3 +183,74 @@ async def audit_events_visible_to(held: list[Membership]) -> QuerySet[AuditEvent
         organisation_id__isnull=True, object_type="user", object_id__in=person_ids
     )
     return AuditEvent.filter(inside_administered(held, "organisation__path") | about_managed_people)
+
+
+# -- notices ----------------------------------------------------------------------------
+
+
+def can_issue_for(held: list[Membership], organisation: Organisation) -> bool:
+    """Staff and secretaries (and admins) publish notices for the organisations they act for."""
+    return can_act_for(held, organisation)
+
+
+def issuing_organisations(held: list[Membership]) -> list[Organisation]:
+    """The organisations a person may write notices for, as offered in the form."""
+    return [
+        o for o in organisations_with(held, Role.ADMIN, Role.STAFF, Role.SECRETARY) if o.is_active
+    ]
+
+
+def can_edit_notice(held: list[Membership], notice: Notice) -> bool:
+    """Drafts and published notices are edited by those acting for the issuer; a withdrawn
+    notice stays as it was withdrawn."""
+    return not notice.is_withdrawn and can_act_for(held, notice.issuer)
+
+
+def can_manage_notice(held: list[Membership], notice: Notice) -> bool:
+    """Publish, withdraw, see read receipts and remind: the issuer's people."""
+    return can_act_for(held, notice.issuer)
+
+
+async def can_read_notice(held: list[Membership], notice: Notice) -> bool:
+    """The issuer's people read it in any state; others only once it is published, and
+    only if it is public or addressed to them. `notice.issuer` must be loaded."""
+    if can_act_for(held, notice.issuer):
+        return True
+    if not notice.is_published:
+        return False
+    if notice.is_public:
+        return True
+    from intranet.notices.audience import is_addressed_to
+
+    return await is_addressed_to(held, notice)
+
+
+async def can_forward_notice(held: list[Membership], notice: Notice) -> bool:
+    """A person who acts for some organisation forwards a published notice they can read."""
+    if not notice.is_published or not issuing_organisations(held):
+        return False
+    return await can_read_notice(held, notice)
+
+
+async def require_readable_notice(
+    request: Request, notice_id: int
+) -> tuple[list[Membership], Notice]:
+    """The notice if this person may read it; 404 otherwise, whether or not it exists."""
+    require_user(request)
+    held = await memberships(request)
+    notice = await Notice.get_or_none(id=notice_id).select_related("issuer")
+    if notice is None or not await can_read_notice(held, notice):
+        raise not_found()
+    return held, notice
+
+
+async def require_managed_notice(
+    request: Request, notice_id: int
+) -> tuple[list[Membership], Notice]:
+    """The notice if this person acts for its issuer; 404 otherwise."""
+    require_user(request)
+    held = await memberships(request)
+    notice = await Notice.get_or_none(id=notice_id).select_related("issuer")
+    if notice is None or not can_manage_notice(held, notice):
+        raise not_found()
+    return held, notice

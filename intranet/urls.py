@@ -6,7 +6,16 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from intranet.templating import STATIC_DIR
-from intranet.views import accounts, admin_audit, admin_organisations, admin_people, site
+from intranet.views import (
+    accounts,
+    admin_audit,
+    admin_organisations,
+    admin_people,
+    notice_editing,
+    notice_receipts,
+    notices,
+    site,
+)
 
 
 def routes() -> list[BaseRoute]:
@@ -16,5 +25,8 @@ def routes() -> list[BaseRoute]:
         *admin_organisations.routes,
         *admin_people.routes,
         *admin_audit.routes,
+        *notice_editing.routes,
+        *notice_receipts.routes,
+        *notices.routes,
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]

@@ -100,6 +100,13 @@ class PastedNotice:
         return self.body.split("\n") if self.body else []
 
 
+def parse_document_number(text: str) -> DocumentNumber | None:
+    """A 发文字号 typed on its own, in any of the usual styles; None if it is not one."""
+    cleaned = "".join(_tidy(line) for line in _clean_lines(text))
+    match = _NUMBER.fullmatch(cleaned.strip())
+    return _parse_number(match.group(0)) if match else None
+
+
 def parse_notice(text: str) -> PastedNotice:
     """Fill in whatever fields can be recognised; never raises."""
     try:

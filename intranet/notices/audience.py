@@ -1,0 +1,178 @@
+"""Who receives a notice, and which notices a person may read.
+
+On publication the addressees are expanded into one NoticeAudience row per receiving
+organisation:
+- an organisation → that organisation, for the people who act for it (UNIT);
+- a category → every active organisation in it (UNIT);
+- all societies → every active society (UNIT);
+- all members of X → X and every organisation below it, for everyone with a role there
+  (EVERYONE).
+An organisation named both ways keeps the wider scope, and 主送 wins over 抄送.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q, Subquery
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
+
+from intranet.models import Membership, Organisation, OrganisationKind, Role, User
+from intranet.notices.models import (
+    AddresseeRole,
+    AddresseeTarget,
+    AudienceScope,
+    Notice,
+    NoticeAddressee,
+    NoticeAudience,
+    NoticeRead,
+    NoticeState,
+)
+
+ACTING_ROLES = (Role.ADMIN, Role.STAFF, Role.SECRETARY)
+
+
+async def receiving_organisations(
+    addressees: Iterable[NoticeAddressee],
+) -> dict[int, tuple[AudienceScope, AddresseeRole]]:
+    """Organisation id → (scope, role) for a notice's addressees."""
+    received: dict[int, tuple[AudienceScope, AddresseeRole]] = {}
+
+    def add(ids: Iterable[int], scope: AudienceScope, role: AddresseeRole) -> None:
+        for organisation_id in ids:
+            old_scope, old_role = received.get(organisation_id, (AudienceScope.UNIT, role))
+            wider = (
+                AudienceScope.EVERYONE if AudienceScope.EVERYONE in (old_scope, scope) else scope
+            )
+            stronger = AddresseeRole.TO if AddresseeRole.TO in (old_role, role) else role
+            received[organisation_id] = (wider, stronger)
+
+    active = Organisation.filter(is_active=True)
+    for addressee in addressees:
+        target, role = addressee.target, addressee.role
+        if target == AddresseeTarget.ORGANISATION and addressee.organisation_id:  # type: ignore[attr-defined]
+            add([addressee.organisation_id], AudienceScope.UNIT, role)  # type: ignore[attr-defined]
+        elif target == AddresseeTarget.CATEGORY and addressee.category_id:  # type: ignore[attr-defined]
+            ids = await active.filter(categories__id=addressee.category_id).values_list(  # type: ignore[attr-defined]
+                "id", flat=True
+            )
+            add(ids, AudienceScope.UNIT, role)  # type: ignore[arg-type]
+        elif target == AddresseeTarget.ALL_SOCIETIES:
+            ids = await active.filter(kind=OrganisationKind.SOCIETY).values_list("id", flat=True)
+            add(ids, AudienceScope.UNIT, role)  # type: ignore[arg-type]
+        elif target == AddresseeTarget.MEMBERS_OF and addressee.organisation_id:  # type: ignore[attr-defined]
+            top = await Organisation.get_or_none(id=addressee.organisation_id)  # type: ignore[attr-defined]
+            if top is not None:
+                ids = await active.filter(path__startswith=top.path).values_list("id", flat=True)
+                add(ids, AudienceScope.EVERYONE, role)  # type: ignore[arg-type]
+    return received
+
+
+async def fix_audience(notice: Notice) -> None:
+    """Replace the notice's audience rows with those its addressees give now."""
+    addressees = await NoticeAddressee.filter(notice=notice)
+    received = await receiving_organisations(addressees)
+    async with in_transaction():
+        await NoticeAudience.filter(notice=notice).delete()
+        await NoticeAudience.bulk_create(
+            [
+                NoticeAudience(notice=notice, organisation_id=org_id, scope=scope, role=role)
+                for org_id, (scope, role) in received.items()
+            ]
+        )
+
+
+# -- what a person may read ---------------------------------------------------------------
+
+
+def acting_paths(held: list[Membership]) -> list[str]:
+    return [m.organisation.path for m in held if m.role in ACTING_ROLES]
+
+
+def issued_by_mine(held: list[Membership]) -> Q:
+    """Notices issued by an organisation this person acts for (or one below it)."""
+    paths = acting_paths(held)
+    if not paths:
+        return Q(id__in=[])
+    return Q(*(Q(issuer__path__startswith=path) for path in paths), join_type="OR")
+
+
+def audience_for(held: list[Membership]) -> QuerySet[NoticeAudience]:
+    """Audience rows that reach this person through one of their roles."""
+    acting = [m.organisation_id for m in held if m.role in ACTING_ROLES]  # type: ignore[attr-defined]
+    any_role = [m.organisation_id for m in held]  # type: ignore[attr-defined]
+    return NoticeAudience.filter(
+        Q(organisation_id__in=acting)
+        | Q(organisation_id__in=any_role, scope=AudienceScope.EVERYONE)
+    )
+
+
+def readable_notices(held: list[Membership]) -> QuerySet[Notice]:
+    """Published notices this person may read: addressed to them, issued by an
+    organisation they act for, or public."""
+    addressed = Q(id__in=Subquery(audience_for(held).values("notice_id")))
+    return Notice.filter(
+        Q(addressed | issued_by_mine(held) | Q(is_public=True), join_type="OR"),
+        state=NoticeState.PUBLISHED,
+    )
+
+
+async def is_addressed_to(held: list[Membership], notice: Notice) -> bool:
+    return await audience_for(held).filter(notice_id=notice.id).exists()
+
+
+# -- read receipts ------------------------------------------------------------------------
+
+
+@dataclass
+class OrganisationReceipt:
+    organisation: Organisation
+    scope: AudienceScope
+    role: AddresseeRole
+    read: list[User] = field(default_factory=list)
+    unread: list[User] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.read) + len(self.unread)
+
+
+async def receipts(notice: Notice) -> list[OrganisationReceipt]:
+    """Per receiving organisation, who has read the notice and who has not, in tree
+    order. An organisation with nobody to read it shows with empty lists."""
+    audience = await NoticeAudience.filter(notice=notice).select_related("organisation")
+    audience.sort(key=lambda row: row.organisation.path)
+    org_ids = [row.organisation.id for row in audience]
+    roles = await Membership.filter(
+        organisation_id__in=org_ids, user__is_active=True
+    ).select_related("user")
+    read_ids = set(await NoticeRead.filter(notice=notice).values_list("user_id", flat=True))
+    rows = {
+        row.organisation.id: OrganisationReceipt(row.organisation, row.scope, row.role)
+        for row in audience
+    }
+    seen: set[tuple[int, int]] = set()
+    for membership in sorted(roles, key=lambda m: m.user.display_name or m.user.username):
+        receipt = rows[membership.organisation_id]  # type: ignore[attr-defined]
+        if receipt.scope == AudienceScope.UNIT and membership.role not in ACTING_ROLES:
+            continue
+        if (receipt.organisation.id, membership.user.id) in seen:
+            continue
+        seen.add((receipt.organisation.id, membership.user.id))
+        (receipt.read if membership.user.id in read_ids else receipt.unread).append(membership.user)
+    return list(rows.values())
+
+
+async def mark_read(notice: Notice, user: User) -> bool:
+    """Record the person's first view; True if this was it. Later views change nothing."""
+    if await NoticeRead.exists(notice=notice, user=user):
+        return False
+    try:
+        async with in_transaction():
+            await NoticeRead.create(notice=notice, user=user)
+    except IntegrityError:  # a second tab racing the first: the first one counts
+        return False
+    return True
