@@ -6,6 +6,7 @@ not see answers 404, so ids of other organisations' objects tell them nothing.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -254,3 +255,23 @@ async def require_managed_notice(
     if notice is None or not can_manage_notice(held, notice):
         raise not_found()
     return held, notice
+
+
+@dataclass(frozen=True)
+class NoticePermissions:
+    """What one person may do with one notice, for views and templates alike."""
+
+    read: bool
+    edit: bool
+    manage: bool  # publish, withdraw, delete a draft, read receipts, remind
+    forward: bool
+
+
+async def notice_permissions(held: list[Membership], notice: Notice) -> NoticePermissions:
+    readable = await can_read_notice(held, notice)
+    return NoticePermissions(
+        read=readable,
+        edit=can_edit_notice(held, notice),
+        manage=can_manage_notice(held, notice),
+        forward=readable and await can_forward_notice(held, notice),
+    )
