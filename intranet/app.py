@@ -24,7 +24,9 @@ from intranet.middleware import (
     SessionMiddleware,
     visitor_locale,
 )
+from intranet.notices.attention import notice_attention
 from intranet.settings import Settings, load_settings
+from intranet.storage import LocalStorage
 from intranet.templating import make_templates
 from intranet.urls import routes
 from intranet.views.site import HealthCheck
@@ -130,6 +132,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     app.state.settings = settings
     app.state.templates = make_templates(settings)
     # Async callables (request, memberships) -> list of home-page items; areas append theirs.
-    app.state.attention_providers = []
+    app.state.attention_providers = [notice_attention]
+    app.state.storage = LocalStorage.for_settings(settings)
     app.state.health_check = HealthCheck()
     return app

@@ -236,10 +236,14 @@ async def can_forward_notice(held: list[Membership], notice: Notice) -> bool:
 async def require_readable_notice(
     request: Request, notice_id: int
 ) -> tuple[list[Membership], Notice]:
-    """The notice if this person may read it; 404 otherwise, whether or not it exists."""
-    require_user(request)
-    held = await memberships(request)
+    """The notice if this person may read it; 404 otherwise, whether or not it exists.
+    A public notice is read without signing in; any other asks a visitor to sign in."""
     notice = await Notice.get_or_none(id=notice_id).select_related("issuer")
+    if request.scope.get("user") is None:
+        if notice is not None and notice.is_published and notice.is_public:
+            return [], notice
+        raise LoginRequired(request)
+    held = await memberships(request)
     if notice is None or not await can_read_notice(held, notice):
         raise not_found()
     return held, notice
