@@ -56,6 +56,18 @@ ACTION_LABELS: dict[str, str] = {
     "category.update": N_("Category changed"),
     "category.delete": N_("Category deleted"),
     "demo.load": N_("Demo data loaded"),
+    "notice.create": N_("Notice drafted"),
+    "notice.update": N_("Notice changed"),
+    "notice.delete": N_("Draft notice deleted"),
+    "notice.publish": N_("Notice published"),
+    "notice.withdraw": N_("Notice withdrawn"),
+    "notice.forward": N_("Notice forwarded"),
+    "notice.attach": N_("Attachment added"),
+    "notice.detach": N_("Attachment removed"),
+    "notice.remind": N_("Reminder sent"),
+    "prefix.create": N_("Document number prefix added"),
+    "prefix.default": N_("Default document number prefix changed"),
+    "prefix.delete": N_("Document number prefix deleted"),
 }
 
 

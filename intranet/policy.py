@@ -233,12 +233,21 @@ async def can_forward_notice(held: list[Membership], notice: Notice) -> bool:
     return await can_read_notice(held, notice)
 
 
+MAX_ID = 2**31 - 1  # the id columns' range; anything above is not a notice
+
+
+async def find_notice(notice_id: int) -> Notice | None:
+    if not 0 < notice_id <= MAX_ID:
+        return None
+    return await Notice.get_or_none(id=notice_id).select_related("issuer")
+
+
 async def require_readable_notice(
     request: Request, notice_id: int
 ) -> tuple[list[Membership], Notice]:
     """The notice if this person may read it; 404 otherwise, whether or not it exists.
     A public notice is read without signing in; any other asks a visitor to sign in."""
-    notice = await Notice.get_or_none(id=notice_id).select_related("issuer")
+    notice = await find_notice(notice_id)
     if request.scope.get("user") is None:
         if notice is not None and notice.is_published and notice.is_public:
             return [], notice
@@ -255,7 +264,7 @@ async def require_managed_notice(
     """The notice if this person acts for its issuer; 404 otherwise."""
     require_user(request)
     held = await memberships(request)
-    notice = await Notice.get_or_none(id=notice_id).select_related("issuer")
+    notice = await find_notice(notice_id)
     if notice is None or not can_manage_notice(held, notice):
         raise not_found()
     return held, notice

@@ -82,6 +82,8 @@ def _page_context(settings: Settings):  # type: ignore[no-untyped-def]
             "user": request.scope.get("user"),
             "nav_is_admin": any(m.role == "admin" for m in held),
             "nav_is_staff": any(m.role in ("admin", "staff") for m in held),
+            # Whoever acts for an organisation writes its notices.
+            "nav_issues_notices": any(m.role in ("admin", "staff", "secretary") for m in held),
             "csrf_token": csrf_token(settings, binding) if binding else "",
             "debug": settings.debug,
         }

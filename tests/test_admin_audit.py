@@ -112,7 +112,7 @@ async def test_it_lists_newest_first_in_local_time(
     first_row = soup.select_one("table.audit-table tbody tr")
     assert first_row is not None
     assert "医学会秘书" in first_row.get_text()
-    assert "notice.publish" in first_row.get_text()  # an action without a label, as recorded
+    assert "Notice published" in first_row.get_text()  # the action's label, not its code
 
 
 async def test_a_root_admin_reads_every_event(

@@ -97,9 +97,37 @@ PAGES_BY_ROLE = {
         "/admin/organisations",
         "/admin/people",
         "/admin/audit",
+        "/notices",
+        "/notices/issued",
+        "/notices/new",
+        "/notices/paste",
     ],
-    "secretary": ["/", "/directory", "/profile"],
+    "secretary": ["/", "/directory", "/profile", "/notices", "/notices/issued"],
+    "member": ["/", "/notices"],
 }
+
+
+async def visit_first_notices(page, server: LiveServer, role: str, viewport) -> None:  # type: ignore[no-untyped-def]
+    """The first notices in this person's list, and, for the issuer, their read receipts."""
+    await page.goto(server.url + "/notices")
+    links = await page.eval_on_selector_all(
+        ".notice-row-title a", "links => links.slice(0, 3).map(a => a.getAttribute('href'))"
+    )
+    assert links, f"no notices listed for {role}"
+    for number, href in enumerate(links):
+        targets = [href]
+        while targets:
+            target = targets.pop(0)
+            response = await page.goto(server.url + target)
+            assert response.status == 200, target
+            assert await horizontal_overflow(page) <= 0, f"{target} scrolls sideways as {role}"
+            if path := shot_path(f"{role}-notice{number}-{target.rsplit('/', 1)[-1]}", viewport):
+                await page.screenshot(path=str(path), full_page=True)
+            if target == href:  # then the issuer's pages the notice links to, if any
+                targets += await page.eval_on_selector_all(
+                    f"a[href='{href}/receipts'], a[href='{href}/edit']",
+                    "links => [...new Set(links.map(a => a.getAttribute('href')))]",
+                )
 
 
 @pytest.mark.parametrize("viewport", [SMALL_PHONE, PHONE, DESKTOP], ids=["360", "390", "desktop"])
@@ -119,6 +147,7 @@ async def test_pages_fit_the_screen_without_errors(browser, server: LiveServer, 
             assert await horizontal_overflow(page) <= 0, f"{target} scrolls sideways as {role}"
             if path := shot_path(f"{role}{target}", viewport):
                 await page.screenshot(path=str(path), full_page=True)
+        await visit_first_notices(page, server, role, viewport)
     assert page.problems == [], page.problems
     await page.context.close()
 

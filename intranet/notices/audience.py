@@ -104,9 +104,11 @@ def audience_for(held: list[Membership]) -> QuerySet[NoticeAudience]:
     """Audience rows that reach this person through one of their roles."""
     acting = [m.organisation_id for m in held if m.role in ACTING_ROLES]  # type: ignore[attr-defined]
     any_role = [m.organisation_id for m in held]  # type: ignore[attr-defined]
+    # acting ⊆ any_role, so this is one indexed range on organisation_id even for
+    # someone who acts for nothing (an OR of the two lists made SQLite scan the index).
     return NoticeAudience.filter(
-        Q(organisation_id__in=acting)
-        | Q(organisation_id__in=any_role, scope=AudienceScope.EVERYONE)
+        Q(organisation_id__in=any_role)
+        & (Q(scope=AudienceScope.EVERYONE) | Q(organisation_id__in=acting))
     )
 
 

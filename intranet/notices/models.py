@@ -169,7 +169,12 @@ class Notice(Model):
     class Meta:
         table = "notice"
         unique_together = (("issuer", "number_key"),)
-        indexes = (("state", "pinned", "published_at"), ("is_public", "state", "published_at"))
+        indexes = (
+            ("state", "pinned", "published_at"),
+            ("is_public", "state", "published_at"),
+            # The notice list's filter options and counts, read from the index alone.
+            ("state", "is_public", "issuer_id", "year", "category"),
+        )
 
     def __str__(self) -> str:
         return self.title

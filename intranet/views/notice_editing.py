@@ -1,7 +1,551 @@
-"""Notices: (to be filled in)."""
+"""Notices: writing and editing them, pasting one in, and the issuer's prefixes.
+
+Only people who act for an organisation write its notices (policy.issuing_organisations
+for a new one, policy.require_managed_notice and can_edit_notice for an existing one);
+everyone else gets 404. Reading the form and filling it from a paste is plain code in
+intranet.notices.forms; these views check permission, call it, save and render.
+"""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+from typing import Any
 
-routes: list[BaseRoute] = []
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Case, When
+from tortoise.transactions import in_transaction
+
+from intranet import audit, policy
+from intranet.forms import FormErrors, clean_line, form_data, page_number, parse_id
+from intranet.i18n import N_, gettext
+from intranet.models import Membership, Organisation, User
+from intranet.notices import audience, forms, numbering, workflow
+from intranet.notices.models import (
+    AddresseeRole,
+    DocumentPrefix,
+    Notice,
+    NoticeAddressee,
+    NoticeAttachment,
+    NoticeCategory,
+    NoticeState,
+    NumberSequence,
+)
+from intranet.notices.paste import parse_notice
+from intranet.templating import render
+from intranet.views.notice_actions import DONE_MESSAGES as ACTION_DONE_MESSAGES
+
+PAGE_SIZE = 50
+MAX_PASTE_LENGTH = 200_000
+MAX_ID = 2**31 - 1  # larger ids in a URL would overflow the database's integer
+
+DONE_MESSAGES = {
+    "created": N_("The draft has been saved. Check it, add attachments, then publish it."),
+    "updated": N_("Your changes have been saved."),
+    "unchanged": N_("Nothing was changed."),
+    "deleted": N_("The draft has been deleted."),
+    "prefix_added": N_("The prefix has been added."),
+    "prefix_default": N_("The default prefix has been changed."),
+    "prefix_deleted": N_("The prefix has been deleted."),
+    **ACTION_DONE_MESSAGES,  # forwarded, attached, attachment_removed
+}
+
+
+def done_message(request: Request) -> str:
+    message = DONE_MESSAGES.get(request.query_params.get("done", ""))
+    return gettext(message) if message else ""
+
+
+def redirect(request: Request, name: str, done: str, **params: Any) -> Response:
+    url = request.app.url_path_for(name, **params)
+    return RedirectResponse(f"{url}?done={done}", status_code=303)
+
+
+def unique(organisations: list[Organisation]) -> list[Organisation]:
+    seen: dict[int, Organisation] = {}
+    for organisation in organisations:
+        seen.setdefault(organisation.id, organisation)
+    return list(seen.values())
+
+
+async def issuers_or_404(request: Request) -> tuple[User, list[Membership], list[Organisation]]:
+    """The person and the organisations they may write notices for; 404 if none."""
+    user = policy.require_user(request)
+    held = await policy.memberships(request)
+    issuers = unique(policy.issuing_organisations(held))
+    if not issuers:
+        raise policy.not_found()
+    return user, held, issuers
+
+
+def chosen_issuer(issuers: list[Organisation], value: object) -> Organisation | None:
+    """The issuer named by a form or query value, if it is one of the person's."""
+    issuer_id = parse_id(value)
+    return next((o for o in issuers if o.id == issuer_id), None)
+
+
+# -- the issued list ----------------------------------------------------------------------
+
+
+def state_filter(request: Request) -> str:
+    state = request.query_params.get("state", "")
+    return state if state in {*NoticeState} else ""
+
+
+async def issued(request: Request) -> Response:
+    policy.require_user(request)
+    held = await policy.memberships(request)
+    state = state_filter(request)
+    notices = Notice.filter(audience.issued_by_mine(held))
+    if state:
+        notices = notices.filter(state=state)
+    page = page_number(request)
+    total = await notices.count()
+    rows = (
+        await notices.annotate(
+            draft_first=Case(When(state=NoticeState.DRAFT, then="0"), default="1")
+        )
+        .order_by("draft_first", "-created_at", "-id")
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+        .select_related("issuer", "author")
+    )
+    issuers = unique(policy.issuing_organisations(held))
+    context = {
+        "rows": rows,
+        "state": state,
+        "state_options": [(s.value, gettext(s.label)) for s in NoticeState],
+        "page": page,
+        "pages": max(1, -(-total // PAGE_SIZE)),
+        "total": total,
+        "issuers": issuers,
+        "done": done_message(request),
+    }
+    return render(
+        request,
+        "intranet/notices/issued.html",
+        context,
+        partial="intranet/notices/_issued_rows.html",
+    )
+
+
+# -- the form page, for a new notice, an existing one and a pasted one -------------------
+
+
+def category_options() -> list[tuple[str, str]]:
+    return [(c.value, gettext(c.label)) for c in NoticeCategory]
+
+
+def body_format_options() -> list[tuple[str, str]]:
+    return [(f.value, gettext(label)) for f, label in forms.BODY_FORMAT_LABELS.items()]
+
+
+async def editor_page(
+    request: Request,
+    options: forms.FormOptions,
+    values: forms.NoticeValues,
+    *,
+    notice: Notice | None = None,
+    issuers: list[Organisation] | None = None,
+    errors: FormErrors | None = None,
+    status_code: int = 200,
+    **extra: Any,
+) -> Response:
+    """edit.html: the create form when `notice` is None, else the notice's edit page."""
+    context: dict[str, Any] = {
+        "notice": notice,
+        "options": options,
+        "values": values,
+        "errors": errors or FormErrors(),
+        "issuers": issuers or [],
+        "category_options": category_options(),
+        "body_format_options": body_format_options(),
+        "to_line": forms.built_line(values.to, options),
+        "cc_built_line": forms.built_line(values.cc, options),
+        "done": done_message(request) if status_code == 200 else "",
+        "pasted": None,
+        "forward_candidate": None,
+        "refusal": "",
+        "attachments": [],
+        "has_addressees": True,
+    }
+    if notice is not None:
+        context["action"] = request.app.url_path_for("intranet:notice_edit", notice_id=notice.id)
+        context["attachments"] = await NoticeAttachment.filter(notice=notice)
+        context["has_addressees"] = notice.is_public or await NoticeAddressee.exists(
+            notice=notice, role=AddresseeRole.TO
+        )
+    else:
+        context["action"] = request.app.url_path_for("intranet:notice_create")
+    context.update(extra)
+    return render(request, "intranet/notices/edit.html", context, status_code=status_code)
+
+
+async def create(request: Request) -> Response:
+    user, _held, issuers = await issuers_or_404(request)
+    if request.method == "GET":
+        preselected = chosen_issuer(issuers, request.query_params.get("issuer")) or issuers[0]
+        options = await forms.FormOptions.load(preselected)
+        return await editor_page(request, options, forms.new_values(options), issuers=issuers)
+    form = await form_data(request)
+    errors = FormErrors()
+    issuer = chosen_issuer(issuers, form.get("issuer"))
+    if issuer is None:
+        errors.add("issuer", gettext("Choose an organisation from the list."))
+    options = await forms.FormOptions.load(issuer or issuers[0])
+    values = forms.read_values(form, options, errors)
+    notice = Notice(issuer=options.issuer, author=user, state=NoticeState.DRAFT)
+    if not errors:
+        await apply_or_refuse(notice, values, options, errors)
+    if not errors:
+        await save_new(request, notice, values, errors)
+    if errors:
+        return await editor_page(
+            request, options, values, issuers=issuers, errors=errors, status_code=400
+        )
+    return redirect(request, "intranet:notice_edit", "created", notice_id=notice.id)
+
+
+async def apply_or_refuse(
+    notice: Notice, values: forms.NoticeValues, options: forms.FormOptions, errors: FormErrors
+) -> None:
+    try:
+        await forms.apply_values(notice, values, options)
+    except workflow.DuplicateNumber as refused:
+        errors.add("typed_number", gettext(refused.message))
+
+
+async def save_new(
+    request: Request, notice: Notice, values: forms.NoticeValues, errors: FormErrors
+) -> None:
+    try:
+        async with in_transaction():
+            await notice.save()
+            await NoticeAddressee.bulk_create(forms.addressee_rows(notice, values))
+            await audit.record(
+                request,
+                "notice.create",
+                target=notice,
+                organisation=notice.issuer,
+                summary=notice.title,
+            )
+    except IntegrityError:  # the same number typed by someone else a moment ago
+        errors.add("typed_number", gettext(workflow.DUPLICATE_NUMBER))
+
+
+async def editable_notice(request: Request) -> tuple[User, list[Membership], Notice]:
+    user = policy.require_user(request)
+    if request.path_params["notice_id"] > MAX_ID:
+        raise policy.not_found()
+    held, notice = await policy.require_managed_notice(request, request.path_params["notice_id"])
+    if not policy.can_edit_notice(held, notice):
+        raise policy.not_found()
+    return user, held, notice
+
+
+async def edit(request: Request) -> Response:
+    user, _held, notice = await editable_notice(request)
+    options = await forms.FormOptions.load(notice.issuer)
+    if request.method == "GET":
+        values = await forms.values_of(notice, options)
+        return await editor_page(request, options, values, notice=notice)
+    form = await form_data(request)
+    errors = FormErrors()
+    values = forms.read_values(form, options, errors, notice=notice)
+    before = forms.comparable(notice, await NoticeAddressee.filter(notice=notice), options)
+    if not errors:
+        await apply_or_refuse(notice, values, options, errors)
+    if errors:
+        return await editor_page(
+            request, options, values, notice=notice, errors=errors, status_code=400
+        )
+    rows = forms.addressee_rows(notice, values)
+    if forms.comparable(notice, rows, options) == before:
+        return redirect(request, "intranet:notice_edit", "unchanged", notice_id=notice.id)
+    try:
+        await save_edit(request, user, notice, rows)
+    except IntegrityError:
+        errors.add("typed_number", gettext(workflow.DUPLICATE_NUMBER))
+        stored = await Notice.get(id=notice.id).select_related("issuer")
+        return await editor_page(
+            request, options, values, notice=stored, errors=errors, status_code=400
+        )
+    return redirect(request, "intranet:notice_edit", "updated", notice_id=notice.id)
+
+
+async def save_edit(
+    request: Request, user: User, notice: Notice, rows: list[NoticeAddressee]
+) -> None:
+    """A published notice keeps its previous version, and its audience follows the new
+    addressees; all in one transaction."""
+    async with in_transaction():
+        if notice.is_published:
+            await workflow.keep_version(notice, user)  # reads the stored notice, bumps version
+        await notice.save()
+        await NoticeAddressee.filter(notice=notice).delete()
+        await NoticeAddressee.bulk_create(rows)
+        if notice.is_published:
+            await audience.fix_audience(notice)
+        await audit.record(
+            request,
+            "notice.update",
+            target=notice,
+            organisation=notice.issuer,
+            summary=f"{notice.document_number or ''} {notice.title} (v{notice.version})".strip(),
+        )
+
+
+async def delete(request: Request) -> Response:
+    user, _held, notice = await editable_notice(request)
+    if not notice.is_draft:
+        options = await forms.FormOptions.load(notice.issuer)
+        refusal = gettext("A published notice cannot be deleted. Withdraw it instead.")
+        values = await forms.values_of(notice, options)
+        return await editor_page(
+            request, options, values, notice=notice, refusal=refusal, status_code=400
+        )
+    keys = await NoticeAttachment.filter(notice=notice).values_list("storage_key", flat=True)
+    async with in_transaction():
+        await audit.record(
+            request,
+            "notice.delete",
+            actor=user,
+            target=notice,
+            organisation=notice.issuer,
+            summary=notice.title,
+        )
+        await notice.delete()
+    # Files go once the rows are gone, so no attachment ever points at a missing file.
+    storage = request.app.state.storage
+    for key in keys:
+        await storage.delete(str(key))
+    return redirect(request, "intranet:notices_issued", "deleted")
+
+
+# -- paste-in -----------------------------------------------------------------------------
+
+
+async def paste(request: Request) -> Response:
+    _user, held, issuers = await issuers_or_404(request)
+    context: dict[str, Any] = {"issuers": issuers, "issuer_id": issuers[0].id, "text": ""}
+    if request.method == "GET":
+        return render(request, "intranet/notices/paste.html", context | {"errors": FormErrors()})
+    form = await form_data(request)
+    errors = FormErrors()
+    raw = form.get("text", "")
+    text = raw if isinstance(raw, str) else ""
+    issuer = chosen_issuer(issuers, form.get("issuer"))
+    if issuer is None:
+        errors.add("issuer", gettext("Choose an organisation from the list."))
+    if len(text) > MAX_PASTE_LENGTH:
+        errors.add(
+            "text",
+            gettext("The text is too long: at most %(count)d characters, please.")
+            % {"count": MAX_PASTE_LENGTH},
+        )
+    elif not text.strip():
+        errors.add("text", gettext("Paste the text of a notice first."))
+    if errors or issuer is None:
+        context.update(errors=errors, text=text[:MAX_PASTE_LENGTH], issuer_id=form.get("issuer"))
+        return render(request, "intranet/notices/paste.html", context, status_code=400)
+    options = await forms.FormOptions.load(issuer)
+    pasted = forms.pasted_form(parse_notice(text), options)
+    candidate = await forward_candidate(held, pasted)
+    if pasted.forwarded is not None and candidate is None:
+        pasted.values.body = forms.with_forwarded_text(pasted.values.body, pasted.forwarded)
+    return await editor_page(
+        request,
+        options,
+        pasted.values,
+        issuers=[issuer],
+        pasted=pasted,
+        forward_candidate=candidate,
+    )
+
+
+async def forward_candidate(held: list[Membership], pasted: forms.PastedForm) -> Notice | None:
+    """The published notice the paste forwards, when it is here and may be forwarded."""
+    forwarded = pasted.forwarded
+    if forwarded is None or forwarded.number is None:
+        return None
+    key = numbering.number_key(forwarded.number)
+    found = await Notice.filter(number_key=key, state=NoticeState.PUBLISHED).select_related(
+        "issuer"
+    )
+    for notice in found:
+        if await policy.can_forward_notice(held, notice):
+            return notice
+    return None
+
+
+# -- document number prefixes -------------------------------------------------------------
+
+
+async def organisation_acted_for(request: Request) -> Organisation:
+    policy.require_user(request)
+    held = await policy.memberships(request)
+    organisation_id = request.path_params["organisation_id"]
+    organisation = (
+        await Organisation.get_or_none(id=organisation_id) if organisation_id <= MAX_ID else None
+    )
+    if organisation is None or not policy.can_act_for(held, organisation):
+        raise policy.not_found()
+    return organisation
+
+
+async def prefix_rows(organisation: Organisation) -> list[dict[str, Any]]:
+    """Each prefix with the last number it gave out per year, newest year first."""
+    prefixes = await DocumentPrefix.filter(organisation=organisation)
+    sequences = await NumberSequence.filter(prefix_id__in=[p.id for p in prefixes]).order_by(
+        "-year"
+    )
+    in_use = set(
+        await Notice.filter(prefix_id__in=[p.id for p in prefixes]).values_list(
+            "prefix_id", flat=True
+        )
+    )
+    return [
+        {
+            "prefix": prefix,
+            "sequences": [s for s in sequences if s.prefix_id == prefix.id and s.last_number],  # type: ignore[attr-defined]
+            "in_use": prefix.id in in_use,
+        }
+        for prefix in prefixes
+    ]
+
+
+async def prefixes_page(
+    request: Request,
+    organisation: Organisation,
+    *,
+    errors: FormErrors | None = None,
+    text: str = "",
+    status_code: int = 200,
+) -> Response:
+    context = {
+        "organisation": organisation,
+        "rows": await prefix_rows(organisation),
+        "errors": errors or FormErrors(),
+        "text": text,
+        "done": done_message(request) if status_code == 200 else "",
+    }
+    return render(request, "intranet/notices/prefixes.html", context, status_code=status_code)
+
+
+async def prefixes(request: Request) -> Response:
+    organisation = await organisation_acted_for(request)
+    if request.method == "GET":
+        return await prefixes_page(request, organisation)
+    form = await form_data(request)
+    action = form.get("action")
+    if action == "add":
+        return await add_prefix(request, organisation, clean_line(form.get("text", "")))
+    prefix = await DocumentPrefix.get_or_none(
+        id=parse_id(form.get("prefix")) or 0, organisation=organisation
+    )
+    if prefix is None:
+        errors = FormErrors()
+        errors.add("prefix", gettext("Choose a prefix from the list."))
+        return await prefixes_page(request, organisation, errors=errors, status_code=400)
+    if action == "default":
+        return await make_default(request, organisation, prefix)
+    if action == "delete":
+        return await delete_prefix(request, organisation, prefix)
+    errors = FormErrors()
+    errors.add("prefix", gettext("Choose what to do with the prefix."))
+    return await prefixes_page(request, organisation, errors=errors, status_code=400)
+
+
+def prefix_redirect(request: Request, organisation: Organisation, done: str) -> Response:
+    return redirect(request, "intranet:notice_prefixes", done, organisation_id=organisation.id)
+
+
+async def add_prefix(request: Request, organisation: Organisation, text: str) -> Response:
+    errors = FormErrors()
+    if not numbering.PREFIX_CHARACTERS.fullmatch(text):
+        errors.add("text", gettext("Use 1 to 20 Chinese characters, for example 辽科协发."))
+    elif await DocumentPrefix.exists(organisation=organisation, text=text):
+        errors.add("text", gettext("This organisation already has this prefix."))
+    if not errors:
+        try:
+            async with in_transaction():
+                first = not await DocumentPrefix.exists(organisation=organisation)
+                prefix = await DocumentPrefix.create(
+                    organisation=organisation, text=text, is_default=first
+                )
+                await audit.record(
+                    request,
+                    "prefix.create",
+                    target=prefix,
+                    organisation=organisation,
+                    summary=text,
+                )
+        except IntegrityError:
+            errors.add("text", gettext("This organisation already has this prefix."))
+    if errors:
+        return await prefixes_page(request, organisation, errors=errors, text=text, status_code=400)
+    return prefix_redirect(request, organisation, "prefix_added")
+
+
+async def make_default(
+    request: Request, organisation: Organisation, prefix: DocumentPrefix
+) -> Response:
+    async with in_transaction():
+        await (
+            DocumentPrefix.filter(organisation=organisation)
+            .exclude(id=prefix.id)
+            .update(is_default=False)
+        )
+        await DocumentPrefix.filter(id=prefix.id).update(is_default=True)
+        await audit.record(
+            request, "prefix.default", target=prefix, organisation=organisation, summary=prefix.text
+        )
+    return prefix_redirect(request, organisation, "prefix_default")
+
+
+async def delete_prefix(
+    request: Request, organisation: Organisation, prefix: DocumentPrefix
+) -> Response:
+    used = await Notice.filter(prefix=prefix).exists()
+    # Numbers given out must never be given again, so their sequence stays.
+    numbered = await NumberSequence.filter(prefix=prefix, last_number__gt=0).exists()
+    if used or numbered:
+        errors = FormErrors()
+        errors.add(
+            "prefix",
+            gettext(
+                "The prefix %(prefix)s has numbered notices or is chosen for a draft, "
+                "so it cannot be deleted."
+            )
+            % {"prefix": prefix.text},
+        )
+        return await prefixes_page(request, organisation, errors=errors, status_code=400)
+    async with in_transaction():
+        await audit.record(
+            request, "prefix.delete", target=prefix, organisation=organisation, summary=prefix.text
+        )
+        was_default = prefix.is_default
+        await prefix.delete()
+        if was_default:
+            successor = await DocumentPrefix.filter(organisation=organisation).first()
+            if successor is not None:
+                await DocumentPrefix.filter(id=successor.id).update(is_default=True)
+    return prefix_redirect(request, organisation, "prefix_deleted")
+
+
+NOTICE = "/notices/{notice_id:int}"
+
+routes = [
+    Route("/notices/issued", issued, name="intranet:notices_issued"),
+    Route("/notices/new", create, methods=["GET", "POST"], name="intranet:notice_create"),
+    Route("/notices/paste", paste, methods=["GET", "POST"], name="intranet:notice_paste"),
+    Route(f"{NOTICE}/edit", edit, methods=["GET", "POST"], name="intranet:notice_edit"),
+    Route(f"{NOTICE}/delete", delete, methods=["POST"], name="intranet:notice_delete"),
+    Route(
+        "/organisations/{organisation_id:int}/prefixes",
+        prefixes,
+        methods=["GET", "POST"],
+        name="intranet:notice_prefixes",
+    ),
+]

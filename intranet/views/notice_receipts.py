@@ -1,7 +1,239 @@
-"""Notices: (to be filled in)."""
+"""Read receipts of a notice, and reminders to those who have not read it.
+
+Only the issuer's people see them (policy.require_managed_notice); a draft has reached
+nobody, so it has no receipts page. The page costs the same few queries however many
+organisations and people the notice reached.
+"""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
 
-routes: list[BaseRoute] = []
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+from tortoise import timezone
+from tortoise.functions import Max
+
+from intranet import audit, policy
+from intranet.forms import form_data, parse_id
+from intranet.i18n import gettext
+from intranet.models import Organisation, User
+from intranet.notices import audience
+from intranet.notices.models import (
+    AddresseeRole,
+    AudienceScope,
+    Notice,
+    NoticeRead,
+    NoticeReminder,
+)
+from intranet.templating import render
+
+# Someone reminded this recently is not reminded again by a second click.
+REMIND_AGAIN_AFTER = datetime.timedelta(hours=1)
+
+
+@dataclass
+class Reader:
+    """One person an organisation's copy of the notice is for."""
+
+    user: User
+    read_at: datetime.datetime | None = None
+    reminded_at: datetime.datetime | None = None  # the last reminder, if any
+
+    @property
+    def name(self) -> str:
+        return self.user.display_name or self.user.username
+
+
+@dataclass
+class ReceiptRow:
+    organisation: Organisation
+    role: AddresseeRole
+    scope: AudienceScope
+    read: list[Reader] = field(default_factory=list)
+    unread: list[Reader] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.read) + len(self.unread)
+
+    @property
+    def nobody(self) -> bool:
+        """Nobody holds a role here that the notice is for: the directory needs fixing."""
+        return self.total == 0
+
+    @property
+    def fully_read(self) -> bool:
+        return self.total > 0 and not self.unread
+
+
+@dataclass
+class Totals:
+    people_read: int
+    people: int
+    organisations_read: int
+    organisations: int
+    organisations_without_people: int
+    unread_people: int
+
+
+async def receipt_rows(notice: Notice) -> list[ReceiptRow]:
+    """audience.receipts with each read's time and each person's last reminder: two
+    queries more, whatever the size of the audience."""
+    receipts = await audience.receipts(notice)
+    read_times: dict[int, datetime.datetime] = dict(
+        await NoticeRead.filter(notice_id=notice.id).values_list("user_id", "read_at")  # type: ignore[arg-type]
+    )
+    reminded = await last_reminders(notice)
+
+    def reader(user: User) -> Reader:
+        return Reader(user, read_times.get(user.id), reminded.get(user.id))
+
+    return [
+        ReceiptRow(
+            organisation=receipt.organisation,
+            role=receipt.role,
+            scope=receipt.scope,
+            read=[reader(user) for user in receipt.read],
+            unread=[reader(user) for user in receipt.unread],
+        )
+        for receipt in receipts
+    ]
+
+
+async def last_reminders(notice: Notice) -> dict[int, datetime.datetime]:
+    """Person id → when they were last reminded of the notice."""
+    rows = (
+        await NoticeReminder.filter(notice_id=notice.id)
+        .annotate(last=Max("created_at"))
+        .group_by("user_id")
+        .values("user_id", "last")
+    )
+    return {row["user_id"]: row["last"] for row in rows}
+
+
+def totals(rows: list[ReceiptRow]) -> Totals:
+    # A person may receive the notice through two organisations; count them once.
+    read = {reader.user.id for row in rows for reader in row.read}
+    unread = {reader.user.id for row in rows for reader in row.unread} - read
+    return Totals(
+        people_read=len(read),
+        people=len(read | unread),
+        organisations_read=sum(row.fully_read for row in rows),
+        organisations=len(rows),
+        organisations_without_people=sum(row.nobody for row in rows),
+        unread_people=len(unread),
+    )
+
+
+def unread_people(receipts: list[audience.OrganisationReceipt]) -> dict[int, User]:
+    """Everyone in these organisations who has not read the notice, once each."""
+    return {user.id: user for receipt in receipts for user in receipt.unread}
+
+
+def receipts_url(request: Request, notice: Notice) -> str:
+    return str(request.app.url_path_for("intranet:notice_receipts", notice_id=notice.id))
+
+
+def done_counts(request: Request) -> dict[str, int] | None:
+    """What the redirect after a reminder says: how many were reminded and skipped."""
+    params = request.query_params
+    if params.get("done") != "reminded":
+        return None
+    return {
+        "count": parse_id(params.get("count")) or 0,
+        "skipped": parse_id(params.get("skipped")) or 0,
+    }
+
+
+async def render_receipts(
+    request: Request, notice: Notice, *, error: str = "", status_code: int = 200
+) -> Response:
+    rows = await receipt_rows(notice)
+    only_unread = request.query_params.get("unread") == "1"
+    context: dict[str, Any] = {
+        "notice": notice,
+        "rows": [row for row in rows if not row.fully_read] if only_unread else rows,
+        "totals": totals(rows),
+        "only_unread": only_unread,
+        "done": done_counts(request),
+        "error": error,
+        "can_remind": notice.is_published,
+    }
+    return render(
+        request,
+        "intranet/notices/receipts.html",
+        context,
+        status_code=status_code,
+        partial="intranet/notices/_receipt_rows.html",
+    )
+
+
+async def receipts(request: Request) -> Response:
+    _held, notice = await policy.require_managed_notice(request, request.path_params["notice_id"])
+    if notice.is_draft:
+        raise policy.not_found()  # sent to nobody yet: nothing to count
+    return await render_receipts(request, notice)
+
+
+async def remind(request: Request) -> Response:
+    _held, notice = await policy.require_managed_notice(request, request.path_params["notice_id"])
+    if notice.is_draft:
+        raise policy.not_found()
+    if not notice.is_published:
+        error = gettext("The notice has been withdrawn: nobody can be reminded of it.")
+        return await render_receipts(request, notice, error=error, status_code=400)
+    rows = await audience.receipts(notice)
+    form = await form_data(request)
+    if form.get("organisation"):
+        organisation_id = parse_id(form.get("organisation"))
+        rows = [row for row in rows if row.organisation.id == organisation_id]
+        if not rows:
+            error = gettext("That organisation has not received this notice.")
+            return await render_receipts(request, notice, error=error, status_code=400)
+    sent, skipped = await send_reminders(notice, unread_people(rows), request.scope["user"])
+    if sent:
+        await audit.record(
+            request,
+            "notice.remind",
+            target=notice,
+            organisation=notice.issuer,
+            summary=f"{len(sent)} people",
+        )
+    url = f"{receipts_url(request, notice)}?done=reminded&count={len(sent)}&skipped={skipped}"
+    return RedirectResponse(url, status_code=303)
+
+
+async def send_reminders(
+    notice: Notice, people: dict[int, User], sender: User
+) -> tuple[list[NoticeReminder], int]:
+    """One reminder each to `people`, except those reminded within the last hour.
+    The reminders made, and how many were skipped."""
+    since = timezone.now() - REMIND_AGAIN_AFTER
+    recent = set(
+        await NoticeReminder.filter(
+            notice_id=notice.id, user_id__in=list(people), created_at__gte=since
+        ).values_list("user_id", flat=True)
+    )
+    reminders = [
+        NoticeReminder(notice=notice, user=user, sent_by=sender)
+        for user_id, user in people.items()
+        if user_id not in recent
+    ]
+    if reminders:
+        await NoticeReminder.bulk_create(reminders)
+    return reminders, len(people) - len(reminders)
+
+
+routes = [
+    Route("/notices/{notice_id:int}/receipts", receipts, name="intranet:notice_receipts"),
+    Route(
+        "/notices/{notice_id:int}/remind",
+        remind,
+        methods=["POST"],
+        name="intranet:notice_remind",
+    ),
+]
