@@ -296,7 +296,7 @@ async def attach_files(
     )
     if wants_partial(request):
         return await attachments_editor(
-            request, notice, attachments_done=gettext(DONE_MESSAGES["attached"])
+            request, notice, attachments_done=translated(DONE_MESSAGES, "attached")
         )
     return redirect_to(request, "intranet:notice_edit", notice.id, "attached")
 
@@ -437,7 +437,7 @@ async def delete_attachment(request: Request) -> Response:
             summary=attachment.filename,
         )
     if wants_partial(request):
-        done = gettext(DONE_MESSAGES["attachment_removed"])
+        done = translated(DONE_MESSAGES, "attachment_removed")
         return await attachments_editor(request, notice, attachments_done=done)
     return redirect_to(request, "intranet:notice_edit", notice.id, "attachment_removed")
 
@@ -487,3 +487,8 @@ routes = [
         name="intranet:notice_attachment_delete",
     ),
 ]
+
+
+def translated(messages: dict[str, str], key: str) -> str:
+    """One of the messages above in the reader's language (the key itself is not text)."""
+    return gettext(messages[key])
