@@ -57,7 +57,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
-            options={'table': 'notice', 'app': 'intranet', 'unique_together': (('issuer', 'number_key'),), 'indexes': [Index(fields=['state', 'pinned', 'published_at']), Index(fields=['is_public', 'state', 'published_at']), Index(fields=['state', 'is_public', 'issuer_id', 'year', 'category'])], 'pk_attr': 'id'},
+            options={'table': 'notice', 'app': 'intranet', 'unique_together': (('issuer', 'number_key'),), 'indexes': [Index(fields=['state', 'pinned', 'published_at', 'id', 'is_public']), Index(fields=['is_public', 'state', 'published_at']), Index(fields=['state', 'is_public', 'issuer_id', 'year', 'category'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -170,7 +170,9 @@ class Notice(Model):
         table = "notice"
         unique_together = (("issuer", "number_key"),)
         indexes = (
-            ("state", "pinned", "published_at"),
+            # The list's order with its tie-break and is_public: later pages are walked in
+            # the index without reading the wide rows they skip.
+            ("state", "pinned", "published_at", "id", "is_public"),
             ("is_public", "state", "published_at"),
             # The notice list's filter options and counts, read from the index alone.
             ("state", "is_public", "issuer_id", "year", "category"),

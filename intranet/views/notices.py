@@ -121,7 +121,7 @@ class ListFilters:
         words = search_words(self.q)
         if not words:
             return None
-        return Q(*(Q(search_text__icontains=word) for word in words))
+        return Q(*(Q(search_text__contains=word.casefold()) for word in words))
 
     def apply(self, notices: QuerySet[Notice]) -> QuerySet[Notice]:
         search = self.search()
