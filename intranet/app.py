@@ -24,6 +24,7 @@ from intranet.middleware import (
     SessionMiddleware,
     visitor_locale,
 )
+from intranet.notices import summary_cache
 from intranet.notices.attention import notice_attention
 from intranet.settings import Settings, load_settings
 from intranet.storage import LocalStorage
@@ -135,4 +136,6 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     app.state.attention_providers = [notice_attention]
     app.state.storage = LocalStorage.for_settings(settings)
     app.state.health_check = HealthCheck()
+    # A new site starts with nothing remembered (the tests build one per emptied database).
+    summary_cache.forget_summaries()
     return app

@@ -41,6 +41,8 @@ def make_templates(settings: Settings) -> Jinja2Templates:
         undefined=jinja2.StrictUndefined if settings.debug else jinja2.Undefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # Checking every template file's date on each render is for editing them.
+        auto_reload=settings.debug,
     )
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     zone = settings.zone
@@ -68,7 +70,17 @@ def make_templates(settings: Settings) -> Jinja2Templates:
     @jinja2.pass_context
     def url_for(context: dict[str, Any], name: str, /, **path_params: Any) -> str:
         request: Request = context["request"]
-        return str(request.app.url_path_for(name, **path_params))
+        if path_params:
+            return str(request.app.url_path_for(name, **path_params))
+        # A path without parameters never changes: look it up in the route table (which
+        # is walked from the top each time) once per site, not a dozen times a page.
+        paths: dict[str, str] | None = getattr(request.app.state, "plain_paths", None)
+        if paths is None:
+            paths = request.app.state.plain_paths = {}
+        path = paths.get(name)
+        if path is None:
+            path = paths[name] = str(request.app.url_path_for(name))
+        return path
 
     env.globals["url_for"] = url_for
     return templates

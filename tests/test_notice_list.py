@@ -400,6 +400,22 @@ async def test_the_page_points_feed_readers_at_the_public_feed(world: World, as_
     assert feed["href"] == "/notices/feed.atom"
 
 
+async def test_a_notice_published_since_the_last_visit_is_listed_and_counted(
+    world: World, as_english_user: Any
+) -> None:
+    """The total and filter options are kept a few seconds, but publishing forgets them."""
+    await make_notice(world.association, "第一份通知", to=[to_members_of(world.society_a)])
+    async with as_english_user("member_a") as c:
+        before = soup_of(await c.get("/notices"))
+        await make_notice(world.society_b, "医学会公开通知", is_public=True)
+        after = await c.get("/notices")
+    assert before.select_one("#notice-rows > p.muted").get_text(strip=True) == "1 notice"
+    assert soup_of(after).select_one("#notice-rows > p.muted").get_text(strip=True) == ("2 notices")
+    assert "医学会公开通知" in listed_titles(after)
+    issuers = soup_of(after).select("#field-issuer option")
+    assert world.society_b.name in [option.get_text(strip=True) for option in issuers]
+
+
 async def test_the_english_page_is_in_english(world: World, as_english_user: Any) -> None:
     await make_notice(world.association, to=[to_members_of(world.society_a)])
     async with as_english_user("member_a") as c:

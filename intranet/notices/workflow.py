@@ -14,7 +14,7 @@ from tortoise.transactions import in_transaction
 
 from intranet import audit
 from intranet.models import Organisation, User
-from intranet.notices import numbering
+from intranet.notices import numbering, summary_cache
 from intranet.notices.audience import fix_audience
 from intranet.notices.models import (
     BodyFormat,
@@ -113,6 +113,7 @@ async def publish(
         refresh_search_text(notice)
         await notice.save()
         await fix_audience(notice)
+    summary_cache.forget_summaries()  # the list's total and filters include it at once
     await audit.record(
         request,
         "notice.publish",
@@ -152,6 +153,7 @@ async def withdraw(notice: Notice, actor: User | None, reason: str, *, request: 
     notice.withdrawn_at = timezone.now()
     notice.withdrawn_reason = reason
     await notice.save(update_fields=["state", "withdrawn_at", "withdrawn_reason", "updated_at"])
+    summary_cache.forget_summaries()
     await audit.record(
         request,
         "notice.withdraw",

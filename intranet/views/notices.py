@@ -27,7 +27,7 @@ from intranet import i18n, policy, uploads
 from intranet.forms import clean_line, page_number, parse_id
 from intranet.i18n import N_, gettext, ngettext
 from intranet.models import Membership, User
-from intranet.notices import audience
+from intranet.notices import audience, summary_cache
 from intranet.notices.models import (
     AddresseeRole,
     AddresseeTarget,
@@ -154,17 +154,18 @@ class ListFilters:
         )
 
 
-async def read_among(user: User, notices: list[Notice]) -> set[int]:
+async def read_among(user: User, notice_ids: list[int]) -> set[int]:
     """Which of these notices the person has opened: one query for the whole page."""
-    if not notices:
+    if not notice_ids:
         return set()
-    ids = await NoticeRead.filter(
-        user_id=user.id, notice_id__in=[n.id for n in notices]
-    ).values_list("notice_id", flat=True)
+    ids = await NoticeRead.filter(user_id=user.id, notice_id__in=notice_ids).values_list(
+        "notice_id", flat=True
+    )
     return set(ids)  # type: ignore[arg-type]
 
 
-# What a row of the list shows; the body and the rest stay in the database.
+# What a row of the list shows; the body and the rest stay in the database (so does
+# published_at, which orders the rows but is not shown).
 ROW_FIELDS = (
     "id",
     "title",
@@ -172,15 +173,13 @@ ROW_FIELDS = (
     "category",
     "issued_on",
     "pinned",
-    "published_at",
-    "issuer_id",
     "issuer__name",
     "issuer__short_name",
 )
 SUMMARY_GROUPS = ("issuer_id", "issuer__name", "issuer__path", "year", "category")
 
 
-@dataclass
+@dataclass(frozen=True)
 class ListSummary:
     issuers: list[tuple[int, str]]  # in tree order
     years: list[int]  # newest first
@@ -208,33 +207,63 @@ async def summarise(readable: QuerySet[Notice], filters: ListFilters) -> ListSum
     )
 
 
+def roles_key(held: list[Membership]) -> tuple[tuple[int, str, str], ...]:
+    """What decides which notices a person may read: each role, where it is held, and
+    that organisation's place in the tree (notices issued below one's own count)."""
+    return tuple(
+        sorted((m.organisation_id, m.role, m.organisation.path) for m in held)  # type: ignore[attr-defined]
+    )
+
+
+async def cached_summary(
+    held: list[Membership], readable: QuerySet[Notice], filters: ListFilters
+) -> ListSummary:
+    """The summary, kept for a few seconds per roles and filters (see summary_cache): the
+    grouped query over everything readable is the dearest part of the page, while the
+    rows beside it are always read afresh. The total and the filter options may so lag
+    behind the rows by up to SUMMARY_TTL seconds after a notice is published elsewhere."""
+    key = (roles_key(held), filters)
+    kept = summary_cache.summaries.get(key)
+    if isinstance(kept, ListSummary):
+        return kept
+    summary = await summarise(readable, filters)
+    summary_cache.summaries.put(key, summary)
+    return summary
+
+
 async def list_notices(request: Request) -> Response:
-    """The notices for the signed-in person: pinned first, then newest. Three queries
-    however many there are: the page, the filter options with the total, the read marks."""
+    """The notices for the signed-in person: pinned first, then newest. At most three
+    queries however many there are: the page, the filter options with the total (kept a
+    few seconds, see cached_summary), the read marks."""
     user = policy.require_user(request)
     held = await policy.memberships(request)
     filters = ListFilters.from_query(request)
     page = page_number(request)
     readable = audience.readable_notices(held)
+    # Plain values, not model instances: fifty of those cost more to build than to show.
     rows = await (
         filters.apply(readable)
-        .select_related("issuer")
-        .only(*ROW_FIELDS)
         .order_by("-pinned", "-published_at", "-id")
         .offset((page - 1) * PAGE_SIZE)
         .limit(PAGE_SIZE)
+        .values(*ROW_FIELDS)
     )
-    summary = await summarise(readable, filters)
+    summary = await cached_summary(held, readable, filters)
+    read_ids = await read_among(user, [row["id"] for row in rows])
     categories = {c.value: gettext(c.label) for c in NoticeCategory}
+    for row in rows:
+        row["unread"] = row["id"] not in read_ids
+        row["url"] = notice_url(row["id"])
+        row["issuer"] = row["issuer__short_name"] or row["issuer__name"]
+        row["category_label"] = categories.get(row["category"], "")
+        # A date is shown as it is stored: the local_date filter would give the same.
+        row["date"] = row["issued_on"].isoformat() if row["issued_on"] else ""
     context = {
         "rows": rows,
-        "read_ids": await read_among(user, rows),
         "filters": filters,
         "issuers": summary.issuers,
         "years": summary.years,
         "categories": list(categories.items()),
-        "category_labels": categories,
-        "notice_url": notice_url,
         "page": page,
         "pages": max(1, -(-summary.total // PAGE_SIZE)),
         "total": summary.total,
