@@ -11,6 +11,7 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -277,3 +278,23 @@ async def member(world: World, as_user) -> AsyncIterator[httpx.AsyncClient]:  # 
     """A signed-in member of society A."""
     async with as_user("member_a") as c:
         yield c
+
+
+# -- what a page costs ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every SQL statement sent to the database while the test runs (clear it to start
+    counting afresh)."""
+    sent: list[str] = []
+    client_class = type(connections.get("default"))
+    for name in ("execute_query", "execute_query_dict", "execute_insert"):
+        original = getattr(client_class, name)
+
+        async def counting(self: Any, query: str, values: Any = None, _original: Any = original):
+            sent.append(str(query))
+            return await _original(self, query, values)
+
+        monkeypatch.setattr(client_class, name, counting)
+    return sent

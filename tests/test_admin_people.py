@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import pytest
 from bs4 import BeautifulSoup
-from tortoise import connections
 
 from intranet.models import AuditEvent, Membership, Role, User, UserSession
 from intranet.settings import Settings
@@ -146,22 +145,6 @@ async def test_htmx_gets_only_the_rows(world: World, as_english_user: Any) -> No
     assert "<html" not in response.text
     assert listed_usernames(response) == {"sec_a", "sec_b"}
     assert "HX-Request" in response.headers["vary"]
-
-
-@pytest.fixture
-def queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every SQL statement sent to the database while the test runs."""
-    sent: list[str] = []
-    client_class = type(connections.get("default"))
-    for name in ("execute_query", "execute_query_dict"):
-        original = getattr(client_class, name)
-
-        async def counting(self: Any, query: str, values: Any = None, _original: Any = original):
-            sent.append(query)
-            return await _original(self, query, values)
-
-        monkeypatch.setattr(client_class, name, counting)
-    return sent
 
 
 async def test_the_list_costs_the_same_queries_for_many_people(

@@ -66,6 +66,6 @@ async def test_all_members_of_reaches_members_and_counts_each_read_once(world: W
     assert not await audience.mark_read(notice, world.member_a)
     by_org = {r.organisation.id: r for r in await audience.receipts(notice)}
     society = by_org[world.society_a.id]
-    assert [u.username for u in society.read] == ["member_a"]
-    assert [u.username for u in society.unread] == ["sec_a"]
+    assert [r.user.username for r in society.read] == ["member_a"]
+    assert [r.user.username for r in society.unread] == ["sec_a"]
     assert world.branch_a.id in by_org

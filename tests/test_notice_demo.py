@@ -119,13 +119,13 @@ async def test_one_notice_has_a_stored_text_attachment(loaded: Settings) -> None
 
 async def test_read_receipts_are_partly_filled(loaded: Settings) -> None:
     rows = {r.organisation.name: r for r in await audience.receipts(await by_number(ORIGINAL))}
-    assert [u.username for u in rows["辽宁省计算机学会"].read] == ["secretary"]
-    assert [u.username for u in rows["辽宁省医学会"].unread] == ["secretary-med"]
+    assert [r.user.username for r in rows["辽宁省计算机学会"].read] == ["secretary"]
+    assert [r.user.username for r in rows["辽宁省医学会"].unread] == ["secretary-med"]
     reminder = await NoticeReminder.get().select_related("user", "sent_by")
     assert (reminder.user.username, reminder.sent_by.username) == ("secretary-med", "staff")
     forwarding = await audience.receipts(await by_number(FORWARDING))
     society = next(r for r in forwarding if r.organisation.name == demo.COMPUTER_SOCIETY)
-    assert [u.username for u in society.unread] == ["member"]
+    assert [r.user.username for r in society.unread] == ["member"]
 
 
 async def test_loading_twice_changes_nothing(loaded: Settings) -> None:

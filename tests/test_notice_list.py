@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from bs4 import BeautifulSoup
-from tortoise import connections, timezone
+from tortoise import timezone
 
 from intranet.models import Organisation
 from intranet.notices import workflow
@@ -429,22 +429,6 @@ async def test_the_english_page_is_in_english(world: World, as_english_user: Any
 
 
 # -- what it costs ----------------------------------------------------------------------
-
-
-@pytest.fixture
-def queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every SQL statement sent to the database while the test runs."""
-    sent: list[str] = []
-    client_class = type(connections.get("default"))
-    for name in ("execute_query", "execute_query_dict", "execute_insert"):
-        original = getattr(client_class, name)
-
-        async def counting(self: Any, query: str, values: Any = None, _original: Any = original):
-            sent.append(query)
-            return await _original(self, query, values)
-
-        monkeypatch.setattr(client_class, name, counting)
-    return sent
 
 
 async def queries_for(client: httpx.AsyncClient, queries: list[str], path: str) -> int:

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from bs4 import BeautifulSoup
-from tortoise import connections, timezone
+from tortoise import timezone
 
 from intranet.models import AuditEvent, Membership, Organisation, Role, User
 from intranet.notices import audience, workflow
@@ -331,22 +331,6 @@ async def test_others_cannot_remind(world: World, as_english_user: Any) -> None:
 
 
 # -- cost -----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every SQL statement sent to the database while the test runs."""
-    sent: list[str] = []
-    client_class = type(connections.get("default"))
-    for name in ("execute_query", "execute_query_dict"):
-        original = getattr(client_class, name)
-
-        async def counting(self: Any, query: str, values: Any = None, _original: Any = original):
-            sent.append(query)
-            return await _original(self, query, values)
-
-        monkeypatch.setattr(client_class, name, counting)
-    return sent
 
 
 async def society_with_secretary(world: World, settings: Settings, number: str) -> User:

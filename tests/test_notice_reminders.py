@@ -6,9 +6,8 @@ import datetime
 from typing import Any
 
 import httpx
-import pytest
 from bs4 import BeautifulSoup
-from tortoise import connections, timezone
+from tortoise import timezone
 
 from intranet.notices import audience, workflow
 from intranet.notices.models import Notice, NoticeReminder
@@ -158,21 +157,6 @@ async def test_pinned_notices_come_before_newer_ones(world: World, as_english_us
     async with as_english_user("sec_a") as c:
         items = await attention(c)
     assert [title for _, title, _ in items] == ["置顶", "最新"]
-
-
-@pytest.fixture
-def queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    sent: list[str] = []
-    client_class = type(connections.get("default"))
-    for name in ("execute_query", "execute_query_dict"):
-        original = getattr(client_class, name)
-
-        async def counting(self: Any, query: str, values: Any = None, _original: Any = original):
-            sent.append(query)
-            return await _original(self, query, values)
-
-        monkeypatch.setattr(client_class, name, counting)
-    return sent
 
 
 async def test_it_asks_at_most_three_queries(

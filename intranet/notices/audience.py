@@ -12,11 +12,13 @@ An organisation named both ways keeps the wider scope, and 主送 wins over 抄�
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q, Subquery
+from tortoise.functions import Max
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
@@ -29,6 +31,7 @@ from intranet.notices.models import (
     NoticeAddressee,
     NoticeAudience,
     NoticeRead,
+    NoticeReminder,
     NoticeState,
 )
 
@@ -130,28 +133,54 @@ async def is_addressed_to(held: list[Membership], notice: Notice) -> bool:
 
 
 @dataclass
+class Reader:
+    """One person an organisation's copy of the notice is for."""
+
+    user: User
+    read_at: datetime.datetime | None = None  # the first view
+    reminded_at: datetime.datetime | None = None  # the last reminder, if any
+
+    @property
+    def name(self) -> str:
+        return self.user.display_name or self.user.username
+
+
+@dataclass
 class OrganisationReceipt:
     organisation: Organisation
     scope: AudienceScope
     role: AddresseeRole
-    read: list[User] = field(default_factory=list)
-    unread: list[User] = field(default_factory=list)
+    read: list[Reader] = field(default_factory=list)
+    unread: list[Reader] = field(default_factory=list)
 
     @property
     def total(self) -> int:
         return len(self.read) + len(self.unread)
 
+    @property
+    def nobody(self) -> bool:
+        """Nobody holds a role here that the notice is for: the directory needs fixing."""
+        return self.total == 0
+
+    @property
+    def fully_read(self) -> bool:
+        return self.total > 0 and not self.unread
+
 
 async def receipts(notice: Notice) -> list[OrganisationReceipt]:
-    """Per receiving organisation, who has read the notice and who has not, in tree
-    order. An organisation with nobody to read it shows with empty lists."""
+    """Per receiving organisation, in tree order, who has read the notice (and when) and
+    who has not (and when they were last reminded). Four queries whatever the audience;
+    an organisation with nobody to read it comes with empty lists."""
     audience = await NoticeAudience.filter(notice=notice).select_related("organisation")
     audience.sort(key=lambda row: row.organisation.path)
     org_ids = [row.organisation.id for row in audience]
     roles = await Membership.filter(
         organisation_id__in=org_ids, user__is_active=True
     ).select_related("user")
-    read_ids = set(await NoticeRead.filter(notice=notice).values_list("user_id", flat=True))
+    read_times: dict[int, datetime.datetime] = dict(
+        await NoticeRead.filter(notice=notice).values_list("user_id", "read_at")  # type: ignore[arg-type]
+    )
+    reminded = await last_reminders(notice)
     rows = {
         row.organisation.id: OrganisationReceipt(row.organisation, row.scope, row.role)
         for row in audience
@@ -159,13 +188,26 @@ async def receipts(notice: Notice) -> list[OrganisationReceipt]:
     seen: set[tuple[int, int]] = set()
     for membership in sorted(roles, key=lambda m: m.user.display_name or m.user.username):
         receipt = rows[membership.organisation_id]  # type: ignore[attr-defined]
+        user = membership.user
         if receipt.scope == AudienceScope.UNIT and membership.role not in ACTING_ROLES:
             continue
-        if (receipt.organisation.id, membership.user.id) in seen:
+        if (receipt.organisation.id, user.id) in seen:
             continue
-        seen.add((receipt.organisation.id, membership.user.id))
-        (receipt.read if membership.user.id in read_ids else receipt.unread).append(membership.user)
+        seen.add((receipt.organisation.id, user.id))
+        reader = Reader(user, read_times.get(user.id), reminded.get(user.id))
+        (receipt.read if reader.read_at else receipt.unread).append(reader)
     return list(rows.values())
+
+
+async def last_reminders(notice: Notice) -> dict[int, datetime.datetime]:
+    """Person id → when they were last reminded of the notice."""
+    rows = (
+        await NoticeReminder.filter(notice_id=notice.id)
+        .annotate(last=Max("created_at"))
+        .group_by("user_id")
+        .values("user_id", "last")
+    )
+    return {row["user_id"]: row["last"] for row in rows}
 
 
 async def mark_read(notice: Notice, user: User) -> bool:

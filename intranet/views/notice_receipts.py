@@ -8,66 +8,27 @@ organisations and people the notice reached.
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from tortoise import timezone
-from tortoise.functions import Max
 
 from intranet import audit, policy
 from intranet.forms import form_data, parse_id
 from intranet.i18n import gettext
-from intranet.models import Organisation, User
+from intranet.models import User
 from intranet.notices import audience
 from intranet.notices.models import (
-    AddresseeRole,
-    AudienceScope,
     Notice,
-    NoticeRead,
     NoticeReminder,
 )
 from intranet.templating import render
 
 # Someone reminded this recently is not reminded again by a second click.
 REMIND_AGAIN_AFTER = datetime.timedelta(hours=1)
-
-
-@dataclass
-class Reader:
-    """One person an organisation's copy of the notice is for."""
-
-    user: User
-    read_at: datetime.datetime | None = None
-    reminded_at: datetime.datetime | None = None  # the last reminder, if any
-
-    @property
-    def name(self) -> str:
-        return self.user.display_name or self.user.username
-
-
-@dataclass
-class ReceiptRow:
-    organisation: Organisation
-    role: AddresseeRole
-    scope: AudienceScope
-    read: list[Reader] = field(default_factory=list)
-    unread: list[Reader] = field(default_factory=list)
-
-    @property
-    def total(self) -> int:
-        return len(self.read) + len(self.unread)
-
-    @property
-    def nobody(self) -> bool:
-        """Nobody holds a role here that the notice is for: the directory needs fixing."""
-        return self.total == 0
-
-    @property
-    def fully_read(self) -> bool:
-        return self.total > 0 and not self.unread
 
 
 @dataclass
@@ -80,42 +41,7 @@ class Totals:
     unread_people: int
 
 
-async def receipt_rows(notice: Notice) -> list[ReceiptRow]:
-    """audience.receipts with each read's time and each person's last reminder: two
-    queries more, whatever the size of the audience."""
-    receipts = await audience.receipts(notice)
-    read_times: dict[int, datetime.datetime] = dict(
-        await NoticeRead.filter(notice_id=notice.id).values_list("user_id", "read_at")  # type: ignore[arg-type]
-    )
-    reminded = await last_reminders(notice)
-
-    def reader(user: User) -> Reader:
-        return Reader(user, read_times.get(user.id), reminded.get(user.id))
-
-    return [
-        ReceiptRow(
-            organisation=receipt.organisation,
-            role=receipt.role,
-            scope=receipt.scope,
-            read=[reader(user) for user in receipt.read],
-            unread=[reader(user) for user in receipt.unread],
-        )
-        for receipt in receipts
-    ]
-
-
-async def last_reminders(notice: Notice) -> dict[int, datetime.datetime]:
-    """Person id → when they were last reminded of the notice."""
-    rows = (
-        await NoticeReminder.filter(notice_id=notice.id)
-        .annotate(last=Max("created_at"))
-        .group_by("user_id")
-        .values("user_id", "last")
-    )
-    return {row["user_id"]: row["last"] for row in rows}
-
-
-def totals(rows: list[ReceiptRow]) -> Totals:
+def totals(rows: list[audience.OrganisationReceipt]) -> Totals:
     # A person may receive the notice through two organisations; count them once.
     read = {reader.user.id for row in rows for reader in row.read}
     unread = {reader.user.id for row in rows for reader in row.unread} - read
@@ -131,7 +57,7 @@ def totals(rows: list[ReceiptRow]) -> Totals:
 
 def unread_people(receipts: list[audience.OrganisationReceipt]) -> dict[int, User]:
     """Everyone in these organisations who has not read the notice, once each."""
-    return {user.id: user for receipt in receipts for user in receipt.unread}
+    return {reader.user.id: reader.user for receipt in receipts for reader in receipt.unread}
 
 
 def receipts_url(request: Request, notice: Notice) -> str:
@@ -152,7 +78,7 @@ def done_counts(request: Request) -> dict[str, int] | None:
 async def render_receipts(
     request: Request, notice: Notice, *, error: str = "", status_code: int = 200
 ) -> Response:
-    rows = await receipt_rows(notice)
+    rows = await audience.receipts(notice)
     only_unread = request.query_params.get("unread") == "1"
     context: dict[str, Any] = {
         "notice": notice,
