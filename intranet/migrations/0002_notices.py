@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('issuer', fields.ForeignKeyField('intranet.Organisation', source_field='issuer_id', db_index=True, db_constraint=True, to_field='id', related_name='notices', on_delete=OnDelete.RESTRICT)),
                 ('author', fields.ForeignKeyField('intranet.User', source_field='author_id', null=True, db_constraint=True, to_field='id', related_name='notices', on_delete=OnDelete.SET_NULL)),
-                ('prefix', fields.ForeignKeyField('intranet.DocumentPrefix', source_field='prefix_id', null=True, db_constraint=True, to_field='id', related_name='notices', on_delete=OnDelete.SET_NULL)),
+                ('prefix', fields.ForeignKeyField('intranet.DocumentPrefix', source_field='prefix_id', null=True, db_index=True, db_constraint=True, to_field='id', related_name='notices', on_delete=OnDelete.SET_NULL)),
                 ('document_number', fields.CharField(null=True, max_length=64)),
                 ('number_key', fields.CharField(null=True, max_length=100)),
                 ('title', fields.CharField(max_length=200)),

@@ -129,7 +129,11 @@ class Notice(Model):
     )
     # The prefix a number is allocated from at publication; none for a typed number.
     prefix: fields.ForeignKeyNullableRelation[DocumentPrefix] = fields.ForeignKeyField(
-        "intranet.DocumentPrefix", related_name="notices", null=True, on_delete=fields.SET_NULL
+        "intranet.DocumentPrefix",
+        related_name="notices",
+        null=True,
+        on_delete=fields.SET_NULL,
+        db_index=True,  # the prefixes page asks which prefixes notices use
     )
     document_number = fields.CharField(max_length=64, null=True)
     # The number reduced to prefix|year|sequence, so 第001号 and 1号 are one number.
