@@ -174,10 +174,13 @@ async def test_login_by_keyboard_alone(browser, server: LiveServer) -> None:  # 
     username, password = server.login_for("secretary")
     await page.goto(server.url + "/login")
     # The skip link comes first, then the username field has focus (autofocus).
+    await page.wait_for_function("document.activeElement?.id === 'field-username'")
     await page.keyboard.type(username)
     await page.keyboard.press("Tab")
     await page.keyboard.type(password)
-    await page.keyboard.press("Enter")
+    # Wait for the sign-in's own navigation: the login page is idle before it starts.
+    async with page.expect_navigation():
+        await page.keyboard.press("Enter")
     await page.wait_for_load_state("networkidle")
     assert "/login" not in page.url
     # Every control on the home page is reachable by Tab and shows where focus is.
