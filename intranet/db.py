@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 from urllib.parse import urlencode
 
@@ -10,9 +9,6 @@ from tortoise import Tortoise
 from tortoise.migrations.api import migrate as _migrate
 
 from intranet.settings import Settings
-
-# The surveys app gains its models later; until then Tortoise would warn on every start.
-warnings.filterwarnings("ignore", message=r'Module "surveys.models" has no models')
 
 # A write waits this long for another process (a backup, a CLI command) to let go.
 SQLITE_PRAGMAS = {"busy_timeout": 10000, "synchronous": "NORMAL"}

@@ -1,1 +1,202 @@
-"""Report forms, campaigns, rounds and responses (models arrive with the forms work)."""
+"""Report forms, their frozen versions, campaigns, rounds and responses.
+
+A form's questions live in FormVersion.definition (surveys.schema.FormDefinition as
+JSON); a version is frozen once an opened round uses it, and each response belongs to a
+round of a campaign that sends one version, so old responses keep the questions they
+were answered against. The rules live in the pure modules (schema, schedule, states);
+these models store their results.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tortoise import fields
+from tortoise.models import Model
+
+from surveys.schedule import Schedule, ScheduleKind
+from surveys.schema import FormDefinition, Respondent
+from surveys.states import Action, ResponseState
+
+
+class Form(Model):
+    id = fields.IntField(primary_key=True)
+    title = fields.CharField(max_length=200)
+    respondent = fields.CharEnumField(Respondent, max_length=16, default=Respondent.ORGANISATION)
+    owner: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
+        "intranet.Organisation", related_name="forms", on_delete=fields.RESTRICT, db_index=True
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "survey_form"
+
+    def __str__(self) -> str:
+        return self.title
+
+
+# One edition of a form's questions. Frozen once an opened round uses it: editing a
+# frozen version makes the next one.
+class FormVersion(Model):
+    id = fields.IntField(primary_key=True)
+    form: fields.ForeignKeyRelation[Form] = fields.ForeignKeyField(
+        "surveys.Form", related_name="versions", on_delete=fields.CASCADE
+    )
+    number = fields.IntField()
+    definition: dict[str, Any] = fields.JSONField()  # type: ignore[assignment]
+    frozen = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "survey_form_version"
+        unique_together = (("form", "number"),)
+        ordering = ["form_id", "number"]
+
+    def form_definition(self) -> FormDefinition:
+        return FormDefinition.from_dict(self.definition)
+
+
+# One form version sent to a roster on a schedule (see surveys.schedule for what the
+# schedule fields mean). The roster is resolved afresh each time a round opens.
+class Campaign(Model):
+    id = fields.IntField(primary_key=True)
+    title = fields.CharField(max_length=200)
+    form_version: fields.ForeignKeyRelation[FormVersion] = fields.ForeignKeyField(
+        "surveys.FormVersion", related_name="campaigns", on_delete=fields.RESTRICT, db_index=True
+    )
+    organiser: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
+        "intranet.Organisation",
+        related_name="organised_campaigns",
+        on_delete=fields.RESTRICT,
+        db_index=True,
+    )
+    schedule_kind = fields.CharEnumField(ScheduleKind, max_length=16, default=ScheduleKind.ONCE)
+    starts_on = fields.DateField()
+    opens_on = fields.DateField(null=True)  # once only
+    due_on = fields.DateField(null=True)  # once only
+    due_offset_days = fields.IntField(default=0)  # recurring only
+    ends_on = fields.DateField(null=True)
+    # Ids of intranet.Organisation and intranet.Category.
+    roster_organisations: list[int] = fields.JSONField(default=list)  # type: ignore[assignment]
+    roster_categories: list[int] = fields.JSONField(default=list)  # type: ignore[assignment]
+    is_active = fields.BooleanField(default=True)
+    created_by: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
+        "intranet.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "survey_campaign"
+
+    def __str__(self) -> str:
+        return self.title
+
+    def schedule(self, zone: ZoneInfo) -> Schedule:
+        return Schedule(
+            kind=self.schedule_kind,
+            starts_on=self.starts_on,
+            zone=zone,
+            opens_on=self.opens_on,
+            due_on=self.due_on,
+            due_offset_days=self.due_offset_days,
+            ends_on=self.ends_on,
+        )
+
+
+# A numbered round (第3期) of a campaign. The unique (campaign, number) is what lets
+# several workers try to open the same round while only one of them succeeds.
+class Round(Model):
+    id = fields.IntField(primary_key=True)
+    campaign: fields.ForeignKeyRelation[Campaign] = fields.ForeignKeyField(
+        "surveys.Campaign", related_name="rounds", on_delete=fields.CASCADE
+    )
+    number = fields.IntField()
+    period_start = fields.DateField()
+    period_end = fields.DateField()
+    opens_at = fields.DatetimeField()
+    due_at = fields.DatetimeField()
+    closed_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "survey_round"
+        unique_together = (("campaign", "number"),)
+        ordering = ["campaign_id", "number"]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} #{self.number}"  # type: ignore[attr-defined]
+
+
+# One organisation's answers in a round, or one person's on a per-person form: exactly
+# one of organisation and user is set, so the two unique constraints never meet (NULLs
+# are distinct in both SQLite and PostgreSQL).
+class Response(Model):
+    id = fields.IntField(primary_key=True)
+    round: fields.ForeignKeyRelation[Round] = fields.ForeignKeyField(
+        "surveys.Round", related_name="responses", on_delete=fields.CASCADE
+    )
+    organisation: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
+        "intranet.Organisation",
+        related_name="survey_responses",
+        null=True,
+        on_delete=fields.RESTRICT,
+    )
+    user: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
+        "intranet.User",
+        related_name="survey_responses",
+        null=True,
+        on_delete=fields.RESTRICT,
+        db_index=True,  # a person's own per-person responses
+    )
+    state = fields.CharEnumField(ResponseState, max_length=16, default=ResponseState.NOT_STARTED)
+    # Optimistic locking: a save names the version it edited and bumps it.
+    version = fields.IntField(default=0)
+    answers: dict[str, Any] = fields.JSONField(default=dict)  # type: ignore[assignment]
+    submitted_at = fields.DatetimeField(null=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "survey_response"
+        unique_together = (("round", "organisation"), ("round", "user"))
+        # A society's home page: its responses by state.
+        indexes = (("organisation_id", "state"),)
+
+
+# One state transition of a response: who, when and why.
+class ResponseEvent(Model):
+    id = fields.IntField(primary_key=True)
+    response: fields.ForeignKeyRelation[Response] = fields.ForeignKeyField(
+        "surveys.Response", related_name="events", on_delete=fields.CASCADE, db_index=True
+    )
+    action = fields.CharEnumField(Action, max_length=16)
+    from_state = fields.CharEnumField(ResponseState, max_length=16)
+    to_state = fields.CharEnumField(ResponseState, max_length=16)
+    reason = fields.CharField(max_length=500, default="")
+    actor: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
+        "intranet.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "survey_response_event"
+        ordering = ["created_at", "id"]
+
+
+# One answer's change: its value before and after, who changed it and when.
+class AnswerChange(Model):
+    id = fields.IntField(primary_key=True)
+    response: fields.ForeignKeyRelation[Response] = fields.ForeignKeyField(
+        "surveys.Response", related_name="answer_changes", on_delete=fields.CASCADE, db_index=True
+    )
+    question_key = fields.CharField(max_length=40)
+    old_value: Any = fields.JSONField(null=True)
+    new_value: Any = fields.JSONField(null=True)
+    actor: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
+        "intranet.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "survey_answer_change"
+        ordering = ["created_at", "id"]
