@@ -8,7 +8,7 @@ The catalogue is one .po file per area under intranet/locale/<locale>/LC_MESSAGE
 from __future__ import annotations
 
 import gettext as _gettext
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from io import BytesIO
@@ -99,3 +99,21 @@ _ = gettext
 
 def html_lang() -> str:
     return "zh-CN" if current_locale() == "zh_CN" else "en"
+
+
+class Refusal(Exception):
+    """Something the site will not do, told in the reader's language when it is shown.
+
+    `code` is stable, for code and tests to tell refusals apart; `message` is an English
+    msgid with %(name)s placeholders filled from `params`.
+    """
+
+    def __init__(self, code: str, message: str, params: Mapping[str, object] | None = None):
+        self.code = code
+        self.message = message
+        self.params = dict(params or {})
+        super().__init__(message % self.params if self.params else message)
+
+    def translated(self) -> str:
+        text = gettext(self.message)
+        return text % self.params if self.params else text

@@ -14,13 +14,12 @@ import codecs
 import re
 import unicodedata
 import zipfile
-from collections.abc import Mapping
 from enum import StrEnum
 from io import BytesIO
 from pathlib import Path
 from urllib.parse import quote
 
-from intranet.i18n import N_, gettext
+from intranet.i18n import N_, Refusal
 from intranet.storage import EmptyFile, TooLarge
 
 HEAD_BYTES = 8192
@@ -33,18 +32,8 @@ NOT_ACCEPTED = N_("This kind of file is not accepted: %(name)s")
 MISMATCH = N_("The contents of %(name)s do not match its file name extension")
 
 
-class UploadRefused(Exception):
-    """An upload the site will not keep. `message` is an English msgid; see `translated`."""
-
-    def __init__(self, code: str, message: str, params: Mapping[str, object] | None = None):
-        self.code = code
-        self.message = message
-        self.params = dict(params or {})
-        super().__init__(message % self.params if self.params else message)
-
-    def translated(self) -> str:
-        text = gettext(self.message)
-        return text % self.params if self.params else text
+class UploadRefused(Refusal):
+    """An upload the site will not keep."""
 
 
 class AttachmentKind(StrEnum):

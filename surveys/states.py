@@ -41,7 +41,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 
-from intranet.i18n import N_, gettext
+from intranet.i18n import N_, Refusal
 
 MAX_REASON_CHARS = 500
 
@@ -141,22 +141,12 @@ REASON_REQUIRED = N_("Please give a reason.")
 REASON_TOO_LONG = N_("The reason is too long: at most %(limit)s characters.")
 
 
-class TransitionRefused(Exception):
+class TransitionRefused(Refusal):
     """An action the response's state, the actor or the round does not allow.
 
     `code` is stable, for code and tests to tell refusals apart; `message` is an English
     msgid, translated where it is shown (see `translated`).
     """
-
-    def __init__(self, code: str, message: str, params: Mapping[str, object] | None = None):
-        self.code = code
-        self.message = message
-        self.params = dict(params or {})
-        super().__init__(message % self.params if self.params else message)
-
-    def translated(self) -> str:
-        text = gettext(self.message)
-        return text % self.params if self.params else text
 
 
 def is_read_only_for_respondent(state: ResponseState) -> bool:
