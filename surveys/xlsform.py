@@ -161,6 +161,8 @@ class ImportProblems(Exception):
 
 def form_to_xlsx(form: FormDefinition) -> bytes:
     buffer = BytesIO()
+    # A form definition is a few hundred cells at most, so it is built in memory
+    # (in_memory turns constant_memory off; the large report exports must not do this).
     workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
     header = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
     wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
