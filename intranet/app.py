@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -33,6 +35,11 @@ from intranet.urls import routes
 from intranet.views.site import HealthCheck
 
 logger = logging.getLogger("huibao")
+
+# Areas built on the intranet, loaded by name so that intranet never imports them. Each
+# is a module with `routes()`, `attention_providers` and `background_tasks` (async
+# callables taking the app, run for the app's life; see surveys.site).
+AREAS = ("surveys.site",)
 
 ERROR_MESSAGES = {
     400: (N_("Bad request"), N_("The request could not be understood.")),
@@ -111,12 +118,18 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         # collector from walking it again on every full collection.
         gc.collect()
         gc.freeze()
+        tasks = [asyncio.create_task(run(app)) for run in background if settings.run_scheduler]
         try:
             yield {}
         finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             if manage_database:
                 await db.close()
 
+    areas = [importlib.import_module(name) for name in AREAS]
+    background = [run for area in areas for run in area.background_tasks]
     middleware = [
         Middleware(SecurityHeadersMiddleware, settings=settings, render_error=render_error),
         Middleware(BodyLimitMiddleware, settings=settings, render_error=render_error),
@@ -125,7 +138,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     ]
     app = Starlette(
         debug=settings.debug,
-        routes=routes(),
+        routes=[*(route for area in areas for route in area.routes()), *routes()],
         middleware=middleware,
         exception_handlers={HTTPException: http_exception},
         lifespan=lifespan,
@@ -133,7 +146,10 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     app.state.settings = settings
     app.state.templates = make_templates(settings)
     # Async callables (request, memberships) -> list of home-page items; areas append theirs.
-    app.state.attention_providers = [notice_attention]
+    app.state.attention_providers = [
+        notice_attention,
+        *(provider for area in areas for provider in area.attention_providers),
+    ]
     app.state.storage = LocalStorage.for_settings(settings)
     app.state.health_check = HealthCheck()
     # A new site starts with nothing remembered (the tests build one per emptied database).

@@ -40,6 +40,9 @@ class Settings:
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     argon2_parallelism: int = 4
+    # The in-app scheduler (opening rounds, later reminders); off for installs that run
+    # `huibao` commands from cron instead.
+    run_scheduler: bool = True
 
     @property
     def is_sqlite(self) -> bool:
@@ -182,4 +185,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         argon2_time_cost=_int(env, "HUIBAO_ARGON2_TIME_COST", 3, 1, 20),
         argon2_memory_kib=_int(env, "HUIBAO_ARGON2_MEMORY_KIB", 65536, 8, 4 * 1024 * 1024),
         argon2_parallelism=_int(env, "HUIBAO_ARGON2_PARALLELISM", 4, 1, 64),
+        run_scheduler=_bool(env, "HUIBAO_SCHEDULER", True),
     )

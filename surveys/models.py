@@ -9,6 +9,7 @@ these models store their results.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -126,6 +127,14 @@ class Round(Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id} #{self.number}"  # type: ignore[attr-defined]
+
+    def is_open(self, now: datetime) -> bool:
+        """Whether answers may be saved and submitted: from opening until someone closes
+        the round. The deadline does not close it; a late report is marked late."""
+        return self.opens_at <= now and (self.closed_at is None or self.closed_at > now)
+
+    def is_overdue(self, now: datetime) -> bool:
+        return now > self.due_at
 
 
 # One organisation's answers in a round, or one person's on a per-person form: exactly

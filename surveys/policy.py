@@ -1,0 +1,117 @@
+"""Who may do what with forms, campaigns, rounds and responses. Survey views ask here.
+
+Built on intranet.policy's roles: a role on an organisation covers its subtree.
+- Forms and campaigns are run by whoever acts for their owner or organiser (its
+  admins, staff and secretaries, and those above): they are the *reviewers* of the
+  campaign's responses.
+- An organisation's response is answered by whoever acts for that organisation: its
+  *respondents*. Someone who is both (the association's staff over a society's report)
+  is the reviewer: a society's answers are the society's own.
+- A per-person response is answered by its person alone.
+Anything a person may not see answers 404, whether or not it exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from intranet import policy
+from intranet.models import Membership, Organisation
+from intranet.policy import MAX_ID, not_found, require_user
+from surveys.models import Campaign, Form, Response, Round
+from surveys.states import Actor
+
+
+def can_manage_form(held: list[Membership], form: Form) -> bool:
+    """Edit, version, export and use a form: those acting for its owner. `form.owner` loaded."""
+    return policy.can_act_for(held, form.owner)
+
+
+def can_run_campaign(held: list[Membership], campaign: Campaign) -> bool:
+    """Edit the campaign, open/close its rounds, track, review and remind.
+    `campaign.organiser` must be loaded."""
+    return policy.can_act_for(held, campaign.organiser)
+
+
+def form_owners(held: list[Membership]) -> list[Organisation]:
+    """The organisations a person may make forms and campaigns for."""
+    return policy.issuing_organisations(held)
+
+
+def actor_for(held: list[Membership], user_id: int | None, response: Response) -> Actor | None:
+    """Whether this person reviews or answers `response`, or neither. Needs
+    `response.round.campaign.organiser` and `response.organisation` loaded."""
+    if can_run_campaign(held, response.round.campaign):
+        return Actor.REVIEWER
+    if response.organisation_id is not None:  # type: ignore[attr-defined]
+        return Actor.RESPONDENT if policy.can_act_for(held, response.organisation) else None
+    return Actor.RESPONDENT if user_id is not None and response.user_id == user_id else None  # type: ignore[attr-defined]
+
+
+async def find_response(response_id: int) -> Response | None:
+    if not 0 < response_id <= MAX_ID:
+        return None
+    return await Response.get_or_none(id=response_id).select_related(
+        "round__campaign__organiser", "round__campaign__form_version", "organisation"
+    )
+
+
+@dataclass(frozen=True)
+class ResponseAccess:
+    held: list[Membership]
+    response: Response
+    actor: Actor
+
+
+async def require_response(request: Request, response_id: int) -> ResponseAccess:
+    """The response and this person's part in it; 404 if they have none."""
+    user = require_user(request)
+    held = await policy.memberships(request)
+    response = await find_response(response_id)
+    actor = actor_for(held, user.id, response) if response is not None else None
+    if response is None or actor is None:
+        raise not_found()
+    return ResponseAccess(held, response, actor)
+
+
+async def require_form(request: Request, form_id: int) -> tuple[list[Membership], Form]:
+    require_user(request)
+    held = await policy.memberships(request)
+    form = (
+        await Form.get_or_none(id=form_id).select_related("owner")
+        if 0 < form_id <= MAX_ID
+        else None
+    )
+    if form is None or not can_manage_form(held, form):
+        raise not_found()
+    return held, form
+
+
+async def require_campaign(request: Request, campaign_id: int) -> tuple[list[Membership], Campaign]:
+    require_user(request)
+    held = await policy.memberships(request)
+    campaign = (
+        await Campaign.get_or_none(id=campaign_id).select_related("organiser", "form_version")
+        if 0 < campaign_id <= MAX_ID
+        else None
+    )
+    if campaign is None or not can_run_campaign(held, campaign):
+        raise not_found()
+    return held, campaign
+
+
+async def require_round(request: Request, round_id: int) -> tuple[list[Membership], Round]:
+    require_user(request)
+    held = await policy.memberships(request)
+    round_ = (
+        await Round.get_or_none(id=round_id).select_related(
+            "campaign__organiser", "campaign__form_version"
+        )
+        if 0 < round_id <= MAX_ID
+        else None
+    )
+    if round_ is None or not can_run_campaign(held, round_.campaign):
+        raise not_found()
+    return held, round_

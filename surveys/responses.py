@@ -1,0 +1,108 @@
+"""Moving a response through its states, each step recorded with who, when and why.
+
+`act` is the one way a response changes state (see surveys.states for the rules). It
+changes the row only if nobody changed it since it was read (same state and version),
+so a double click, a second tab or a reviewer and a secretary acting at once get a
+clear refusal instead of a lost update; the step and its ResponseEvent are written in
+one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from intranet.i18n import N_, Refusal
+from intranet.models import User
+from surveys.answers import Problem, missing_required
+from surveys.models import Response, ResponseEvent
+from surveys.schema import FormDefinition
+from surveys.states import Action, Actor, ResponseState, clean_reason, transition
+
+CHANGED_MEANWHILE = N_(
+    "This report was changed by someone else (or in another tab) since you opened it. "
+    "Nothing was changed; reload it to see the latest version."
+)
+INCOMPLETE = N_("The report cannot be submitted yet: fix the fields listed below.")
+
+
+class ResponseChanged(Refusal):
+    """The response is no longer in the state or version the person acted on."""
+
+
+class SubmitRefused(Refusal):
+    """Submit refused because of the answers; `problems` lists every one, in form order."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        super().__init__("incomplete", INCOMPLETE)
+        self.problems = list(problems)
+
+
+def submission_problems(form: FormDefinition, answers: dict[str, object]) -> list[Problem]:
+    """What stops these (stored, checked) answers from being submitted."""
+    return missing_required(form, answers)
+
+
+async def act(
+    response: Response,
+    action: Action,
+    *,
+    actor: Actor,
+    user: User | None,
+    now: datetime,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> Response:
+    """Take `action` on `response` (with `round` loaded; for submit also
+    `round.campaign.form_version`) and return it as stored afterwards.
+
+    Raises TransitionRefused when the rules forbid the step, SubmitRefused when required
+    answers are missing, and ResponseChanged when the response moved on since it was
+    read or since version `expected_version` (what the person's page showed).
+    """
+    if expected_version is not None and expected_version != response.version:
+        raise ResponseChanged("changed_meanwhile", CHANGED_MEANWHILE)
+    before = ResponseState(response.state)
+    after = transition(before, action, actor, round_open=response.round.is_open(now), reason=reason)
+    if action == Action.SUBMIT:
+        form = response.round.campaign.form_version.form_definition()
+        problems = submission_problems(form, response.answers)
+        if problems:
+            raise SubmitRefused(problems)
+    recorded_reason = clean_reason(reason) if reason.strip() else ""
+    changes: dict[str, object] = {"state": after, "version": F("version") + 1, "updated_at": now}
+    if action == Action.SUBMIT:
+        changes["submitted_at"] = now
+    async with in_transaction():
+        updated = await Response.filter(
+            id=response.id, state=before, version=response.version
+        ).update(**changes)
+        if not updated:
+            raise ResponseChanged("changed_meanwhile", CHANGED_MEANWHILE)
+        await ResponseEvent.create(
+            response_id=response.id,
+            action=action,
+            from_state=before,
+            to_state=after,
+            reason=recorded_reason,
+            actor=user,
+        )
+    response.state = after
+    response.version += 1
+    response.updated_at = now
+    if action == Action.SUBMIT:
+        response.submitted_at = now
+    return response
+
+
+def is_late(response: Response) -> bool:
+    """Submitted after the round's deadline (`round` loaded)."""
+    return response.submitted_at is not None and response.submitted_at > response.round.due_at
+
+
+AWAITING_ANSWER = frozenset(
+    {ResponseState.NOT_STARTED, ResponseState.DRAFT, ResponseState.RETURNED}
+)
