@@ -45,7 +45,7 @@ def actor_for(held: list[Membership], user_id: int | None, response: Response) -
     `response.round.campaign.organiser` and `response.organisation` loaded."""
     if can_run_campaign(held, response.round.campaign):
         return Actor.REVIEWER
-    if response.organisation_id is not None:  # type: ignore[attr-defined]
+    if response.organisation is not None:
         return Actor.RESPONDENT if policy.can_act_for(held, response.organisation) else None
     return Actor.RESPONDENT if user_id is not None and response.user_id == user_id else None  # type: ignore[attr-defined]
 
