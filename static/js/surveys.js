@@ -1,0 +1,1 @@
+// Report forms: autosave as the secretary types (see templates/surveys/responses).
