@@ -6,6 +6,7 @@ The notices are the two real ones in demo_data/notices/ (the association's 辽�
 and the computer society's forwarding of it, and a university department's notice)
 and a few short ones; a database the demo loaded before notices existed gets them on
 the next load, and a second load finds each by issuer and title and adds nothing.
+Then each area built on the intranet adds its own demo data (`_area_demos`), the same way.
 The demo passwords are fixed and printed: never load this into a real site.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import importlib
 import re
 from dataclasses import dataclass, field
 from importlib import resources
@@ -171,6 +173,8 @@ async def load(settings: Settings) -> bool:
     if await has_organisations():
         if await is_demo_database():
             await load_notices(settings)
+            async with in_transaction():
+                await _area_demos(settings)
         return False
     # Hashing is the slow part: do it before the transaction, once per person, in parallel.
     hashes = await asyncio.gather(
@@ -181,7 +185,21 @@ async def load(settings: Settings) -> bool:
         await _people(organisations, hashes)
         await audit.record(None, "demo.load")
         await _notices(settings)
+        await _area_demos(settings)
     return True
+
+
+async def _area_demos(settings: Settings) -> None:
+    """Each area's demo data (intranet.app.AREAS), loaded by name: intranet never imports
+    the areas built on it. An area module may define
+    `async def load_demo(settings, organisations)`, organisations by name."""
+    from intranet.app import AREAS
+
+    organisations = {o.name: o for o in await Organisation.all()}
+    for name in AREAS:
+        load_demo = getattr(importlib.import_module(name), "load_demo", None)
+        if load_demo is not None:
+            await load_demo(settings, organisations)
 
 
 async def _organisations() -> dict[str, Organisation]:
@@ -263,6 +281,17 @@ def format_logins(logins: list[DemoLogin], url: str) -> str:
 COMPUTER_SOCIETY = "辽宁省计算机学会"
 UNIVERSITY = "辽宁科技大学"
 UNIVERSITY_DEPARTMENT = "中共辽宁科技大学委员会组织部"
+# The Party branches 科大组织部〔2020〕6号 is addressed to (各分党委、党总支、直属党支部).
+UNIVERSITY_BRANCHES = (
+    "材料与冶金学院分党委",
+    "化学工程学院分党委",
+    "计算机与软件工程学院分党委",
+    "电子与信息工程学院分党委",
+    "机械工程与自动化学院分党委",
+    "经济与管理学院分党委",
+    "机关党总支",
+    "图书馆直属党支部",
+)
 FORWARDING_FIXTURE = "lncs-2020-001-forwarding-lnast-2020-3.txt"
 UNIVERSITY_FIXTURE = "ustl-orgdept-2020-6.txt"
 # The forwarding notice and the university's lost their date lines in the copy from PDF.
@@ -425,8 +454,8 @@ async def _prefix(organisation: Organisation, text: str) -> DocumentPrefix:
 
 
 async def _university(world: DemoWorld) -> None:
-    """A university as a member unit of the association, with its organisation department:
-    the issuer of 科大组织部〔2020〕6号."""
+    """A university as a member unit of the association, with its organisation department
+    (the issuer of 科大组织部〔2020〕6号) and the Party branches it is addressed to."""
     university = world.organisations.get(UNIVERSITY)
     if university is None:
         university = await Organisation.create_under(
@@ -443,6 +472,11 @@ async def _university(world: DemoWorld) -> None:
             short_name="科大组织部",
             kind=OrganisationKind.DEPARTMENT,
         )
+    for name in UNIVERSITY_BRANCHES:
+        if name not in world.organisations:
+            world.organisations[name] = await Organisation.create_under(
+                university, name=name, kind=OrganisationKind.BRANCH
+            )
 
 
 async def _existing(issuer: Organisation, title: str) -> Notice | None:

@@ -1,13 +1,90 @@
-"""What the home page's "needs your attention" box says about reports (to be built)."""
+"""What the home page's "needs your attention" box says about reports.
+
+For whoever fills in reports: the responses returned for correction, then those
+overdue or still due in open rounds, soonest deadline first, each with its deadline
+and linking to its page; one query (the responses with their rounds and campaigns).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from starlette.requests import Request
+from tortoise import timezone
+from tortoise.expressions import Q
 
+from intranet.i18n import gettext
 from intranet.models import Membership
+from surveys.models import Response
+from surveys.policy import actor_for
+from surveys.responses import AWAITING_ANSWER
+from surveys.states import Actor, ResponseState
+
+SHOWN = 6
+# Responses looked at: enough for one secretary's societies several times over.
+LOOKED_AT = 100
 
 
 async def report_attention(request: Request, held: list[Membership]) -> list[dict[str, Any]]:
-    return []
+    user = request.scope.get("user")
+    if user is None:
+        return []
+    paths = [m.organisation.path for m in held if m.role in ("admin", "staff", "secretary")]
+    mine = Q(user_id=user.id)
+    if paths:
+        mine = Q(mine, *[Q(organisation__path__startswith=p) for p in paths], join_type=Q.OR)
+    now = timezone.now()
+    rows = (
+        await Response.filter(mine, state__in=list(AWAITING_ANSWER))
+        .filter(round__opens_at__lte=now)
+        .filter(
+            Q(round__closed_at__isnull=True)
+            | Q(round__closed_at__gt=now)
+            | Q(state=ResponseState.RETURNED)
+        )
+        .select_related("round__campaign__organiser", "organisation")
+        .order_by("round__due_at", "id")
+        .limit(LOOKED_AT)
+    )
+    rows = [r for r in rows if actor_for(held, user.id, r) == Actor.RESPONDENT]
+    returned = [r for r in rows if r.state == ResponseState.RETURNED]
+    others = [r for r in rows if r.state != ResponseState.RETURNED]
+    zone = request.app.state.settings.zone
+    items = [returned_item(request, r, zone) for r in returned]
+    items += [due_item(request, r, zone, now) for r in others]
+    return items[:SHOWN]
+
+
+def title(response: Response) -> str:
+    round_ = response.round
+    text = f"{round_.campaign.title} · " + gettext("Round %(number)d") % {"number": round_.number}
+    if response.organisation is not None:
+        text += f" · {response.organisation.short_name or response.organisation.name}"
+    return text
+
+
+def url(request: Request, response: Response) -> str:
+    return str(request.app.url_path_for("surveys:response", response_id=response.id))
+
+
+def due_item(request: Request, response: Response, zone: Any, now: Any) -> dict[str, Any]:
+    deadline = response.round.due_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    overdue = response.round.is_overdue(now)
+    note = (gettext("overdue since %(time)s") if overdue else gettext("due %(time)s")) % {
+        "time": deadline
+    }
+    return {
+        "kind": "report overdue" if overdue else "report",
+        "url": url(request, response),
+        "title": title(response),
+        "note": note,
+    }
+
+
+def returned_item(request: Request, response: Response, zone: Any) -> dict[str, Any]:
+    return {
+        "kind": "report returned overdue",
+        "url": url(request, response),
+        "title": title(response),
+        "note": gettext("returned for correction"),
+    }

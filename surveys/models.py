@@ -209,3 +209,26 @@ class AnswerChange(Model):
     class Meta:
         table = "survey_answer_change"
         ordering = ["created_at", "id"]
+
+
+# A reminder (催报) the staff running a campaign sent to one organisation about one
+# round; shown in-app on that organisation's secretaries' home pages.
+class RoundReminder(Model):
+    id = fields.IntField(primary_key=True)
+    round: fields.ForeignKeyRelation[Round] = fields.ForeignKeyField(
+        "surveys.Round", related_name="reminders", on_delete=fields.CASCADE
+    )
+    organisation: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
+        "intranet.Organisation", related_name="survey_reminders", on_delete=fields.CASCADE
+    )
+    sent_by: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
+        "intranet.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    channel = fields.CharField(max_length=16, default="in_app")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "survey_round_reminder"
+        # A secretary's home page: the reminders to their organisation; a tracker: a
+        # round's reminders.
+        indexes = (("organisation_id", "created_at"), ("round_id", "organisation_id"))

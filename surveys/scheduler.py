@@ -1,9 +1,108 @@
-"""The in-app scheduler (to be built)."""
+"""The in-app scheduler: rounds open on time even when nobody visits the site.
+
+Every worker runs `run` for its life (intranet.app starts it when HUIBAO_SCHEDULER is on);
+it wakes every INTERVAL_SECONDS and opens whatever rounds are due. Several workers, or a
+cron job running `huibao open-rounds` beside them, may do so at the same moment:
+surveys.rounds opens each round exactly once whoever asks, so the loser simply opens
+nothing. A pass that fails (the database restarting, one campaign with a broken
+schedule) is logged and the next pass tries again: the scheduler never stops on its own.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
+from collections.abc import Mapping
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from starlette.applications import Starlette
+from tortoise import timezone
+from tortoise.functions import Count, Max
+
+from surveys.models import Campaign, Round
+from surveys.rounds import open_due_rounds
+from surveys.schedule import due_to_open
+
+logger = logging.getLogger("huibao.scheduler")
+
+# Rounds open at midnight or at a set time of day: a minute late is on time for a report.
+INTERVAL_SECONDS = 60.0
+INTERVAL_ENV = "HUIBAO_SCHEDULER_SECONDS"  # shorter, for tests that watch a round open
+
+
+def interval_seconds(env: Mapping[str, str] = os.environ) -> float:
+    """Seconds between passes: INTERVAL_SECONDS, or a shorter positive value from
+    HUIBAO_SCHEDULER_SECONDS. Longer values are cut to INTERVAL_SECONDS, so a round never
+    waits more than a minute; a value that is not a number is logged and ignored."""
+    raw = env.get(INTERVAL_ENV, "").strip()
+    if not raw:
+        return INTERVAL_SECONDS
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        logger.warning(
+            "%s=%r is not a positive number of seconds; using %s",
+            INTERVAL_ENV,
+            raw,
+            INTERVAL_SECONDS,
+        )
+        return INTERVAL_SECONDS
+    return min(value, INTERVAL_SECONDS)
 
 
 async def run(app: Starlette) -> None:
-    return None
+    """Open due rounds now and then every interval, until cancelled (at shutdown)."""
+    zone = app.state.settings.zone
+    interval = interval_seconds()
+    logger.info("scheduler started: opening due rounds every %ss", interval)
+    while True:
+        try:
+            await run_once(timezone.now(), zone)
+        except Exception:  # never let one bad pass end the loop; the next one retries
+            logger.exception("opening due rounds failed; trying again in %ss", interval)
+        await asyncio.sleep(interval)
+
+
+async def run_once(now: datetime, zone: ZoneInfo) -> list[Round]:
+    """One pass: open every round due by `now` (aware) in every active campaign, and
+    return those this pass opened. One query when nothing is due; a campaign that fails
+    is logged and the others still open."""
+    opened: list[Round] = []
+    for campaign in await _campaigns_with_rounds_due(now, zone):
+        try:
+            opened.extend(await open_due_rounds(campaign, now, zone=zone))
+        except Exception:
+            logger.exception("could not open the due rounds of campaign %s", campaign.id)
+    for round_ in opened:
+        logger.info("opened round %s of campaign %s", round_.number, round_.campaign_id)  # type: ignore[attr-defined]
+    return opened
+
+
+async def _campaigns_with_rounds_due(now: datetime, zone: ZoneInfo) -> list[Campaign]:
+    """The active campaigns that have a round to open, read in one query: each comes with
+    how many rounds it has and its highest number, and when those are 1..n the schedule
+    alone says whether round n+1 or a later one is due."""
+    campaigns = (
+        await Campaign.filter(is_active=True)
+        .annotate(round_count=Count("rounds"), last_number=Max("rounds__number"))
+        .group_by("id")
+        .order_by("id")
+    )
+    due = []
+    for campaign in campaigns:
+        count, last = campaign.round_count, campaign.last_number or 0  # type: ignore[attr-defined]
+        if count != last:  # numbers with gaps: let open_due_rounds read which ones exist
+            due.append(campaign)
+            continue
+        try:
+            pending = due_to_open(campaign.schedule(zone), now, set(range(1, last + 1)))
+        except ValueError:
+            logger.exception("campaign %s has a schedule that cannot be read", campaign.id)
+            continue
+        if pending:
+            due.append(campaign)
+    return due

@@ -22,6 +22,10 @@ ACTS_FOR_OBJECT = "acts for the object"  # its secretaries, staff and admins (an
 # Who may use a notice depends on its state and addressees as well as on roles: those
 # routes are walked role × state × addressee in tests/test_notice_access.py.
 NOTICE_RULES = "notice rules"
+# Reports: who reviews and who answers depends on the campaign's organiser and roster;
+# tests/test_survey_access.py walks every one against another organisation's objects,
+# and each area's tests walk its roles and states.
+SURVEY_RULES = "survey rules"
 
 ROUTE_ACCESS = {
     "intranet:home": SIGNED_IN,
@@ -68,7 +72,48 @@ ROUTE_ACCESS = {
     "intranet:notice_prefixes": ACTS_FOR_OBJECT,
     "intranet:notice_receipts": NOTICE_RULES,
     "intranet:notice_remind": NOTICE_RULES,
+    "surveys:forms": SURVEY_RULES,
+    "surveys:create_form": SURVEY_RULES,
+    "surveys:create_example": SURVEY_RULES,
+    "surveys:import_form": SURVEY_RULES,
+    "surveys:form": SURVEY_RULES,
+    "surveys:edit_form_settings": SURVEY_RULES,
+    "surveys:add_section": SURVEY_RULES,
+    "surveys:add_question": SURVEY_RULES,
+    "surveys:change_section": SURVEY_RULES,
+    "surveys:add_column": SURVEY_RULES,
+    "surveys:change_column": SURVEY_RULES,
+    "surveys:change_question": SURVEY_RULES,
+    "surveys:import_version": SURVEY_RULES,
+    "surveys:preview_form": SURVEY_RULES,
+    "surveys:form_version": SURVEY_RULES,
+    "surveys:preview_form_version": SURVEY_RULES,
+    "surveys:export_form_version": SURVEY_RULES,
+    "surveys:campaigns": SURVEY_RULES,
+    "surveys:campaign_create": SURVEY_RULES,
+    "surveys:campaign": SURVEY_RULES,
+    "surveys:campaign_edit": SURVEY_RULES,
+    "surveys:campaign_open_rounds": SURVEY_RULES,
+    "surveys:round": SURVEY_RULES,
+    "surveys:round_remind": SURVEY_RULES,
+    "surveys:round_approve": SURVEY_RULES,
+    "surveys:round_close": SURVEY_RULES,
+    "surveys:round_reopen": SURVEY_RULES,
+    "surveys:round_extend": SURVEY_RULES,
+    "surveys:review_response": SURVEY_RULES,
+    "surveys:my_reports": SURVEY_RULES,
+    "surveys:start_response": SURVEY_RULES,
+    "surveys:response": SURVEY_RULES,
+    "surveys:save_response": SURVEY_RULES,
+    "surveys:submit_response": SURVEY_RULES,
+    "surveys:prefill_response": SURVEY_RULES,
+    "surveys:save_answer": SURVEY_RULES,
+    "surveys:upload_file": SURVEY_RULES,
+    "surveys:download_file": SURVEY_RULES,
+    "surveys:response_history": SURVEY_RULES,
 }
+
+RULED_ELSEWHERE = (NOTICE_RULES, SURVEY_RULES)
 
 # People who hold no admin role anywhere, and an admin of society A only.
 NON_ADMINS = ["outsider", "member_a", "sec_a", "staff"]
@@ -141,7 +186,7 @@ async def test_get_matrix(app, world: World, admin_a: User) -> None:  # type: ig
     wrong = []
     try:
         for name, route in sorted(named_routes(app).items()):
-            if "GET" not in (route.methods or set()) or ROUTE_ACCESS[name] == NOTICE_RULES:
+            if "GET" not in (route.methods or set()) or ROUTE_ACCESS[name] in RULED_ELSEWHERE:
                 continue
             path = url_of(route, params)
             for who, client in clients.items():
@@ -228,7 +273,7 @@ async def test_admin_writes_on_another_organisation_are_refused_and_change_nothi
             if "POST" not in (route.methods or set()) or access in (
                 PUBLIC,
                 SIGNED_IN,
-                NOTICE_RULES,
+                *RULED_ELSEWHERE,
             ):
                 continue
             path = url_of(route, params)

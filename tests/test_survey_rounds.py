@@ -205,9 +205,11 @@ async def test_a_per_person_form_gets_no_responses_in_advance(world: World) -> N
 
 @pytest.fixture
 async def inserts(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, int]]:
-    """Every INSERT sent while the test runs, as (method, SQL, rows). bulk_create sends
-    one statement with many rows through execute_many, which the `queries` fixture does
-    not see; transactions run on their own client class, so that is patched too."""
+    """Every INSERT sent while the test runs, as (method, SQL, rows sent as parameter
+    lists). bulk_create sends one statement with many rows through execute_many, which the
+    `queries` fixture does not see; the roster's responses go as one INSERT ... SELECT
+    through execute_query; transactions run on their own client class, so that is
+    patched too."""
     sent: list[tuple[str, str, int]] = []
     async with in_transaction() as transaction:
         clients = (type(connections.get("default")), type(transaction))
@@ -215,7 +217,7 @@ async def inserts(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, int]]
     defining = {
         (next(c for c in client.__mro__ if name in vars(c)), name)
         for client in clients
-        for name in ("execute_insert", "execute_many")
+        for name in ("execute_insert", "execute_many", "execute_query")
     }
     for client_class, name in defining:
         original = getattr(client_class, name)
@@ -244,7 +246,9 @@ async def test_each_round_inserts_its_responses_in_one_statement(
     await rounds.open_due_rounds(weekly.campaign, NOW, zone=ZONE)
 
     assert list(into("survey_round", inserts)) == [("execute_insert", 1)] * 4
-    assert list(into("survey_response", inserts)) == [("execute_many", len(weekly.expected))] * 4
+    assert list(into("survey_response", inserts)) == [("execute_query", 1)] * 4
+    for round_ in await Round.filter(campaign=weekly.campaign):
+        assert await responding(round_) == sorted(weekly.expected)
 
 
 # -- what the database refuses -------------------------------------------------------------

@@ -1,1 +1,111 @@
-// Report forms: autosave as the secretary types (see templates/surveys/responses).
+// Report forms: autosave as the secretary types (see templates/surveys/_fields.html).
+// htmx does the saving (hx-post per field, debounced, one request at a time per form);
+// this file only shapes each request as the autosave contract wants it (value, base,
+// version), marks the field's state, and adds or removes table rows. Every page works
+// without it: the Save and Submit buttons send the whole form.
+(function () {
+  "use strict";
+
+  function box(elt) { return elt.closest("[data-question]"); }
+
+  function answerOf(field) {
+    var type = field.dataset.type;
+    if (type === "multiple_choice") {
+      return Array.prototype.map.call(
+        field.querySelectorAll("input[type=checkbox]:checked"), function (i) { return i.value; });
+    }
+    if (type === "table") {
+      var rows = [];
+      field.querySelectorAll("tbody tr[data-row]").forEach(function (tr) {
+        var row = {};
+        tr.querySelectorAll("input, select, textarea").forEach(function (input) {
+          var column = input.name.split(".").pop();
+          if (input.type === "checkbox") {
+            row[column] = row[column] || [];
+            if (input.checked) { row[column].push(input.value); }
+          } else {
+            row[column] = input.value;
+          }
+        });
+        rows.push(row);
+      });
+      return [JSON.stringify(rows)];
+    }
+    var input = field.querySelector("[name='q." + field.dataset.question + "']");
+    return [input ? input.value : ""];
+  }
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    var elt = event.detail.elt;
+    if (!elt.dataset || !elt.dataset.answer) { return; }
+    var field = box(elt);
+    var form = elt.closest("form");
+    var data = event.detail.formData;
+    Array.from(data.keys()).forEach(function (name) { data.delete(name); });
+    answerOf(field).forEach(function (value) { data.append("value", value); });
+    field.querySelectorAll(".q-base input").forEach(function (input) {
+      data.append("base", input.value);
+    });
+    var version = form && form.querySelector("#response-version");
+    data.append("version", version ? version.value : "");
+    var status = document.getElementById("save-status");
+    if (status) { status.className = "save-status saving"; }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail.elt;
+    var field = elt.closest && box(elt);
+    if (!field || !event.detail.xhr) { return; }
+    var code = event.detail.xhr.status;
+    field.classList.toggle("has-error", code === 422 || code === 409);
+    field.classList.toggle("has-conflict", code === 409);
+    if (code === 0) {
+      var status = document.getElementById("save-status");
+      if (status) { status.className = "save-status not-saved"; status.textContent = status.dataset.offline || status.textContent; }
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    var keep = event.target.closest("[data-keep-mine]");
+    if (keep) {
+      // Save what this page has over the other version: it becomes the base.
+      var field = box(keep);
+      var holder = field.querySelector(".q-base");
+      var source = field.querySelector("[data-answer]");
+      holder.textContent = "";
+      JSON.parse(keep.dataset.keepMine).forEach(function (value) {
+        var input = document.createElement("input");
+        input.type = "hidden";
+        input.name = "base." + field.dataset.question;
+        input.value = value;
+        holder.appendChild(input);
+      });
+      if (source && window.htmx) { window.htmx.trigger(source, "change"); }
+      return;
+    }
+    var adder = event.target.closest("[data-add-row]");
+    var remover = event.target.closest("[data-remove-row]");
+    if (adder) {
+      event.preventDefault();
+      var key = adder.dataset.addRow;
+      var template = document.getElementById("row-template-" + key);
+      var body = document.querySelector("[data-table='" + key + "'] tbody");
+      if (!template || !body) { return; }
+      var next = body.querySelectorAll("tr[data-row]").length;
+      var holder = document.createElement("tbody");
+      holder.innerHTML = template.innerHTML.split("__row__").join(String(next));
+      var row = holder.firstElementChild;
+      body.appendChild(row);
+      if (window.htmx) { window.htmx.process(row); }
+      var first = row.querySelector("input, select, textarea");
+      if (first) { first.focus(); }
+    } else if (remover) {
+      event.preventDefault();
+      var tr = remover.closest("tr");
+      var table = remover.closest("table");
+      tr.remove();
+      var any = table.querySelector("tbody input, tbody select, tbody textarea");
+      if (any && window.htmx) { window.htmx.trigger(any, "change"); }
+    }
+  });
+})();
