@@ -68,6 +68,15 @@ ACTION_LABELS: dict[str, str] = {
     "prefix.create": N_("Document number prefix added"),
     "prefix.default": N_("Default document number prefix changed"),
     "prefix.delete": N_("Document number prefix deleted"),
+    "form.create": N_("Report form created"),
+    "form.import": N_("Report form imported"),
+    "campaign.create": N_("Campaign created"),
+    "campaign.update": N_("Campaign changed"),
+    "round.open": N_("Round opened"),
+    "round.remind": N_("Reminder to report sent"),
+    "round.closed": N_("Round closed"),
+    "round.reopened": N_("Round reopened"),
+    "round.extended": N_("Round deadline extended"),
 }
 
 

@@ -5,7 +5,7 @@ written only if what is stored still equals that base (nobody else changed it) o
 already equals the new value (a repeat); otherwise the save is a conflict and nothing
 is written. The check and the write are one conditional UPDATE on the response's
 version, retried when only *other* fields moved on, so two saves can never silently
-overwrite each other (see /work/briefs/autosave-contract.md).
+overwrite each other (the request is described in surveys.views.responses).
 
 Each change writes one AnswerChange (who, when, old, new) and bumps the version; the
 first save of a response that was not started moves it to draft with a ResponseEvent.

@@ -66,6 +66,9 @@ TRACKER_STATES = (
 TITLE_REQUIRED = N_("Give the campaign a title.")
 TITLE_TOO_LONG = N_("At most %(count)d characters, please.")
 CHOOSE_FORM = N_("Choose one of the forms offered.")
+FORM_UNFINISHED = N_(
+    "This form is not finished yet: open it in the form builder and fix what it lists."
+)
 CHOOSE_ORGANISER = N_("Choose one of the organisations you act for.")
 ORGANISATION_OUTSIDE = N_("Choose organisations within the organiser's own organisation.")
 CATEGORY_UNKNOWN = N_("Choose one of the categories offered.")
@@ -224,6 +227,9 @@ def clean_campaign(
     version = next((v for v in choices.versions if v.id == posted.form_version_id), None)
     if locked is None and version is None:
         errors.add("form_version", gettext(CHOOSE_FORM))
+    elif locked is None and version is not None and version.form_definition().validate():
+        # The builder saves unfinished forms; sending one out would ask for the impossible.
+        errors.add("form_version", gettext(FORM_UNFINISHED))
     organiser = next((o for o in choices.organisers if o.id == posted.organiser_id), None)
     if locked is None and organiser is None:
         errors.add("organiser", gettext(CHOOSE_ORGANISER))

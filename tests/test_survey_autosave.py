@@ -1,4 +1,4 @@
-"""Autosave (the contract in /work/briefs/autosave-contract.md): nothing lost, nothing
+"""Autosave (see surveys.views.responses): nothing lost, nothing
 overwritten, whatever order saves from two tabs or two people arrive in."""
 
 from __future__ import annotations

@@ -325,3 +325,15 @@ async def test_members_and_outsiders_cannot_create(world, as_user):
         async with as_user(username) as c:
             assert (await c.get(NEW)).status_code == 404
             assert (await post(c, NEW, {"title": "x"})).status_code == 404
+
+
+async def test_an_unfinished_form_cannot_be_sent_out(world, as_english_user):
+    form = await Form.create(title="未完成的表单", owner=world.association)
+    unfinished = await FormVersion.create(
+        form=form, number=1, definition={"title": "未完成的表单", "sections": []}
+    )
+    async with as_english_user("staff") as c:
+        answer = await post(c, NEW, good(world, unfinished), token_from=NEW)
+    assert answer.status_code == 400
+    assert errors_of(answer.text)["form_version"].startswith("This form is not finished yet")
+    assert await Campaign.all().count() == 0

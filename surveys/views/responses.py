@@ -4,7 +4,17 @@ Views parse, ask surveys.policy who the person is to the response (404 if nobody
 surveys.answering / surveys.responses and render. The response page is one plain form:
 its Save and Submit buttons work without JavaScript (every field is sent with the
 answer the page knew, its *base*), and htmx saves each field as it is typed through
-`save_answer` (see /work/briefs/autosave-contract.md).
+`save_answer`:
+
+    POST /reports/responses/{id}/answers/{key}   value=…  base=…  version=…
+    200  saved (or a repeat): the save-status partial, the field's new base and the
+         form's version out of band, and the header X-Response-Version
+    409  the field changed elsewhere since `base` (who, when, their value and ours),
+         or the response is read-only or its round closed; nothing saved
+    422  the value is not acceptable (the inline error); nothing saved
+
+`value` is repeated for multiple choice and is JSON text for a table; `base` is the
+answer as the page last knew it, in the same form (empty for none).
 """
 
 from __future__ import annotations
