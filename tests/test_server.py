@@ -7,6 +7,7 @@ stop on a signal.
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import socket
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from bs4 import BeautifulSoup
 
 from intranet import demo
 from intranet.models import Role
@@ -132,9 +134,36 @@ def test_it_serves_the_demo_to_a_secretary(server: Server) -> None:
         assert directory.status_code == 200
         assert "辽宁省计算机学会" in directory.text
 
+        autosave_reaches_the_database(browser)
+
         signed_out = browser.post("/logout", data={"csrf_token": csrf_token(home)})
         assert signed_out.status_code == 303
         assert browser.get("/").status_code == 303
+
+
+def autosave_reaches_the_database(browser: httpx.Client) -> None:
+    """The secretary's open report, one answer autosaved as htmx sends it, then read back
+    (queries from requests need the ORM's global context, which only a real server shows)."""
+    reports = BeautifulSoup(browser.get("/reports").text, "html.parser")
+    link = next(a["href"] for a in reports.select("a[href^='/reports/responses/']"))
+    page = browser.get(link)
+    assert page.status_code == 200
+    form = BeautifulSoup(page.text, "html.parser")
+    headers = json.loads(form.body["hx-headers"])
+    version = form.select_one("#response-version")["value"]
+    saved = browser.post(
+        f"{link}/answers/online_meetings",
+        data={
+            "value": "17",
+            "base": form.select_one("input[name='base.online_meetings']")["value"],
+            "version": version,
+        },
+        headers={**headers, "HX-Request": "true"},
+    )
+    assert saved.status_code == 200, saved.text
+    assert int(saved.headers["x-response-version"]) == int(version) + 1
+    again = BeautifulSoup(browser.get(link).text, "html.parser")
+    assert again.select_one("#input-online_meetings")["value"] == "17"
 
 
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
