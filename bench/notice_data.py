@@ -31,6 +31,7 @@ import re
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -618,6 +619,19 @@ async def write_first_page(settings: Any, member_id: int) -> None:
 
 def generate(data_dir: Path, database_url: str | None = None, **options: Any) -> BenchData:
     """Migrate and fill a fresh database in `data_dir` (SQLite) or at `database_url`."""
+    data: BenchData = build_fresh(data_dir, database_url, build, INFO_FILE, **options)
+    return data
+
+
+def build_fresh(
+    data_dir: Path,
+    database_url: str | None,
+    builder: Callable[..., Awaitable[Any]],
+    info_file: str,
+    **options: Any,
+) -> Any:
+    """Migrate a fresh database (SQLite in `data_dir`, or PostgreSQL at `database_url`),
+    fill it with `builder(settings, **options)`, and keep what it returns in `info_file`."""
     from intranet import db
     from intranet.settings import load_settings
 
@@ -629,7 +643,7 @@ def generate(data_dir: Path, database_url: str | None = None, **options: Any) ->
 
     EXECUTOR_CACHE.clear()
 
-    async def run() -> BenchData:
+    async def run() -> Any:
         if not settings.is_sqlite:
             await empty_postgres(settings.database_url)
         else:  # a kept --data-dir is built afresh
@@ -641,10 +655,12 @@ def generate(data_dir: Path, database_url: str | None = None, **options: Any) ->
             await db.migrate(settings)
             await db.close()
             await db.init(settings)
-            data = await build(settings, **options)
+            data = await builder(settings, **options)
         finally:
             await db.close()
-        (data_dir / INFO_FILE).write_text(json.dumps(asdict(data), ensure_ascii=False))
+        (data_dir / info_file).write_text(
+            json.dumps(asdict(data), ensure_ascii=False, default=str), encoding="utf-8"
+        )
         return data
 
     return asyncio.run(run())

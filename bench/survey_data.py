@@ -28,14 +28,13 @@ answers checked by surveys.answers.check_answer).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime
 import json
 import random
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -48,8 +47,7 @@ from notice_data import (  # noqa: E402  (bench/ is the script's directory)
     DISCIPLINES,
     PASSWORD,
     SOCIETY_SUFFIXES,
-    empty_postgres,
-    environment,
+    build_fresh,
     fix_sequences,
 )
 
@@ -486,37 +484,8 @@ async def build(settings: Any, *, seed: int = 2020) -> SurveyData:
 
 def generate(data_dir: Path, database_url: str | None = None, **options: Any) -> SurveyData:
     """Migrate and fill a fresh database in `data_dir` (SQLite) or at `database_url`."""
-    from tortoise.backends.base.executor import EXECUTOR_CACHE
-
-    from intranet import db
-    from intranet.settings import load_settings
-
-    settings = load_settings(environment(data_dir, database_url))
-    # Tortoise caches INSERT statements per connection name: a second build in one
-    # process, on the other database, must not reuse the first one's placeholders.
-    EXECUTOR_CACHE.clear()
-
-    async def run() -> SurveyData:
-        if not settings.is_sqlite:
-            await empty_postgres(settings.database_url)
-        else:  # a kept --data-dir is built afresh
-            for suffix in ("", "-wal", "-shm"):
-                Path(settings.database_url.removeprefix("sqlite://") + suffix).unlink(
-                    missing_ok=True
-                )
-        try:
-            await db.migrate(settings)
-            await db.close()
-            await db.init(settings)
-            data = await build(settings, **options)
-        finally:
-            await db.close()
-        (data_dir / INFO_FILE).write_text(
-            json.dumps(asdict(data), ensure_ascii=False, default=str), encoding="utf-8"
-        )
-        return data
-
-    return asyncio.run(run())
+    data: SurveyData = build_fresh(data_dir, database_url, build, INFO_FILE, **options)
+    return data
 
 
 def describe(data: SurveyData) -> str:
