@@ -19,7 +19,7 @@ uvicorn settings (uvloop, httptools, no access log; one worker on SQLite, two on
 PostgreSQL) pinned to CPU 0; wrk runs pinned to CPU 1 with the same threads and
 connections, and a Lua script that counts every non-2xx answer for both.
 
-Goals (issue 4, "Speed"): autosave at >= 1.0x the bare page's requests per second, its
+Goals: autosave at >= 1.0x the bare page's requests per second, its
 p99 <= 2x the bare page's p99, zero errors and zero "database is locked" in the server
 log. The script prints each measurement, the figures and PASS/FAIL per goal, and exits
 0 (it measures; it gates nothing). It needs two CPUs; PostgreSQL itself runs unpinned.

@@ -3,7 +3,7 @@ people in the database, against a bare Jinja2 page rendering the same 50 rows fr
 
 Both servers run under uvicorn (uvloop, httptools, no access log, one worker) pinned to
 CPU 0; wrk (-t1, 8 connections) runs pinned to CPU 1. After a warm-up the two are
-measured alternately, A/B/A/B, and the medians are compared. Goals (issue 3): the list
+measured alternately, A/B/A/B, and the medians are compared. Goals: the list
 at ≥ 0.30× the bare page's requests per second, and its p99 ≤ 3× the bare page's.
 
     .venv/bin/python bench/notice_list.py [--duration 20] [--rounds 3]

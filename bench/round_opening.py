@@ -11,7 +11,7 @@ the ids as one parameter (it also reads which rounds exist and the form's respon
 and freezes the form version, so it does a little more).
 Each repeat opens one round with each, alternately (A/B/A/B), each on its own campaign,
 after one warm-up of each. Prints every repeat, the median responses per second of
-each, and their ratio against the goal of issue 4: bulk ≥ 5× one by one.
+each, and their ratio against the goal: bulk ≥ 5× one by one.
 
 SQLite lives in a temporary HUIBAO_DATA_DIR; --database-url names a PostgreSQL database
 that is emptied first (refused if it has tables and no "bench" in its name).

@@ -7,7 +7,7 @@ import gc
 import importlib
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
@@ -28,6 +28,9 @@ from intranet.middleware import (
 )
 from intranet.notices import summary_cache
 from intranet.notices.attention import notice_attention
+from intranet.notifications import scheduler as notification_scheduler
+from intranet.notifications import send as notification_send
+from intranet.notifications.email import backend_for
 from intranet.settings import Settings, load_settings
 from intranet.storage import LocalStorage
 from intranet.templating import make_templates
@@ -38,7 +41,8 @@ logger = logging.getLogger("huibao")
 
 # Areas built on the intranet, loaded by name so that intranet never imports them. Each
 # is a module with `routes()`, `attention_providers` and `background_tasks` (async
-# callables taking the app, run for the app's life; see surveys.site).
+# callables taking the app, run for the app's life; see surveys.site), and optionally
+# `lifespan(app)`, an async context manager entered at start-up and left at shutdown.
 AREAS = ("surveys.site",)
 
 ERROR_MESSAGES = {
@@ -120,7 +124,11 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         gc.freeze()
         tasks = [asyncio.create_task(run(app)) for run in background if settings.run_scheduler]
         try:
-            yield {}
+            async with AsyncExitStack() as stack:
+                for area in areas:
+                    if hasattr(area, "lifespan"):
+                        await stack.enter_async_context(area.lifespan(app))
+                yield {}
         finally:
             for task in tasks:
                 task.cancel()
@@ -129,7 +137,11 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                 await db.close()
 
     areas = [importlib.import_module(name) for name in AREAS]
-    background = [run for area in areas for run in area.background_tasks]
+    # The intranet's own task (the e-mail outbox), then the areas'.
+    background = [
+        notification_scheduler.run,
+        *(run for area in areas for run in area.background_tasks),
+    ]
     middleware = [
         Middleware(SecurityHeadersMiddleware, settings=settings, render_error=render_error),
         Middleware(BodyLimitMiddleware, settings=settings, render_error=render_error),
@@ -151,6 +163,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         *(provider for area in areas for provider in area.attention_providers),
     ]
     app.state.storage = LocalStorage.for_settings(settings)
+    app.state.email_backend = backend_for(settings)
+    notification_send.configure(settings)
     app.state.health_check = HealthCheck()
     # A new site starts with nothing remembered (the tests build one per emptied database).
     summary_cache.forget_summaries()

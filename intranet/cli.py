@@ -1,4 +1,4 @@
-"""The `huibao` command: serve, migrate, createadmin, demo, open-rounds and backup.
+"""The `huibao` command: serve, migrate, createadmin, demo, open-rounds, export and backup.
 
 Every subcommand reads the settings first; a bad HUIBAO_* value ends it with one line
 naming the setting and exit status 2.
@@ -130,6 +130,43 @@ def build_parser() -> argparse.ArgumentParser:
         "itself every minute unless HUIBAO_SCHEDULER=0; run this from cron on such installs.",
     )
     rounds_parser.set_defaults(handler=open_rounds)
+
+    export_parser = commands.add_parser(
+        "export",
+        help="write a round's or a campaign's totals to a spreadsheet",
+        description="Write the totals of a report round (or of a campaign across its rounds) "
+        "to an .xlsx workbook ready to print, or a round's totals table to CSV.",
+    )
+    source = export_parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--round", type=_positive, metavar="ID", help="the round's id")
+    source.add_argument("--campaign", type=_positive, metavar="ID", help="the campaign's id")
+    export_parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="PATH",
+        help="the file to write, or a directory to write it in, named after the report "
+        "(default: the current directory)",
+    )
+    export_parser.add_argument(
+        "--csv", action="store_true", help="the round's totals table as UTF-8 CSV instead"
+    )
+    export_parser.add_argument(
+        "--approved-only", action="store_true", help="count approved reports only"
+    )
+    export_parser.add_argument(
+        "--subtotals", action="store_true", help="add a subtotal row per category"
+    )
+    export_parser.set_defaults(handler=export)
+
+    send_parser = commands.add_parser(
+        "send-due",
+        help="send the reminders and e-mail that are due, once (for cron)",
+        description="Run each area's reminder pass, then send every e-mail that is due, and "
+        "exit. The server does this itself every minute unless HUIBAO_SCHEDULER=0; run this "
+        "from cron on such installs.",
+    )
+    send_parser.set_defaults(handler=send_due)
 
     backup_parser = commands.add_parser(
         "backup",
@@ -306,6 +343,99 @@ async def _open_rounds(settings: Settings) -> str:
         lines.append(
             f"  campaign {round_.campaign_id}, round {round_.number}, due {due:%Y-%m-%d %H:%M}"
         )
+    return "\n".join(lines)
+
+
+# -- export ---------------------------------------------------------------------------------
+
+
+def export(settings: Settings, args: argparse.Namespace) -> int:
+    if args.csv and args.campaign:
+        raise CommandError("--csv: only a round's totals table is written as CSV", 2)
+    print(_with_database(settings, lambda: _export(settings, args)))
+    return 0
+
+
+async def _export(settings: Settings, args: argparse.Namespace) -> str:
+    from tortoise import timezone
+
+    # Loaded by name, like open-rounds: intranet never imports the areas built on it.
+    export_module = importlib.import_module("surveys.export")
+    models = importlib.import_module("surveys.models")
+    include = importlib.import_module("surveys.totals").Include
+    chosen = include.APPROVED if args.approved_only else include.SUBMITTED
+    if args.round:
+        round_ = await models.Round.get_or_none(id=args.round).select_related("campaign")
+        if round_ is None:
+            raise CommandError(f"--round: there is no round {args.round}")
+        title, number = round_.campaign.title, round_.number
+    else:
+        campaign = await models.Campaign.get_or_none(id=args.campaign)
+        if campaign is None:
+            raise CommandError(f"--campaign: there is no campaign {args.campaign}")
+        title, number = campaign.title, None
+    suffix = ".csv" if args.csv else ".xlsx"
+    target: Path = (args.output or Path()).expanduser()
+    if target.is_dir():
+        target = target / export_module.workbook_filename(title, number, suffix)
+    # Written next to the target and renamed over it when complete: never half a file.
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        if args.csv:
+            with partial.open("wb") as handle:
+                async for line in export_module.round_csv(
+                    args.round, include=chosen, zone=settings.zone
+                ):
+                    handle.write(line)
+        elif args.round:
+            await export_module.write_round_workbook(
+                args.round,
+                str(partial),
+                include=chosen,
+                subtotals=args.subtotals,
+                now=timezone.now(),
+                zone=settings.zone,
+            )
+        else:
+            await export_module.write_campaign_workbook(
+                args.campaign, str(partial), include=chosen, now=timezone.now(), zone=settings.zone
+            )
+        os.replace(partial, target)
+    except OSError as exc:
+        raise CommandError(f"cannot write {target}: {exc}") from None
+    finally:
+        partial.unlink(missing_ok=True)
+    return f"Wrote {target} ({target.stat().st_size} bytes)."
+
+
+# -- send-due -------------------------------------------------------------------------------
+
+
+def send_due(settings: Settings, args: argparse.Namespace) -> int:
+    print(_with_database(settings, lambda: _send_due(settings)))
+    return 0
+
+
+async def _send_due(settings: Settings) -> str:
+    from tortoise import timezone
+
+    from intranet.app import AREAS
+    from intranet.notifications import scheduler, send
+    from intranet.notifications.email import backend_for
+
+    send.configure(settings)
+    lines = []
+    # The areas' reminders first (surveys.site.send_due), so their mail goes out below.
+    for name in AREAS:
+        area_send_due = getattr(importlib.import_module(name), "send_due", None)
+        if area_send_due is not None:
+            result = await area_send_due(timezone.now())
+            lines.append(f"{name}.send_due: {result if result is not None else 'done'}")
+    delivery = await scheduler.run_once(backend_for(settings))
+    lines.append(
+        f"E-mail: {delivery.sent} sent, {delivery.retrying} to retry, {delivery.failed} failed."
+    )
+    lines.extend(f"  error: {error}" for error in dict.fromkeys(delivery.errors))
     return "\n".join(lines)
 
 

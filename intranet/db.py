@@ -15,7 +15,7 @@ SQLITE_PRAGMAS = {"busy_timeout": 10000, "synchronous": "NORMAL"}
 
 APPS: dict[str, dict[str, Any]] = {
     "intranet": {
-        "models": ["intranet.models", "intranet.notices.models"],
+        "models": ["intranet.models", "intranet.notices.models", "intranet.notifications.models"],
         "migrations": "intranet.migrations",
     },
     "surveys": {"models": ["surveys.models"], "migrations": "surveys.migrations"},

@@ -43,6 +43,16 @@ class Settings:
     # The in-app scheduler (opening rounds, later reminders); off for installs that run
     # `huibao` commands from cron instead.
     run_scheduler: bool = True
+    # E-mail: "console" prints each mail (development, demo); "smtp" sends it.
+    email_backend: str = "console"
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_security: str = "none"  # none | starttls | tls
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "huibao@localhost"
+    # Where links in e-mail point: the address people reach the site at.
+    site_url: str = "http://127.0.0.1:8000"
 
     @property
     def is_sqlite(self) -> bool:
@@ -169,6 +179,51 @@ def _locale(env: Mapping[str, str]) -> str:
     return raw
 
 
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = env.get(name, "").strip().lower() or default
+    if raw not in choices:
+        raise SettingsError(f"{name}: expected {' or '.join(choices)}, got {raw!r}")
+    return raw
+
+
+def _header_safe(env: Mapping[str, str], name: str, default: str) -> str:
+    """A value that goes into a mail header or the SMTP dialogue: one line."""
+    raw = env.get(name, default).strip()
+    if any(ch in raw for ch in "\r\n\x00"):
+        raise SettingsError(f"{name}: must be a single line")
+    return raw
+
+
+def _smtp_from(env: Mapping[str, str]) -> str:
+    from email.headerregistry import Address
+    from email.utils import parseaddr
+
+    raw = _header_safe(env, "HUIBAO_SMTP_FROM", "huibao@localhost")
+    _, address = parseaddr(raw)
+    try:
+        Address(addr_spec=address)
+    except (ValueError, IndexError):
+        address = ""
+    if "@" not in address:
+        raise SettingsError(
+            f"HUIBAO_SMTP_FROM: expected an address such as huibao@example.org, got {raw!r}"
+        )
+    return raw
+
+
+def _site_url(env: Mapping[str, str]) -> str:
+    from urllib.parse import urlsplit
+
+    raw = _header_safe(env, "HUIBAO_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+        raise SettingsError(
+            f"HUIBAO_SITE_URL: expected the site's address such as https://huibao.example.org, "
+            f"got {raw!r}"
+        )
+    return raw
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     data_dir = _data_dir(env)
@@ -186,4 +241,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         argon2_memory_kib=_int(env, "HUIBAO_ARGON2_MEMORY_KIB", 65536, 8, 4 * 1024 * 1024),
         argon2_parallelism=_int(env, "HUIBAO_ARGON2_PARALLELISM", 4, 1, 64),
         run_scheduler=_bool(env, "HUIBAO_SCHEDULER", True),
+        email_backend=_choice(env, "HUIBAO_EMAIL_BACKEND", "console", ("console", "smtp")),
+        smtp_host=_header_safe(env, "HUIBAO_SMTP_HOST", "localhost") or "localhost",
+        smtp_port=_int(env, "HUIBAO_SMTP_PORT", 25, 1, 65535),
+        smtp_security=_choice(env, "HUIBAO_SMTP_SECURITY", "none", ("none", "starttls", "tls")),
+        smtp_user=_header_safe(env, "HUIBAO_SMTP_USER", ""),
+        smtp_password=env.get("HUIBAO_SMTP_PASSWORD", ""),
+        smtp_from=_smtp_from(env),
+        site_url=_site_url(env),
     )

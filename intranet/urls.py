@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
+from intranet.notifications import views as notifications
 from intranet.templating import STATIC_DIR
 from intranet.views import (
     accounts,
@@ -30,5 +31,6 @@ def routes() -> list[BaseRoute]:
         *notice_editing.routes,
         *notice_receipts.routes,
         *notices.routes,
+        *notifications.routes,
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]

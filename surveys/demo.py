@@ -164,6 +164,11 @@ async def _weekly_campaign(
     histories: dict[int, list[History]] = {}
     for plan in plans:
         round_ = await _round(campaign, plan)
+        if plan.number <= WEEKLY_ROUNDS - 2:
+            # Staff close a round a week after its deadline, so late societies stop being
+            # reminded of weeks long past (a returned report may still be fixed and sent).
+            round_.closed_at = plan.due_at + timedelta(days=7)
+            await round_.save(update_fields=["closed_at"])
         current = plan.number == WEEKLY_ROUNDS
         histories[round_.id] = [
             _weekly_history(demo, definition, profiles[s.id], plan, current=current)

@@ -82,6 +82,10 @@ class Campaign(Model):
     roster_organisations: list[int] = fields.JSONField(default=list)  # type: ignore[assignment]
     roster_categories: list[int] = fields.JSONField(default=list)  # type: ignore[assignment]
     is_active = fields.BooleanField(default=True)
+    # Automatic reminders (surveys.notify): this many days before the deadline (0: none),
+    # and once overdue every this many days until submitted (0: only once).
+    remind_days_before = fields.IntField(default=2)
+    overdue_every_days = fields.IntField(default=2)
     created_by: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
         "intranet.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
@@ -168,8 +172,9 @@ class Response(Model):
     class Meta:
         table = "survey_response"
         unique_together = (("round", "organisation"), ("round", "user"))
-        # A society's home page: its responses by state.
-        indexes = (("organisation_id", "state"),)
+        # A society's home page: its responses by state. A round's stamp (what its
+        # stored figures were made from, RoundFigures) read from the index alone.
+        indexes = (("organisation_id", "state"), ("round_id", "version", "updated_at", "id"))
 
 
 # One state transition of a response: who, when and why.
@@ -211,8 +216,12 @@ class AnswerChange(Model):
         ordering = ["created_at", "id"]
 
 
-# A reminder (催报) the staff running a campaign sent to one organisation about one
-# round; shown in-app on that organisation's secretaries' home pages.
+# A reminder (催报) about one round to one organisation: sent by the staff running the
+# campaign (sent_by set, kind round.reminder) or by the scheduler (sent_by null; kind
+# round.opened, round.due_soon, ...). Shown in-app on that organisation's secretaries'
+# home pages and in the round's 催报 log, with the people it reached (`recipients`, user
+# ids resolved when it was sent). (organisation, key) is unique: the scheduler claims an
+# event for an organisation by inserting its row, so two workers never send it twice.
 class RoundReminder(Model):
     id = fields.IntField(primary_key=True)
     round: fields.ForeignKeyRelation[Round] = fields.ForeignKeyField(
@@ -224,11 +233,40 @@ class RoundReminder(Model):
     sent_by: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
         "intranet.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
-    channel = fields.CharField(max_length=16, default="in_app")
+    channel = fields.CharField(max_length=16, default="in_app")  # or "in_app,email"
+    kind = fields.CharField(max_length=40, default="round.reminder")
+    key = fields.CharField(max_length=200, null=True)  # the notifications' key
+    recipients: list[int] = fields.JSONField(default=list)  # type: ignore[assignment]
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "survey_round_reminder"
+        unique_together = (("organisation", "key"),)
         # A secretary's home page: the reminders to their organisation; a tracker: a
         # round's reminders.
         indexes = (("organisation_id", "created_at"), ("round_id", "organisation_id"))
+
+
+# A round's figures (surveys.totals: per question the count, exact sum, lowest and
+# highest, the choice counts and the listed answers) for one `include`, kept so that
+# report pages and trends do not add up every answer again on every view. `stamp` says
+# which answers they were made from: the campaign's form version and, over the round's
+# responses, their count, sum of versions, sum of ids and latest change. Every change to
+# a response bumps its version (surveys.answering, surveys.responses), and an added or
+# removed response moves the count or the ids, so figures whose stamp differs from the
+# round's current one are stale and made again (surveys.totals.round_figures).
+class RoundFigures(Model):
+    id = fields.IntField(primary_key=True)
+    round: fields.ForeignKeyRelation[Round] = fields.ForeignKeyField(
+        "surveys.Round", related_name="figures", on_delete=fields.CASCADE
+    )
+    include = fields.CharField(max_length=16)
+    stamp = fields.CharField(max_length=200)
+    # The number questions' figures (all a trend reads), and the rest.
+    numbers: dict[str, Any] = fields.JSONField(default=dict)  # type: ignore[assignment]
+    figures: dict[str, Any] = fields.JSONField(default=dict)  # type: ignore[assignment]
+    computed_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "survey_round_figures"
+        unique_together = (("round", "include"),)

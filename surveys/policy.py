@@ -115,3 +115,49 @@ async def require_round(request: Request, round_id: int) -> tuple[list[Membershi
     if round_ is None or not can_run_campaign(held, round_.campaign):
         raise not_found()
     return held, round_
+
+
+# -- report pages (totals and trends) ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportScope:
+    """Whose rows a person may see on a campaign's report pages. `organisation_ids` None:
+    every row and the totals across them (those running the campaign); otherwise only
+    those organisations' rows, and no figure that mixes in anyone else's."""
+
+    organisation_ids: frozenset[int] | None
+
+    @property
+    def is_everything(self) -> bool:
+        return self.organisation_ids is None
+
+
+def report_scope(
+    held: list[Membership], campaign: Campaign, roster: list[Organisation]
+) -> ReportScope | None:
+    """Staff and reviewers of the campaign see everything; a secretary (or staff) of a
+    roster organisation sees the rows of the roster organisations they act for; anyone
+    else nothing (None: 404). `campaign.organiser` loaded; `roster` the organisations
+    with a response in the campaign."""
+    if can_run_campaign(held, campaign):
+        return ReportScope(None)
+    own = frozenset(o.id for o in roster if policy.can_act_for(held, o))
+    return ReportScope(own) if own else None
+
+
+async def campaign_roster(campaign_id: int) -> list[Organisation]:
+    """The organisations with a response in any round of the campaign."""
+    return await Organisation.filter(survey_responses__round__campaign_id=campaign_id).distinct()
+
+
+async def require_report(request: Request, campaign: Campaign | None) -> ReportScope:
+    """What of `campaign`'s reports this person sees; 404 if nothing (or no campaign)."""
+    require_user(request)
+    held = await policy.memberships(request)
+    if campaign is None:
+        raise not_found()
+    scope = report_scope(held, campaign, await campaign_roster(campaign.id))
+    if scope is None:
+        raise not_found()
+    return scope

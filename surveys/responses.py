@@ -9,6 +9,7 @@ one transaction.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -17,10 +18,13 @@ from tortoise.transactions import in_transaction
 
 from intranet.i18n import N_, Refusal
 from intranet.models import User
+from surveys import notify
 from surveys.answers import Problem, missing_required
 from surveys.models import Response, ResponseEvent
 from surveys.schema import FormDefinition
 from surveys.states import Action, Actor, ResponseState, clean_reason, transition
+
+logger = logging.getLogger("huibao.notify")
 
 CHANGED_MEANWHILE = N_(
     "This report was changed by someone else (or in another tab) since you opened it. "
@@ -95,7 +99,20 @@ async def act(
     response.updated_at = now
     if action == Action.SUBMIT:
         response.submitted_at = now
+    await _tell_respondent(response, action, now, recorded_reason)
     return response
+
+
+async def _tell_respondent(response: Response, action: Action, now: datetime, reason: str) -> None:
+    """A returned (or reopened) or approved report is told to those who answer it. The
+    step is done whatever happens here: a failed notification is logged, not raised."""
+    kinds = {Action.RETURN: "returned", Action.REOPEN: "returned", Action.APPROVE: "approved"}
+    if action not in kinds:
+        return
+    try:
+        await notify.response_reviewed(response, f"response.{kinds[action]}", now, reason=reason)
+    except Exception:
+        logger.exception("could not tell the respondent of response %s", response.id)
 
 
 def is_late(response: Response) -> bool:

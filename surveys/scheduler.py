@@ -21,6 +21,7 @@ from starlette.applications import Starlette
 from tortoise import timezone
 from tortoise.functions import Count, Max
 
+from surveys import notify
 from surveys.models import Campaign, Round
 from surveys.rounds import open_due_rounds
 from surveys.schedule import due_to_open
@@ -55,7 +56,8 @@ def interval_seconds(env: Mapping[str, str] = os.environ) -> float:
 
 
 async def run(app: Starlette) -> None:
-    """Open due rounds now and then every interval, until cancelled (at shutdown)."""
+    """Open due rounds and send due reminders (surveys.notify) now and then every
+    interval, until cancelled (at shutdown)."""
     zone = app.state.settings.zone
     interval = interval_seconds()
     logger.info("scheduler started: opening due rounds every %ss", interval)
@@ -64,6 +66,10 @@ async def run(app: Starlette) -> None:
             await run_once(timezone.now(), zone)
         except Exception:  # never let one bad pass end the loop; the next one retries
             logger.exception("opening due rounds failed; trying again in %ss", interval)
+        try:
+            await notify.send_due(timezone.now(), zone)
+        except Exception:
+            logger.exception("sending due reminders failed; trying again in %ss", interval)
         await asyncio.sleep(interval)
 
 
@@ -79,6 +85,8 @@ async def run_once(now: datetime, zone: ZoneInfo) -> list[Round]:
             logger.exception("could not open the due rounds of campaign %s", campaign.id)
     for round_ in opened:
         logger.info("opened round %s of campaign %s", round_.number, round_.campaign_id)  # type: ignore[attr-defined]
+    if opened:  # each round's roster hears of it once (surveys.notify claims it)
+        await notify.rounds_opened(opened, now, zone)
     return opened
 
 

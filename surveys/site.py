@@ -2,21 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
+from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from intranet.settings import Settings
-from surveys import attention, scheduler
-from surveys.views import campaigns, forms, responses
+from surveys import attention, exports, notify, scheduler
+from surveys.views import campaigns, forms, reminders, reports, responses
 
 
 def routes() -> list[BaseRoute]:
-    return [*forms.routes, *campaigns.routes, *responses.routes]
+    return [*forms.routes, *campaigns.routes, *responses.routes, *reports.routes, *reminders.routes]
 
 
 attention_providers = [attention.report_attention, campaigns.reminder_attention]
 background_tasks = [scheduler.run]
+
+
+@asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    """The export pool (made on first use) is stopped with the site: queued exports
+    are cancelled, a running one is waited for."""
+    try:
+        yield
+    finally:
+        await exports.shutdown()
+
+
+async def send_due(now: datetime) -> int:
+    """One pass of the scheduler, for `huibao send-due` (cron): open the rounds due, then
+    send the reminders due; returns how many organisations were reminded."""
+    zone = notify.site_zone()
+    await scheduler.run_once(now, zone)
+    return await notify.send_due(now, zone)
 
 
 async def load_demo(settings: Settings, organisations: dict[str, Any]) -> None:

@@ -35,7 +35,7 @@ from tortoise.functions import Count
 from intranet.forms import FormErrors, clean_line, parse_id
 from intranet.i18n import N_, Refusal, gettext
 from intranet.models import Category, Membership, Organisation, User
-from surveys import policy
+from surveys import notify, policy
 from surveys.models import (
     Campaign,
     Form,
@@ -78,6 +78,8 @@ CHOOSE_KIND = N_("Choose how often the form is filled in.")
 DATE_INVALID = N_("Enter a date as YYYY-MM-DD.")
 START_REQUIRED = N_("Give the date the first period starts on.")
 OFFSET_INVALID = N_("Enter a whole number of days.")
+REMINDER_DAYS_INVALID = N_("Enter a whole number of days from 0 to %(max)d.")
+MAX_REMINDER_DAYS = 60
 
 ROUND_ALREADY_CLOSED = N_("This round is already closed.")
 ROUND_NOT_CLOSED = N_("This round is not closed.")
@@ -125,6 +127,8 @@ class CampaignFields:
     due_on: str = ""
     due_offset_days: str = "0"
     ends_on: str = ""
+    remind_days_before: str = "2"
+    overdue_every_days: str = "2"
 
     @classmethod
     def of(cls, campaign: Campaign) -> CampaignFields:
@@ -140,6 +144,8 @@ class CampaignFields:
             due_on=_iso(campaign.due_on),
             due_offset_days=str(campaign.due_offset_days),
             ends_on=_iso(campaign.ends_on),
+            remind_days_before=str(campaign.remind_days_before),
+            overdue_every_days=str(campaign.overdue_every_days),
         )
 
     @classmethod
@@ -156,6 +162,8 @@ class CampaignFields:
             due_on=clean_line(form.get("due_on", ""))[:20],
             due_offset_days=clean_line(form.get("due_offset_days", ""))[:20],
             ends_on=clean_line(form.get("ends_on", ""))[:20],
+            remind_days_before=clean_line(form.get("remind_days_before", "2"))[:20],
+            overdue_every_days=clean_line(form.get("overdue_every_days", "2"))[:20],
         )
 
 
@@ -240,7 +248,21 @@ def clean_campaign(
         organiser = locked.organiser
     values.update(_clean_roster(posted, choices, organiser, errors))
     values.update(_clean_schedule(posted, zone, errors))
+    values.update(_clean_reminders(posted, errors))
     return CleanCampaign(values, errors)
+
+
+def _clean_reminders(posted: CampaignFields, errors: FormErrors) -> dict[str, int]:
+    """How many days before the deadline to remind, and how often once overdue (0: no
+    early reminder; a single overdue one)."""
+    values = {}
+    for name in ("remind_days_before", "overdue_every_days"):
+        text = getattr(posted, name).strip() or "0"
+        if not text.isdecimal() or int(text) > MAX_REMINDER_DAYS:
+            errors.add(name, gettext(REMINDER_DAYS_INVALID) % {"max": MAX_REMINDER_DAYS})
+        else:
+            values[name] = int(text)
+    return values
 
 
 def _clean_title(title: str, errors: FormErrors) -> str:
@@ -440,7 +462,9 @@ async def tracker_rows(
     if category_id is not None:
         responses = responses.filter(organisation__categories__id=category_id)
     reminded: dict[int, dt.datetime] = {}
-    for reminder in await RoundReminder.filter(round_id=round_.id).order_by("created_at"):
+    # Reminders, automatic or by staff; the opening announcement is not one.
+    sent = RoundReminder.filter(round_id=round_.id).exclude(kind=notify.ROUND_OPENED.name)
+    for reminder in await sent.order_by("created_at"):
         reminded[reminder.organisation_id] = reminder.created_at  # type: ignore[attr-defined]
     overdue_now = round_.is_overdue(now)
     rows = []
@@ -493,11 +517,8 @@ async def remind(round_: Round, response_ids: Sequence[int], user: User) -> list
         organisation_id__isnull=False,
         state__in=list(AWAITING_ANSWER),
     ).values_list("organisation_id", flat=True)
-    ids = sorted(set(owing))
-    await RoundReminder.bulk_create(
-        [RoundReminder(round_id=round_.id, organisation_id=i, sent_by=user) for i in ids]
-    )
-    return ids
+    # surveys.notify records each reminder (its 催报 log row) and tells the secretaries.
+    return await notify.remind_round(round_, sorted(set(owing)), user, dt.datetime.now(dt.UTC))
 
 
 async def reminders_for(
@@ -515,7 +536,11 @@ async def reminders_for(
         return []
     since = now - dt.timedelta(days=REMINDER_DAYS)
     reminders = (
-        await RoundReminder.filter(organisation_id__in=organisation_ids, created_at__gte=since)
+        await RoundReminder.filter(
+            organisation_id__in=organisation_ids,
+            created_at__gte=since,
+            kind=notify.ROUND_REMINDER.name,  # by staff; the automatic ones ring the bell
+        )
         .select_related("round__campaign__organiser", "organisation")
         .order_by("-created_at")
     )

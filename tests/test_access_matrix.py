@@ -26,6 +26,9 @@ NOTICE_RULES = "notice rules"
 # tests/test_survey_access.py walks every one against another organisation's objects,
 # and each area's tests walk its roles and states.
 SURVEY_RULES = "survey rules"
+# One's own notifications by id: tests/test_notifications_pages.py gives each person
+# another's id and expects 404.
+OWN_NOTIFICATION = "own notification"
 
 ROUTE_ACCESS = {
     "intranet:home": SIGNED_IN,
@@ -111,9 +114,29 @@ ROUTE_ACCESS = {
     "surveys:upload_file": SURVEY_RULES,
     "surveys:download_file": SURVEY_RULES,
     "surveys:response_history": SURVEY_RULES,
+    "surveys:campaign_trend": SURVEY_RULES,
+    "surveys:campaign_trend_xlsx": SURVEY_RULES,
+    "surveys:my_round": SURVEY_RULES,
+    "surveys:round_reminders": SURVEY_RULES,
+    "surveys:round_report": SURVEY_RULES,
+    "surveys:round_report_csv": SURVEY_RULES,
+    "surveys:round_report_xlsx": SURVEY_RULES,
+    "surveys:export_download": SURVEY_RULES,
+    "surveys:export_status": SURVEY_RULES,
+    "surveys:start_campaign_export": SURVEY_RULES,
+    "surveys:start_round_export": SURVEY_RULES,
+    "intranet:notifications": SIGNED_IN,
+    "intranet:notifications_bell": SIGNED_IN,
+    "intranet:notifications_read_all": SIGNED_IN,
+    "intranet:notification_preferences": SIGNED_IN,
+    "intranet:notification_open": OWN_NOTIFICATION,
+    "intranet:notification_read": OWN_NOTIFICATION,
+    "intranet:admin_email": ROOT_ADMIN,
+    "intranet:admin_email_retry": ROOT_ADMIN,
+    "intranet:admin_email_test": ROOT_ADMIN,
 }
 
-RULED_ELSEWHERE = (NOTICE_RULES, SURVEY_RULES)
+RULED_ELSEWHERE = (NOTICE_RULES, SURVEY_RULES, OWN_NOTIFICATION)
 
 # People who hold no admin role anywhere, and an admin of society A only.
 NON_ADMINS = ["outsider", "member_a", "sec_a", "staff"]

@@ -108,6 +108,7 @@ async def objects_of_b(world: World) -> dict[str, Any]:
         "column": "name",
         "op": "edit",
         "storage_key": "0" * 32,
+        "token": "0" * 32,
     }
 
 

@@ -7,6 +7,7 @@ asking. Every change is one transaction and one audit line.
 from __future__ import annotations
 
 import datetime
+import logging
 from typing import Any
 
 from tortoise import timezone
@@ -14,6 +15,7 @@ from tortoise.transactions import in_transaction
 
 from intranet import audit
 from intranet.models import Organisation, User
+from intranet.notices import notify as notices_notify
 from intranet.notices import numbering, summary_cache
 from intranet.notices.audience import fix_audience
 from intranet.notices.models import (
@@ -122,6 +124,10 @@ async def publish(
         organisation=await notice.issuer,
         summary=f"{notice.document_number or ''} {notice.title}".strip(),
     )
+    try:  # published whatever happens here; the addressees hear of it once
+        await notices_notify.notice_published(notice, timezone.now())
+    except Exception:
+        logging.getLogger("huibao.notify").exception("could not announce notice %s", notice.id)
     return notice
 
 

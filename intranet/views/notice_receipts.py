@@ -21,6 +21,7 @@ from intranet.forms import form_data, parse_id
 from intranet.i18n import gettext
 from intranet.models import User
 from intranet.notices import audience
+from intranet.notices import notify as notices_notify
 from intranet.notices.models import (
     Notice,
     NoticeReminder,
@@ -88,6 +89,7 @@ async def render_receipts(
         "done": done_counts(request),
         "error": error,
         "can_remind": notice.is_published,
+        "reminder_log": await notices_notify.reminder_log(notice),
     }
     return render(
         request,
@@ -120,8 +122,11 @@ async def remind(request: Request) -> Response:
         if not rows:
             error = gettext("That organisation has not received this notice.")
             return await render_receipts(request, notice, error=error, status_code=400)
-    sent, skipped = await send_reminders(notice, unread_people(rows), request.scope["user"])
-    if sent:
+    sender = request.scope["user"]
+    sent, skipped = await send_reminders(notice, unread_people(rows), sender)
+    if sent:  # in-app and by e-mail, logged on this page (intranet.notices.notify)
+        people = [reminder.user.id for reminder in sent]
+        await notices_notify.notice_reminded(notice, people, sender, timezone.now())
         await audit.record(
             request,
             "notice.remind",

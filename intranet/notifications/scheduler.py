@@ -1,0 +1,57 @@
+"""The intranet's own background task: send the e-mail outbox every minute or sooner.
+
+Run by every worker (intranet.app starts it when HUIBAO_SCHEDULER is on); deliver_due
+claims each message in the database, so workers running side by side, or `huibao
+send-due` from cron, never send one twice. A failed pass is logged and the next retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+
+from starlette.applications import Starlette
+from tortoise import timezone
+
+from intranet.notifications.email import EmailBackend
+from intranet.notifications.send import Delivery, deliver_due
+
+logger = logging.getLogger("huibao.notifications")
+
+INTERVAL_SECONDS = 60.0
+INTERVAL_ENV = "HUIBAO_SCHEDULER_SECONDS"  # shorter, for tests (as surveys.scheduler)
+BATCH = 100
+
+
+def interval_seconds() -> float:
+    try:
+        value = float(os.environ.get(INTERVAL_ENV, "") or INTERVAL_SECONDS)
+    except ValueError:
+        return INTERVAL_SECONDS
+    return min(value, INTERVAL_SECONDS) if value > 0 else INTERVAL_SECONDS
+
+
+async def run(app: Starlette) -> None:
+    """Deliver due e-mail now and then every interval, until cancelled (at shutdown)."""
+    backend: EmailBackend = app.state.email_backend
+    interval = interval_seconds()
+    while True:
+        try:
+            await run_once(backend)
+        except Exception:  # never let one bad pass end the loop
+            logger.exception("sending e-mail failed; trying again in %ss", interval)
+        await asyncio.sleep(interval)
+
+
+async def run_once(backend: EmailBackend) -> Delivery:
+    """Deliver every message due now, a batch at a time, until a batch comes back short."""
+    total = Delivery()
+    while True:
+        delivery = await deliver_due(timezone.now(), backend, limit=BATCH)
+        total.sent += delivery.sent
+        total.retrying += delivery.retrying
+        total.failed += delivery.failed
+        total.errors.extend(delivery.errors)
+        if delivery.claimed < BATCH:
+            return total
