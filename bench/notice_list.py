@@ -121,11 +121,13 @@ def notice_links(html: str) -> list[int]:
     return list(seen)
 
 
-def run_wrk(url: str, seconds: int, connections: int, pid: int, cookie: str) -> Result:
+def run_wrk(
+    url: str, seconds: int, connections: int, pid: int, cookie: str, timeout: int = 2
+) -> Result:
     command = [
         "taskset", "-c", CLIENT_CPU,
         "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
-        "-H", f"Cookie: {cookie}", url,
+        "--timeout", f"{timeout}s", "-H", f"Cookie: {cookie}", url,
     ]  # fmt: skip
     cpu_before = server_cpu_seconds(pid)
     done = subprocess.run(command, capture_output=True, text=True, check=True)
@@ -133,6 +135,31 @@ def run_wrk(url: str, seconds: int, connections: int, pid: int, cookie: str) -> 
     if result.requests:
         result.cpu_us = (server_cpu_seconds(pid) - cpu_before) / result.requests * 1e6
     return result
+
+
+def measure_alternately(
+    targets: dict[str, str],
+    pids: dict[str, int],
+    args: argparse.Namespace,
+    cookie: str,
+    timeout: int = 2,
+) -> dict[str, list[Result]]:
+    """Warm every target up, then measure them in turn, A/B/A/B, printing each run."""
+    for name, url in targets.items():
+        run_wrk(url, args.warmup, args.connections, pids[name], cookie, timeout)
+        print(f"  warmed up {name:<6} {url}")
+    results: dict[str, list[Result]] = {name: [] for name in targets}
+    for round_number in range(1, args.rounds + 1):
+        for name, url in targets.items():
+            result = run_wrk(url, args.duration, args.connections, pids[name], cookie, timeout)
+            results[name].append(result)
+            errors = f"  ERRORS {result.bad}" if result.bad else ""
+            print(
+                f"  round {round_number}  {name:<6} {result.rps:>8.1f} req/s"
+                f"  p99 {result.p99_ms:7.2f} ms"
+                f"  server CPU {result.cpu_us:9.1f} µs/req{errors}"
+            )
+    return results
 
 
 # -- where a request's time goes (--queries) ----------------------------------------------
@@ -320,20 +347,7 @@ def main() -> int:
                 f"{args.rounds} rounds x {args.duration} s, warm-up {args.warmup} s each; "
                 f"{database}"
             )
-            for name, url in targets.items():
-                run_wrk(url, args.warmup, args.connections, pids[name], data.cookie)
-                print(f"  warmed up {name:<5} {url}")
-            results: dict[str, list[Result]] = {name: [] for name in targets}
-            for round_number in range(1, args.rounds + 1):
-                for name, url in targets.items():
-                    result = run_wrk(url, args.duration, args.connections, pids[name], data.cookie)
-                    results[name].append(result)
-                    errors = f"  ERRORS {result.bad}" if result.bad else ""
-                    print(
-                        f"  round {round_number}  {name:<5} {result.rps:>8.0f} req/s"
-                        f"  p99 {result.p99_ms:7.2f} ms"
-                        f"  server CPU {result.cpu_us:7.1f} µs/req{errors}"
-                    )
+            results = measure_alternately(targets, pids, args, data.cookie)
         finally:
             for server in servers:
                 stop(server)

@@ -39,16 +39,14 @@ from typing import Any
 from healthz_vs_hello import (
     CLIENT_CPU,
     SERVER_CPU,
-    Result,
     free_port,
     load_average,
-    parse_wrk,
-    server_cpu_seconds,
     stop,
     uvicorn_command,
     wait_until_up,
 )
 from jinja2 import DictLoader, Environment
+from notice_list import measure_alternately
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -158,20 +156,6 @@ def fetch(url: str, cookie: str) -> tuple[int, str]:
 
     answer = httpx.get(url, headers={"Cookie": cookie}, timeout=60)
     return answer.status_code, answer.text
-
-
-def run_wrk(url: str, seconds: int, connections: int, pid: int, cookie: str) -> Result:
-    command = [
-        "taskset", "-c", CLIENT_CPU,
-        "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "30s",
-        "-H", f"Cookie: {cookie}", url,
-    ]  # fmt: skip
-    cpu_before = server_cpu_seconds(pid)
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
-    result = parse_wrk(done.stdout)
-    if result.requests:
-        result.cpu_us = (server_cpu_seconds(pid) - cpu_before) / result.requests * 1e6
-    return result
 
 
 # -- where a request's time goes (--where) ------------------------------------------------
@@ -387,19 +371,8 @@ def main() -> int:
                 f"{args.rounds} rounds x {args.duration} s, warm-up {args.warmup} s each; "
                 f"{database}"
             )
-            for name, url in targets.items():
-                run_wrk(url, args.warmup, args.connections, pids[name], cookie)
-            results: dict[str, list[Result]] = {name: [] for name in targets}
-            for number in range(1, args.rounds + 1):
-                for name, url in targets.items():
-                    result = run_wrk(url, args.duration, args.connections, pids[name], cookie)
-                    results[name].append(result)
-                    errors = f"  ERRORS {result.bad}" if result.bad else ""
-                    print(
-                        f"  round {number}  {name:<6} {result.rps:>8.1f} req/s"
-                        f"  p99 {result.p99_ms:8.2f} ms"
-                        f"  server CPU {result.cpu_us / 1000:7.2f} ms/req{errors}"
-                    )
+            # A 278 KB page under load may take seconds: wrk's default 2 s would drop it.
+            results = measure_alternately(targets, pids, args, cookie, timeout=30)
         finally:
             for server in servers:
                 stop(server)
