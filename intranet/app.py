@@ -168,4 +168,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     app.state.health_check = HealthCheck()
     # A new site starts with nothing remembered (the tests build one per emptied database).
     summary_cache.forget_summaries()
+    for area in areas:
+        if hasattr(area, "forget_kept"):
+            area.forget_kept()
     return app

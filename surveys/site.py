@@ -46,3 +46,8 @@ async def load_demo(settings: Settings, organisations: dict[str, Any]) -> None:
     from surveys import demo  # only demo loads need it, and it reads intranet.demo
 
     await demo.load_demo(settings, organisations)
+
+
+def forget_kept() -> None:
+    """What a view keeps between requests, forgotten when a new site is built."""
+    reports.forget_bodies()

@@ -652,6 +652,13 @@ async def _round_figures(
     return figures
 
 
+async def round_stamp(round_: Round) -> str:
+    """What the round's figures are made from (see _stamps): equal stamps, equal figures.
+    `round_.campaign` must be loaded."""
+    stamps = await _stamps([round_.id], _form_version_id(round_.campaign))
+    return stamps[round_.id]
+
+
 async def _stamps(round_ids: list[int], form_version_id: int) -> dict[int, str]:
     """What each round's figures are made from: the form version and, over the round's
     responses, their count, sums of versions and ids, and latest change. Any response

@@ -340,5 +340,7 @@ async def test_the_background_task_sends_due_mail_and_survives_a_bad_pass(
                 await asyncio.sleep(0.01)
     finally:
         task.cancel()
+        # Gone before the next test empties the database under it.
+        await asyncio.gather(task, return_exceptions=True)
     assert inbox.recipients() == ["sec_a@example.org"]
     assert len(passes) >= 2

@@ -462,3 +462,27 @@ async def test_a_secretary_may_download_their_own_rows_from_the_pages(
     assert page.select_one(f'a[href^="{report_path(round_)}.xlsx"]')
     assert page.select_one(f'a[href^="{report_path(round_)}.csv"]')
     assert not page.select_one('a[href*="subtotals"]')
+
+
+async def test_the_page_follows_every_change_of_the_answers(world: World, as_user) -> None:  # type: ignore[no-untyped-def]
+    from surveys.models import Response
+
+    round_ = await first_round(world)
+    async with as_user("staff") as c:
+        before = soup(await c.get(report_path(round_)))
+        assert total(before, "online_meetings") == "7"
+        # A reviewer returns B's report: it no longer counts.
+        b = await Response.get(round=round_, organisation=world.society_b)
+        await Response.filter(id=b.id).update(state=S.RETURNED, version=b.version + 1)
+        after = soup(await c.get(report_path(round_)))
+    assert total(after, "online_meetings") == "3"
+    assert cell(after, world.society_b.id, "online_meetings") == ""
+
+
+async def test_a_secretary_never_gets_the_staffs_page(world: World, as_user) -> None:  # type: ignore[no-untyped-def]
+    round_ = await first_round(world)
+    async with as_user("staff") as c:
+        assert len(row_names(soup(await c.get(report_path(round_))))) == 3
+    async with as_user("sec_b") as c:
+        page = soup(await c.get(report_path(round_)))
+    assert row_names(page) == ["辽宁省医学会"]

@@ -9,6 +9,7 @@ surveys.charts (SVG drawn here, no script), the files from surveys.export.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -34,6 +35,7 @@ from surveys.policy import ReportScope
 from surveys.schema import CHOICE_TYPES, FormDefinition, Question, QuestionType
 
 ROUND_PAGE = "surveys/reports/round.html"
+ROUND_BODY = "surveys/reports/_round_body.html"
 TREND_PAGE = "surveys/reports/trend.html"
 EXPORT_PAGE = "surveys/reports/export.html"
 EXPORT_STATUS = "surveys/reports/_export_status.html"
@@ -109,16 +111,51 @@ async def round_report(request: Request) -> Response:
     round_, scope = await round_in_scope(request)
     include = include_of(request)
     wanted = request.query_params.get("subtotals") == "1" and scope.is_everything
-    result = await totals.round_totals(
-        round_.id, include=include, organisation_ids=organisation_ids(scope)
-    )
-    subtotals = await totals.category_subtotals(round_.id, include=include) if wanted else []
+    body, figures = await round_body(request, round_, scope, include, wanted)
     context = {
         "round": round_,
         "campaign": round_.campaign,
-        "totals": result,
         "scope": scope,
         "include": include.value,
+        "subtotals_wanted": wanted,
+        "completion": figures,
+        "body": body,
+    }
+    return render(request, ROUND_PAGE, context)
+
+
+# The figures part of a round's report, by what it shows and what it was made from. The
+# stamp changes with any response of the round saved, moved on, added or removed, so a
+# kept body is never behind the answers; BODY_SECONDS bounds how long a renamed
+# organisation may keep its old name there. Each worker keeps its own few.
+BODY_SECONDS = 60.0
+BODIES_KEPT = 32
+_bodies: dict[tuple[Any, ...], tuple[float, str, Markup, Completion]] = {}
+
+
+async def round_body(
+    request: Request,
+    round_: Round,
+    scope: ReportScope,
+    include: totals.Include,
+    wanted: bool,
+) -> tuple[Markup, Completion]:
+    ids = organisation_ids(scope)
+    key = (round_.id, include, wanted, None if ids is None else tuple(ids), current_locale())
+    stamp = await totals.round_stamp(round_)
+    kept = _bodies.get(key)
+    now = time.monotonic()
+    if kept is not None and kept[1] == stamp and now - kept[0] < BODY_SECONDS:
+        return kept[2], kept[3]
+    result = await totals.round_totals(round_.id, include=include, organisation_ids=ids)
+    subtotals = await totals.category_subtotals(round_.id, include=include) if wanted else []
+    context = {
+        "request": request,
+        "round": round_,
+        "campaign": round_.campaign,
+        "scope": scope,
+        "include": include.value,
+        "totals": result,
         "subtotals_wanted": wanted,
         "subtotals": subtotals,
         "completion": completion(result),
@@ -129,7 +166,18 @@ async def round_report(request: Request) -> Response:
         "table_columns": table_columns(result),
         "text_questions": [c.question for c in result.columns if c.question.key in result.texts],
     }
-    return render(request, ROUND_PAGE, context)
+    template = request.app.state.templates.env.get_template(ROUND_BODY)
+    body = Markup(template.render(context))
+    if len(_bodies) >= BODIES_KEPT:
+        _bodies.pop(next(iter(_bodies)))
+    figures = completion(result)
+    _bodies[key] = (now, stamp, body, figures)
+    return body, figures
+
+
+def forget_bodies() -> None:
+    """A new site starts with nothing kept (the tests build one per emptied database)."""
+    _bodies.clear()
 
 
 def completion(result: totals.RoundTotals) -> Completion:
