@@ -37,7 +37,15 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from healthz_vs_hello import Result, parse_wrk, server_cpu_seconds
+from healthz_vs_hello import (
+    Result,
+    free_port,
+    parse_wrk,
+    server_cpu_seconds,
+    stop,
+    uvicorn_command,
+    wait_until_up,
+)
 from jinja2 import DictLoader, Environment
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -102,6 +110,28 @@ async def bare_list(request: Request) -> HTMLResponse:
 app = Starlette(routes=[Route("/", bare_list), Route("/healthz", bare_list)])
 
 # -- measuring ----------------------------------------------------------------------------
+
+
+def start_padded_bare(
+    app: str, env: dict[str, str], pad_variable: str, size: int
+) -> tuple[subprocess.Popen[bytes], str, int]:
+    """Start the bare Jinja2 page `app` padded to `size` bytes, like the page it stands
+    beside: measured once unpadded by a probe server, then started with `pad_variable`
+    set. Returns the server, its URL and the unpadded size."""
+    probe_port = free_port()
+    command = uvicorn_command(app, probe_port, factory=False, app_dir=BENCH_DIR)
+    probe = subprocess.Popen(command, cwd=REPO_DIR, env=env)
+    try:
+        wait_until_up(f"http://127.0.0.1:{probe_port}/healthz", probe)
+        bare_size = len(fetch(f"http://127.0.0.1:{probe_port}/", "")[1])
+    finally:
+        stop(probe)
+    env[pad_variable] = str(max(0, size - bare_size))
+    port = free_port()
+    command = uvicorn_command(app, port, factory=False, app_dir=BENCH_DIR)
+    server = subprocess.Popen(command, cwd=REPO_DIR, env=env)
+    wait_until_up(f"http://127.0.0.1:{port}/healthz", server)
+    return server, f"http://127.0.0.1:{port}/", bare_size
 
 
 def fetch(url: str, cookie: str) -> tuple[int, bytes]:
@@ -237,7 +267,7 @@ def diagnose(data_dir: Path, database_url: str | None, path: str, cookie_token: 
 
 
 def main() -> int:
-    from healthz_vs_hello import free_port, load_average, stop, uvicorn_command, wait_until_up
+    from healthz_vs_hello import load_average
     from notice_data import ROWS_FILE, describe, environment, generate
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -304,28 +334,10 @@ def main() -> int:
             bare_env = dict(os.environ)
             bare_env["NOTICE_LIST_ROWS"] = str(data_dir / ROWS_FILE)
             bare_env["NOTICE_LIST_PAD"] = "0"
-            probe_port = free_port()
-            probe = subprocess.Popen(
-                uvicorn_command("notice_list:app", probe_port, factory=False, app_dir=BENCH_DIR),
-                cwd=REPO_DIR,
-                env=bare_env,
+            bare, bare_url, bare_size = start_padded_bare(
+                "notice_list:app", bare_env, "NOTICE_LIST_PAD", len(body)
             )
-            try:
-                wait_until_up(f"http://127.0.0.1:{probe_port}/healthz", probe)
-                bare_size = len(fetch(f"http://127.0.0.1:{probe_port}/", "")[1])
-            finally:
-                stop(probe)
-            bare_env["NOTICE_LIST_PAD"] = str(max(0, len(body) - bare_size))
-            bare_port = free_port()
-            servers.append(
-                subprocess.Popen(
-                    uvicorn_command("notice_list:app", bare_port, factory=False, app_dir=BENCH_DIR),
-                    cwd=REPO_DIR,
-                    env=bare_env,
-                )
-            )
-            wait_until_up(f"http://127.0.0.1:{bare_port}/healthz", servers[1])
-            bare_url = f"http://127.0.0.1:{bare_port}/"
+            servers.append(bare)
             bare_body = fetch(bare_url, "")[1]
             print(f"bare Jinja2 page: {len(bare_body):,} bytes, "
                   f"{len(notice_links(bare_body.decode()))} rows "

@@ -46,7 +46,7 @@ from healthz_vs_hello import (
     wait_until_up,
 )
 from jinja2 import DictLoader, Environment
-from notice_list import measure_alternately
+from notice_list import measure_alternately, start_padded_bare
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -337,28 +337,10 @@ def main() -> int:
             rows_file = data_dir / "report_page_rows.json"
             rows_file.write_text(json.dumps(table, ensure_ascii=False), encoding="utf-8")
             bare_env = dict(os.environ, REPORT_PAGE_ROWS=str(rows_file), REPORT_PAGE_PAD="0")
-            probe_port = free_port()
-            probe = subprocess.Popen(
-                uvicorn_command("report_page:app", probe_port, factory=False, app_dir=BENCH_DIR),
-                cwd=REPO_DIR,
-                env=bare_env,
+            bare, bare_url, bare_size = start_padded_bare(
+                "report_page:app", bare_env, "REPORT_PAGE_PAD", size
             )
-            try:
-                wait_until_up(f"http://127.0.0.1:{probe_port}/healthz", probe)
-                bare_size = len(fetch(f"http://127.0.0.1:{probe_port}/", "")[1].encode())
-            finally:
-                stop(probe)
-            bare_env["REPORT_PAGE_PAD"] = str(max(0, size - bare_size))
-            bare_port = free_port()
-            servers.append(
-                subprocess.Popen(
-                    uvicorn_command("report_page:app", bare_port, factory=False, app_dir=BENCH_DIR),
-                    cwd=REPO_DIR,
-                    env=bare_env,
-                )
-            )
-            wait_until_up(f"http://127.0.0.1:{bare_port}/healthz", servers[1])
-            bare_url = f"http://127.0.0.1:{bare_port}/"
+            servers.append(bare)
             bare_bytes = len(fetch(bare_url, "")[1].encode())
             print(f"bare Jinja2 page: {bare_bytes:,} bytes ({bare_size:,} before padding)")
 
