@@ -70,6 +70,10 @@ async def run(app: Starlette) -> None:
             await notify.send_due(timezone.now(), zone)
         except Exception:
             logger.exception("sending due reminders failed; trying again in %ss", interval)
+        # A library may turn the shutdown's cancellation into an error of its own (an
+        # SMTP client does), which the pass then swallows: stop all the same.
+        if cancelling():
+            raise asyncio.CancelledError
         await asyncio.sleep(interval)
 
 
@@ -114,3 +118,8 @@ async def _campaigns_with_rounds_due(now: datetime, zone: ZoneInfo) -> list[Camp
         if pending:
             due.append(campaign)
     return due
+
+
+def cancelling() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0

@@ -340,7 +340,9 @@ async def test_the_background_task_sends_due_mail_and_survives_a_bad_pass(
                 await asyncio.sleep(0.01)
     finally:
         task.cancel()
-        # Gone before the next test empties the database under it.
-        await asyncio.gather(task, return_exceptions=True)
+        # Gone before the next test empties the database under it: the loop stops when
+        # cancelled, as it must at shutdown.
+        async with asyncio.timeout(10):
+            await asyncio.gather(task, return_exceptions=True)
     assert inbox.recipients() == ["sec_a@example.org"]
     assert len(passes) >= 2

@@ -41,6 +41,10 @@ async def run(app: Starlette) -> None:
             await run_once(backend)
         except Exception:  # never let one bad pass end the loop
             logger.exception("sending e-mail failed; trying again in %ss", interval)
+        # A library may turn the shutdown's cancellation into an error of its own (an
+        # SMTP client does), which the pass then swallows: stop all the same.
+        if cancelling():
+            raise asyncio.CancelledError
         await asyncio.sleep(interval)
 
 
@@ -55,3 +59,8 @@ async def run_once(backend: EmailBackend) -> Delivery:
         total.errors.extend(delivery.errors)
         if delivery.claimed < BATCH:
             return total
+
+
+def cancelling() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
