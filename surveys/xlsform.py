@@ -359,6 +359,9 @@ def _read_workbook(data: bytes, problems: _Problems) -> dict[str, _Sheet | None]
             else:
                 sheets[name] = _read_sheet(by_name[name], name, problems)
         return sheets
+    except Exception:  # read-only sheets are parsed only now: damaged XML, entity bombs
+        problems.sheet("", NOT_XLSX)
+        return None
     finally:
         workbook.close()
 

@@ -6,6 +6,7 @@ public schema of that database is dropped and rebuilt from the migrations first.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 from collections.abc import AsyncIterator
@@ -110,7 +111,25 @@ async def database(settings: Settings) -> AsyncIterator[Settings]:
 @pytest.fixture
 async def app(database: Settings):  # type: ignore[no-untyped-def]
     await empty_database()
-    return create_app(database, manage_database=False)
+    running_before = asyncio.all_tasks()
+    yield create_app(database, manage_database=False)
+    await stop_leftover_tasks(running_before)
+
+
+async def stop_leftover_tasks(running_before: set[asyncio.Task[Any]]) -> None:
+    """Fail a test that leaves a task running (a scheduler, a sender): the event loop lives
+    for the whole run, so such a task would go on working against later tests' data."""
+    leftovers = [
+        task
+        for task in asyncio.all_tasks() - running_before
+        if not task.done() and task is not asyncio.current_task()
+    ]
+    for task in leftovers:
+        task.cancel()
+    if leftovers:
+        await asyncio.wait(leftovers, timeout=10)
+        names = ", ".join(repr(task.get_coro()) for task in leftovers)
+        pytest.fail(f"the test left {len(leftovers)} task(s) running: {names}")
 
 
 @pytest.fixture

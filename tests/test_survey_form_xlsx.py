@@ -208,3 +208,37 @@ async def test_a_wrong_import_into_a_form_changes_nothing(
     assert page.select_one("#form-settings")  # the builder, with the problems above it
     assert await FormVersion.filter(form_id=form.id).count() == 1
     assert await latest(form) == small_form()
+
+
+def with_entity_bomb(workbook: bytes, part: str) -> bytes:
+    """The workbook with a "billion laughs" entity expansion in one of its XML parts."""
+    bomb = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE x ['
+        '<!ENTITY a "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa">'
+        + "".join(
+            f'<!ENTITY {name} "{("&" + previous + ";") * 16}">'
+            for previous, name in zip("abcdefg", "bcdefgh", strict=True)
+        )
+        + "]>"
+    )
+    source, target = BytesIO(workbook), BytesIO()
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w") as changed:
+        for info in original.infolist():
+            data = original.read(info.filename)
+            if info.filename == part:
+                text = data.decode().split("?>", 1)[-1]
+                data = (bomb + text.replace("</sheetData>", "</sheetData>&h;", 1)).encode()
+            changed.writestr(info, data)
+    return target.getvalue()
+
+
+@pytest.mark.parametrize("part", ["xl/worksheets/sheet1.xml", "xl/workbook.xml"])
+async def test_a_workbook_with_an_entity_bomb_is_refused(
+    world: World, sec_a: httpx.AsyncClient, part: str
+) -> None:
+    # Expanded, the entity would be 64 × 16⁷ bytes (17 GB): the site must not try.
+    bombed = with_entity_bomb(form_to_xlsx(weekly_progress_form()), part)
+    response = await upload(sec_a, "/reports/forms/import", bombed, owner=str(world.society_a.id))
+    assert response.status_code == 422
+    assert BeautifulSoup(response.text, "html.parser").select_one("#import-problems")
+    assert await counts() == (0, 0)
