@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import errno
+import socket
+import sqlite3
+import sys
 from typing import Any
 from urllib.parse import urlencode
 
 from tortoise import Tortoise
+from tortoise.exceptions import DBConnectionError
 from tortoise.migrations.api import migrate as _migrate
 
 from intranet.settings import Settings
@@ -49,6 +54,61 @@ async def init(settings: Settings) -> None:
 
 async def close() -> None:
     await Tortoise.close_connections()
+
+
+# Socket errors that mean the database server cannot be reached, as opposed to, say, a
+# full disk while writing an upload.
+_UNREACHABLE_ERRNOS = frozenset(
+    {
+        errno.ECONNREFUSED,
+        errno.ECONNRESET,
+        errno.ECONNABORTED,
+        errno.EPIPE,
+        errno.EHOSTUNREACH,
+        errno.ENETUNREACH,
+        errno.ETIMEDOUT,
+    }
+)
+# asyncpg's errors for a server that is gone, going or not yet back (SQLSTATE class 08,
+# 57P01-57P03, 53300 too many connections), by name: asyncpg is only imported on PostgreSQL.
+# InternalClientError is what the pool raises when it resets a connection on its way back
+# and the server, shutting down, has just told that connection it is being closed.
+_ASYNCPG_UNAVAILABLE = (
+    "PostgresConnectionError",
+    "ConnectionDoesNotExistError",
+    "AdminShutdownError",
+    "CrashShutdownError",
+    "CannotConnectNowError",
+    "TooManyConnectionsError",
+    "InternalClientError",
+)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether `exc`, or an error it was raised from, says the database cannot be reached
+    or used for now (down, restarting, refusing connections, or on SQLite still locked
+    after busy_timeout): the request may well succeed if tried again shortly."""
+    asyncpg = sys.modules.get("asyncpg")
+    unavailable: tuple[type[BaseException], ...] = (
+        DBConnectionError,
+        ConnectionError,
+        TimeoutError,
+        socket.gaierror,
+    )
+    if asyncpg is not None:
+        unavailable += tuple(getattr(asyncpg, name) for name in _ASYNCPG_UNAVAILABLE)
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, unavailable):
+            return True
+        if isinstance(current, OSError) and current.errno in _UNREACHABLE_ERRNOS:
+            return True
+        if isinstance(current, sqlite3.OperationalError) and "locked" in str(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def __getattr__(name: str) -> Any:

@@ -1,9 +1,9 @@
 """The middleware stack, written as pure ASGI (no BaseHTTPMiddleware: it costs most
 of the throughput per layer).
 
-Outermost first: SecurityHeaders (headers on every response, and the 500 page for
-anything unhandled) → BodyLimit → Sessions (who is asking, in which language) →
-CSRF → the router.
+Outermost first: SecurityHeaders (headers on every response, the 500 page for anything
+unhandled, the 503 page while the database cannot be reached) → BodyLimit → Sessions
+(who is asking, in which language) → CSRF → the router.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise import timezone
 
-from intranet import i18n
+from intranet import db, i18n
 from intranet.models import Membership, UserSession
 from intranet.security import csrf_matches, new_token, token_hash
 from intranet.settings import Settings
@@ -40,6 +40,8 @@ CROSS_SITE = frozenset({"cross-site", "same-site"})
 # Paths that need no session: cheap, and never set cookies.
 SESSIONLESS_PREFIXES = ("/static/", "/healthz")
 LAST_SEEN_EVERY = timedelta(minutes=5)
+# What a 503 (the database briefly unreachable) tells clients to wait before trying again.
+RETRY_AFTER_SECONDS = 5
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -168,11 +170,26 @@ class SecurityHeadersMiddleware:
 
         try:
             await self.app(scope, receive, send_with_headers)
-        except Exception:
-            logger.exception("Unhandled error on %s %s", scope.get("method"), scope.get("path"))
+        except Exception as exc:
+            unavailable = db.is_unavailable(exc)
+            if unavailable and not started:
+                # The database is down or restarting: one line, not a traceback per request.
+                logger.error(
+                    "Database unavailable on %s %s: %s: %s",
+                    scope.get("method"),
+                    scope.get("path"),
+                    type(exc).__name__,
+                    exc,
+                )
+            else:
+                logger.exception("Unhandled error on %s %s", scope.get("method"), scope.get("path"))
             if started or self.settings.debug:
                 raise
-            response = await self.render_error(scope, 500)
+            if unavailable:
+                response = await self.render_error(scope, 503)
+                response.headers["retry-after"] = str(RETRY_AFTER_SECONDS)
+            else:
+                response = await self.render_error(scope, 500)
             await response(scope, receive, send_with_headers)
 
 
