@@ -104,10 +104,12 @@ def _page_context(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 def is_htmx(request: Request) -> bool:
-    """A partial is wanted: an htmx request that is not a history restore."""
+    """A partial is wanted: an htmx request that is neither a history restore nor a
+    boosted link or form (those swap the whole <body>, so they want the whole page)."""
     return (
         request.headers.get("hx-request") == "true"
         and request.headers.get("hx-history-restore-request") != "true"
+        and request.headers.get("hx-boosted") != "true"
     )
 
 

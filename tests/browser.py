@@ -68,8 +68,12 @@ def shot_path(name: str, viewport: dict[str, int]) -> Path | None:
 
 async def new_page(browser, server: LiveServer, viewport: dict[str, int], **options):  # type: ignore[no-untyped-def]
     context = await browser.new_context(viewport=viewport, locale="zh-CN", **options)
-    page = await context.new_page()
-    page.problems = []  # console errors and CSP violations seen on this page
+    return watch_problems(await context.new_page())
+
+
+def watch_problems(page):  # type: ignore[no-untyped-def]
+    """The page, keeping in `page.problems` the console errors and CSP violations seen on it."""
+    page.problems = []
     page.on("console", lambda m: m.type == "error" and page.problems.append(m.text))
     page.on("pageerror", lambda e: page.problems.append(str(e)))
     return page

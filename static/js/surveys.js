@@ -65,6 +65,16 @@
     }
   });
 
+  // A cumulative question's running total "with this round" follows what is typed.
+  document.addEventListener("input", function (event) {
+    var field = event.target.closest && box(event.target);
+    var total = field && field.querySelector(".q-total[data-earlier]");
+    var shown = total && total.querySelector(".q-total-with");
+    var typed = event.target.value.trim() || "0";
+    if (!shown || !/^[0-9]{1,15}$/.test(typed)) { return; }
+    shown.textContent = String(Number(total.dataset.earlier) + Number(typed));
+  });
+
   document.addEventListener("click", function (event) {
     var keep = event.target.closest("[data-keep-mine]");
     if (keep) {

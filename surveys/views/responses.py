@@ -367,7 +367,9 @@ async def save_answer(request: Request) -> Response:
     base = answering.check_typed(question, bare_base(question, form))
     context: dict[str, Any] = {"question": question, "response": response}
     if not checked.ok:
-        context["errors"] = [p.translated() for p in checked.problems]
+        # Placed as on the full page: a table's problems say which row.
+        placed = problems_by_question(checked.problems).values()
+        context["errors"] = [text for texts in placed for text in texts]
         return render(request, FEEDBACK, context, status_code=422)
     if not base.ok:
         return Response(gettext("The request was not understood."), status_code=400)
