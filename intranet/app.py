@@ -33,7 +33,7 @@ from intranet.notifications import send as notification_send
 from intranet.notifications.email import backend_for
 from intranet.settings import Settings, load_settings
 from intranet.storage import LocalStorage
-from intranet.templating import make_templates
+from intranet.templating import is_htmx, make_templates
 from intranet.urls import routes
 from intranet.views.site import HealthCheck
 
@@ -82,7 +82,7 @@ async def render_error(scope: Scope, status_code: int, detail: str | None = None
     templates = request.app.state.templates
     return templates.TemplateResponse(
         request,
-        "errors/error.html",
+        "errors/_error.html" if is_htmx(request) else "errors/error.html",
         {
             "status_code": status_code,
             "title": gettext(title),

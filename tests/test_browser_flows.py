@@ -429,6 +429,48 @@ async def test_a_report_is_fixed_and_sent_by_keyboard_alone(browser, server: Liv
     await page.context.close()
 
 
+# -- a save the site could not make ------------------------------------------------------
+
+
+async def test_a_save_the_site_could_not_make_says_so_and_is_sent_again(
+    browser, server: LiveServer
+) -> None:  # type: ignore[no-untyped-def]
+    staff = await signed_in(browser, server, "staff", DESKTOP)
+    page = await signed_in(browser, server, "secretary-med", PHONE)
+    url = await open_report(page, server, 6)
+    if await page.locator("#response-form.survey-editable").count() == 0:
+        await staff.goto(url)  # already sent in the demo: sent back, so it can be edited
+        await staff.fill("#field-review-reason", "请补充本周数据。")
+        await staff.get_by_role("button", name="退回修改", exact=True).click()
+        await expect_state(staff, "returned")
+        await page.reload()
+    await autosave(page, "science_items", "31")
+
+    # The database is restarting: every save answers the site's 503 for a while.
+    async def unavailable(route) -> None:  # type: ignore[no-untyped-def]
+        await route.fulfill(status=503, headers={"retry-after": "5"}, body="unavailable")
+
+    await page.route("**/answers/**", unavailable)
+    await page.fill("#input-online_meetings", "29")
+    await page.locator("#input-online_meetings").blur()
+    status = page.locator("#save-status")
+    await expect(status).to_have_class(re.compile(r"\bnot-saved\b"))
+    await expect(status).to_contain_text("未保存")
+    # Another field saved meanwhile must not make the page say all is saved.
+    await page.unroute("**/answers/**")
+    await autosave(page, "advice_submitted", "6")
+    # That save went through, so the lost one is sent again and saved too.
+    await expect(page.locator("#feedback-online_meetings")).to_contain_text("已保存")
+    await expect(status).not_to_have_class(re.compile(r"\bnot-saved\b"))
+    await page.reload()
+    await expect(page.locator("#input-online_meetings")).to_have_value("29")
+    await expect(page.locator("#input-advice_submitted")).to_have_value("6")
+    problems = [p for p in page.problems if "status of 503" not in p]
+    assert problems == [], problems
+    await page.context.close()
+    await staff.context.close()
+
+
 # -- 6. no JavaScript ----------------------------------------------------------------------
 
 

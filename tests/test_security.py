@@ -571,3 +571,18 @@ async def test_it_speaks_chinese_on_the_413_page_by_default(client: httpx.AsyncC
     assert response.status_code == 413
     html = assert_site_layout(response).select_one("html")
     assert html is not None and html["lang"] == "zh-CN"
+
+
+async def test_an_error_answering_htmx_is_only_the_message_for_the_part_that_asked(
+    member: httpx.AsyncClient,
+) -> None:
+    # An autosave or a filter that fails must not put a whole page (header, menu and all)
+    # inside the field or list that asked; a boosted link still gets the whole page.
+    partial = await member.get("/notices/999999", headers={"HX-Request": "true"})
+    boosted = await member.get(
+        "/notices/999999", headers={"HX-Request": "true", "HX-Boosted": "true"}
+    )
+    assert partial.status_code == boosted.status_code == 404
+    assert "<html" not in partial.text and 'role="alert"' in partial.text
+    assert "该页面不存在" in partial.text
+    assert "<html" in boosted.text

@@ -57,13 +57,32 @@
     var field = elt.closest && box(elt);
     if (!field || !event.detail.xhr) { return; }
     var code = event.detail.xhr.status;
-    field.classList.toggle("has-error", code === 422 || code === 409);
+    var lost = code === 0 || code >= 500;
+    field.classList.toggle("has-error", code === 422 || code === 409 || lost);
     field.classList.toggle("has-conflict", code === 409);
-    if (code === 0) {
-      var status = document.getElementById("save-status");
-      if (status) { status.className = "save-status not-saved"; status.textContent = status.dataset.offline || status.textContent; }
+    field.classList.toggle("not-saved", lost);
+    var unsaved = document.querySelector("[data-question].not-saved");
+    var status = document.getElementById("save-status");
+    if (status && unsaved) {
+      // Another field saved since must not make the page say "saved": this one was not.
+      status.className = "save-status not-saved";
+      status.textContent = (code === 0 ? status.dataset.offline : status.dataset.failed) ||
+        status.dataset.offline || status.textContent;
     }
+    if (!lost && unsaved) { retryUnsaved(); }
   });
+
+  // A field whose save was lost (no connection, or the site briefly unavailable) is sent
+  // again: after the next save that goes through, and every 15 seconds until it does.
+  function retryUnsaved() {
+    document.querySelectorAll("[data-question].not-saved").forEach(function (field) {
+      var sender = field.querySelector("[data-answer]");
+      if (sender && window.htmx) { window.htmx.trigger(sender, "change"); }
+    });
+  }
+  window.setInterval(function () {
+    if (document.querySelector("[data-question].not-saved")) { retryUnsaved(); }
+  }, 15000);
 
   // A cumulative question's running total "with this round" follows what is typed.
   document.addEventListener("input", function (event) {
