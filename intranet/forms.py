@@ -23,6 +23,9 @@ _ID = re.compile(r"[0-9]{1,9}")
 # C0/C1 control characters and the bidirectional overrides that can disguise text.
 _UNSAFE_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _LINE_BREAKS = re.compile(r"[\r\n\t]+")
+# One address, name@domain: no spaces, commas, angle brackets or quotes, which would make
+# a list of addresses or a display name of it when it is put in a To header.
+_EMAIL_ADDRESS = re.compile(r"[^\s@,;:<>()\[\]\\\"]+@[^\s@,;:<>()\[\]\\\"]+")
 
 
 async def form_data(request: Request) -> FormData:
@@ -49,6 +52,11 @@ def clean_text(value: Any) -> str:
         return ""
     text = unicodedata.normalize("NFC", value).replace("\r\n", "\n")
     return _UNSAFE_CHARS.sub("", text).strip()
+
+
+def is_email_address(value: str) -> bool:
+    """One plain e-mail address (name@example.org), as a mail header can carry it."""
+    return _EMAIL_ADDRESS.fullmatch(value) is not None
 
 
 @dataclass

@@ -236,6 +236,13 @@ async def can_forward_notice(held: list[Membership], notice: Notice) -> bool:
 MAX_ID = 2**31 - 1  # the id columns' range; anything above is not a notice
 
 
+async def find_organisation(organisation_id: int) -> Organisation | None:
+    """The organisation with this id from a URL; None for an id no row can have."""
+    if not 0 < organisation_id <= MAX_ID:
+        return None
+    return await Organisation.get_or_none(id=organisation_id)
+
+
 async def find_notice(notice_id: int) -> Notice | None:
     if not 0 < notice_id <= MAX_ID:
         return None

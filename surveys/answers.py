@@ -213,8 +213,9 @@ def _check_number(question: Question, raw: object) -> CheckedAnswer:
 # -- text ------------------------------------------------------------------------------------
 
 # Control characters other than tab and line feed: invisible, break exports, and NUL
-# cannot be stored in PostgreSQL text at all.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# cannot be stored in PostgreSQL text at all. Direction overrides go too: they make text
+# read other than it is (报告\u202efdp.exe shows as 报告exe.pdf), as in intranet.forms.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 
 def _check_text(question: Question, raw: object) -> CheckedAnswer:

@@ -1051,7 +1051,7 @@ def csv_lines(totals: RoundTotals, zone: ZoneInfo | None = None) -> Iterable[byt
     """The totals table as CSV lines: a header, one line per organisation, 合计."""
     fixed = [gettext(label) for label in TOTALS_FIXED]
     yield BOM.encode("utf-8") + _csv_line(
-        fixed + [header_label(c.question) for c in totals.columns]
+        fixed + [csv_text(header_label(c.question)) for c in totals.columns]
     )
     for number, row in enumerate(totals.rows, start=1):
         state = state_text(row)

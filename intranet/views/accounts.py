@@ -7,7 +7,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from intranet import accounts, audit, i18n, policy
-from intranet.forms import FormErrors, clean_line, form_data, take_line
+from intranet.forms import FormErrors, clean_line, form_data, is_email_address, take_line
 from intranet.i18n import gettext
 from intranet.middleware import LOCALE_COOKIE, SESSION_COOKIE, cookie_header
 from intranet.models import User
@@ -93,7 +93,7 @@ async def profile(request: Request) -> Response:
         name: take_line(form, name, errors, max_length=limit, required=name == "display_name")
         for name, limit in PROFILE_FIELDS.items()
     }
-    if values["email"] and "@" not in values["email"]:
+    if values["email"] and not is_email_address(values["email"]):
         errors.add("email", gettext("Enter an e-mail address such as name@example.org."))
     locale = clean_line(form.get("locale", ""))
     if locale and locale not in i18n.LOCALES:

@@ -62,7 +62,7 @@ def managed_organisations(held: list[Membership]) -> QuerySet[Organisation]:
 
 
 async def managed_organisation(held: list[Membership], organisation_id: int) -> Organisation:
-    organisation = await Organisation.get_or_none(id=organisation_id)
+    organisation = await policy.find_organisation(organisation_id)
     if organisation is None or not policy.can_manage_organisation(held, organisation):
         raise policy.not_found()
     return organisation
@@ -461,7 +461,8 @@ async def require_category_admin(request: Request) -> list[Membership]:
 
 
 async def category_or_404(request: Request) -> Category:
-    category = await Category.get_or_none(id=request.path_params["category_id"])
+    category_id = request.path_params["category_id"]
+    category = await Category.get_or_none(id=category_id) if category_id <= policy.MAX_ID else None
     if category is None:
         raise policy.not_found()
     return category

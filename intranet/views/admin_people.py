@@ -26,7 +26,15 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from intranet import accounts, audit, policy
-from intranet.forms import FormErrors, clean_line, form_data, page_number, parse_id, take_line
+from intranet.forms import (
+    FormErrors,
+    clean_line,
+    form_data,
+    is_email_address,
+    page_number,
+    parse_id,
+    take_line,
+)
 from intranet.i18n import N_, gettext
 from intranet.models import Membership, Organisation, Role, User
 from intranet.models.accounts import normalise_username
@@ -186,7 +194,7 @@ def read_details(form: FormData, errors: FormErrors) -> dict[str, str]:
         )
         for name in DETAIL_FIELDS
     }
-    if values["email"] and "@" not in values["email"]:
+    if values["email"] and not is_email_address(values["email"]):
         errors.add("email", gettext("Enter an e-mail address such as name@example.org."))
     return values
 

@@ -13,7 +13,15 @@ from tortoise import connections
 from tortoise.expressions import Q
 
 from intranet import audit, policy
-from intranet.forms import FormErrors, clean_line, form_data, page_number, take_line
+from intranet.forms import (
+    FormErrors,
+    clean_line,
+    form_data,
+    is_email_address,
+    page_number,
+    parse_id,
+    take_line,
+)
 from intranet.i18n import gettext
 from intranet.models import Category, Membership, Organisation
 from intranet.templating import render
@@ -87,14 +95,14 @@ async def attention_items(request: Request, held: list) -> list[dict]:
 async def directory(request: Request) -> Response:
     policy.require_user(request)
     query = clean_line(request.query_params.get("q", ""))[:50]
-    category_id = request.query_params.get("category", "")
+    category_id = parse_id(request.query_params.get("category"))
     organisations = Organisation.filter(is_active=True)
     if query:
         organisations = organisations.filter(
             Q(name__icontains=query) | Q(short_name__icontains=query) | Q(code__icontains=query)
         )
-    if category_id.isdigit():
-        organisations = organisations.filter(categories__id=int(category_id))
+    if category_id is not None:
+        organisations = organisations.filter(categories__id=category_id)
     page = page_number(request)
     total = await organisations.count()
     rows = (
@@ -109,7 +117,7 @@ async def directory(request: Request) -> Response:
         "editable_ids": {org.id for org in rows if policy.can_keep_contacts(held, org)},
         "categories": await Category.all(),
         "q": query,
-        "category_id": int(category_id) if category_id.isdigit() else None,
+        "category_id": category_id,
         "page": page,
         "pages": max(1, -(-total // DIRECTORY_PAGE_SIZE)),
         "total": total,
@@ -152,7 +160,7 @@ def missing_contacts(request: Request, held: list[Membership]) -> list[dict]:
 async def organisation_contacts(request: Request) -> Response:
     policy.require_user(request)
     held = await policy.memberships(request)
-    organisation = await Organisation.get_or_none(id=request.path_params["organisation_id"])
+    organisation = await policy.find_organisation(request.path_params["organisation_id"])
     if organisation is None or not policy.can_keep_contacts(held, organisation):
         raise policy.not_found()
     context: dict = {"organisation": organisation, "errors": FormErrors(), "values": organisation}
@@ -165,7 +173,7 @@ async def organisation_contacts(request: Request) -> Response:
         name: take_line(form, name, errors, max_length=limit)
         for name, limit in CONTACT_FIELDS.items()
     }
-    if values["contact_email"] and "@" not in values["contact_email"]:
+    if values["contact_email"] and not is_email_address(values["contact_email"]):
         errors.add("contact_email", gettext("Enter an e-mail address such as name@example.org."))
     if errors:
         context.update(errors=errors, values=values)

@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route, Router
 
 from intranet.models import Organisation
-from intranet.policy import can_act_for, memberships, not_found, require_user
+from intranet.policy import MAX_ID, can_act_for, memberships, not_found, require_user
 from intranet.templating import render
 from surveys import notify, policy
 from surveys.models import Response as SurveyResponse
@@ -34,6 +34,8 @@ async def my_round(request: Request) -> Response:
     user = require_user(request)
     held = await memberships(request)
     round_id = int(request.path_params["round_id"])
+    if round_id > MAX_ID:
+        raise not_found()  # no row has such an id; the database would refuse to look
     found = await SurveyResponse.filter(round_id=round_id).select_related("organisation")
     mine = [
         r
