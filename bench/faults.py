@@ -1,7 +1,7 @@
 """Fault tolerance: kill -9 during writes, PostgreSQL stopped under load, backups taken
 under load. Prints the figures and exits 1 if anything acknowledged was lost.
 
-    .venv/bin/python bench/faults.py                      # all three parts, ~5 minutes
+    .venv/bin/python bench/faults.py                      # all three parts, a minute or more
     .venv/bin/python bench/faults.py --kills 6 --secretaries 10
     .venv/bin/python bench/faults.py --postgres postgres://postgres@127.0.0.1:5432/huibao_faults
                                         # also kill -9 three workers on that database

@@ -88,6 +88,20 @@ async def log_in(page, server: LiveServer, username: str, password: str) -> None
     assert "/login" not in page.url, f"login as {username} failed"
 
 
+async def log_in_by_keyboard(page, server: LiveServer, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    """Sign in with the keys alone: the username field has focus when the page opens."""
+    await page.goto(server.url + "/login")
+    await page.wait_for_function("document.activeElement?.id === 'field-username'")
+    await page.keyboard.type(username)
+    await page.keyboard.press("Tab")
+    await page.keyboard.type(password)
+    # Wait for the sign-in's own navigation: the login page is idle before it starts.
+    async with page.expect_navigation():
+        await page.keyboard.press("Enter")
+    await page.wait_for_load_state("networkidle")
+    assert "/login" not in page.url, f"login as {username} failed"
+
+
 async def horizontal_overflow(page) -> int:  # type: ignore[no-untyped-def]
     """How many pixels the page is wider than the screen (0 when it fits)."""
     return await page.evaluate(

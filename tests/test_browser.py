@@ -17,6 +17,7 @@ from tests.browser import (
     browser,
     horizontal_overflow,
     log_in,
+    log_in_by_keyboard,
     new_page,
     require_chromium,
     server,
@@ -114,17 +115,7 @@ async def test_login_and_profile_work_without_javascript(browser, server: LiveSe
 async def test_login_by_keyboard_alone(browser, server: LiveServer) -> None:  # type: ignore[no-untyped-def]
     page = await new_page(browser, server, DESKTOP)
     username, password = server.login_for("secretary")
-    await page.goto(server.url + "/login")
-    # The skip link comes first, then the username field has focus (autofocus).
-    await page.wait_for_function("document.activeElement?.id === 'field-username'")
-    await page.keyboard.type(username)
-    await page.keyboard.press("Tab")
-    await page.keyboard.type(password)
-    # Wait for the sign-in's own navigation: the login page is idle before it starts.
-    async with page.expect_navigation():
-        await page.keyboard.press("Enter")
-    await page.wait_for_load_state("networkidle")
-    assert "/login" not in page.url
+    await log_in_by_keyboard(page, server, username, password)
     # Every control on the home page is reachable by Tab and shows where focus is.
     await page.keyboard.press("Tab")
     focused = await page.evaluate("document.activeElement.className")

@@ -31,6 +31,7 @@ from tests.browser import (
     PHONE,
     browser,
     log_in,
+    log_in_by_keyboard,
     new_page,
     require_chromium,
     server,
@@ -403,13 +404,7 @@ async def tab_to(page, script: str, limit: int = 250) -> None:  # type: ignore[n
 async def test_a_report_is_fixed_and_sent_by_keyboard_alone(browser, server: LiveServer) -> None:  # type: ignore[no-untyped-def]
     page = await new_page(browser, server, DESKTOP)
     username, password = demo.login_for("secretary")
-    await page.goto(server.url + "/login")
-    await page.wait_for_function("document.activeElement?.id === 'field-username'")
-    await page.keyboard.type(username)
-    await page.keyboard.press("Tab")
-    await page.keyboard.type(password)
-    async with page.expect_navigation():
-        await page.keyboard.press("Enter")
+    await log_in_by_keyboard(page, server, username, password)
     await expect(page.locator("ul.attention")).to_be_visible()
 
     # Last week's report, returned: an expert was sent without a phone number.
