@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import copy
+import dataclasses
 import getpass
 import importlib
 import os
@@ -240,6 +241,11 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
             2,
         )
     url = f"http://{_url_host(args.host)}:{args.port}/"
+    # Links in e-mail lead to this server unless HUIBAO_SITE_URL says where the site is
+    # (behind a proxy); the workers read it from the environment.
+    if not os.environ.get("HUIBAO_SITE_URL"):
+        os.environ["HUIBAO_SITE_URL"] = url.rstrip("/")
+        settings = dataclasses.replace(settings, site_url=url.rstrip("/"))
     if args.demo:
         print(_with_database(settings, lambda: _load_demo(settings, url)), flush=True)
     else:
@@ -304,7 +310,9 @@ def demo(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _load_demo(settings: Settings, url: str) -> str:
     from intranet import demo as demo_data
+    from intranet.notifications import send
 
+    send.configure(settings)  # the demo's notices are mailed with links to the site
     loaded = await demo_data.load(settings)
     logins = await demo_data.present_logins()
     if loaded:

@@ -166,6 +166,19 @@ def autosave_reaches_the_database(browser: httpx.Client) -> None:
     assert again.select_one("#input-online_meetings")["value"] == "17"
 
 
+def test_links_in_its_mail_lead_to_the_port_it_serves(server: Server) -> None:
+    """Without HUIBAO_SITE_URL, e-mail (printed by the console backend) links back to the
+    address `serve` listens on, not to a port nobody serves."""
+    deadline = time.monotonic() + 30
+    while "/notices/" not in server.output() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    links = re.findall(r"https?://[^\s/]+/notices/\d+", server.output())
+    assert links, server.output()
+    assert {link.rsplit("/notices/", 1)[0] for link in links} == {server.base_url}
+    page = httpx.get(links[0], timeout=10)
+    assert page.status_code in (200, 303)  # the notice, or the sign-in before it
+
+
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_it_stops_cleanly_on_a_signal(server: Server, how: signal.Signals) -> None:
     status = server.stop(how)
