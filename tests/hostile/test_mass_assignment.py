@@ -21,6 +21,7 @@ import pytest
 from bs4 import BeautifulSoup
 from tortoise import connections
 
+from surveys.models import FormVersion
 from tests.conftest import World
 from tests.hostile.routes import (
     changed_tables,
@@ -238,3 +239,53 @@ def _as_dict(body: list[tuple[str, str]], token: str) -> dict[str, list[str]]:
 
 async def other_rows(table: str, row_id: int, taken: Any) -> list[tuple[str, ...]]:
     return [row for row in taken[table][1] if f"id={row_id!r}" not in row]
+
+
+async def test_a_question_edit_takes_only_the_fields_the_builder_offers(
+    app: Any, world: World
+) -> None:
+    """The builder's question form, sent back with one label changed and every other key
+    of a question forged (columns, choices, another type's settings...): the next version
+    of the form differs from the last in that label alone."""
+    found = await targets(app, world)
+    page = f"/reports/forms/{found['form_id']}"
+    client = await signed_in(app, "staff")
+    try:
+        soup = BeautifulSoup((await client.get(page)).text, "html.parser")
+        form = next(
+            f
+            for f in soup.select("form")
+            if str(f.get("action", "")).endswith("/questions/online_meetings/edit")
+        )
+        offered = {e["name"] for e in form.select("input[name], select[name], textarea[name]")}
+        sent = [(n, v) for n, v in submission(form) if n != "label"] + [("label", "线上会议场次")]
+        forged = {
+            "columns": json.dumps([{"key": "x", "type": "integer", "label": "被篡改"}]),
+            "choices": "被篡改",
+            "visible_if": "1",
+            "respondent": "person",
+            "sections": "[]",
+            "title": "被篡改",
+            "form_id": str(world.society_b.id),
+            "number": "1",
+        }
+        forged = {name: value for name, value in forged.items() if name not in offered}
+        latest = await FormVersion.filter(form_id=found["form_id"]).order_by("-number").first()
+        assert latest is not None
+        before = latest.definition
+        response = await client.post(
+            str(form["action"]), data=_as_dict([*sent, *forged.items()], await token_of(client))
+        )
+        assert response.status_code in (200, 303), response.text[:500]
+        now = await FormVersion.filter(form_id=found["form_id"]).order_by("-number").first()
+        assert now is not None and now.form_id == found["form_id"]  # type: ignore[attr-defined]
+        after = now.definition
+        assert after != before, "the label was not saved"
+        expected = json.loads(json.dumps(before))
+        for section in expected["sections"]:
+            for question in section["questions"]:
+                if question["key"] == "online_meetings":
+                    question["label"] = "线上会议场次"
+        assert after == expected
+    finally:
+        await client.aclose()

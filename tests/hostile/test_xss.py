@@ -36,6 +36,7 @@ from intranet.notices.models import DocumentPrefix, Notice, NoticeAttachment
 from intranet.notifications.models import EmailMessage, Notification
 from intranet.notifications.send import mail_bodies
 from intranet.settings import Settings
+from surveys import exports
 from surveys.models import AnswerChange, Response, ResponseEvent
 from surveys.schema import (
     FormDefinition,
@@ -451,7 +452,7 @@ NOT_PAGES = {
     "surveys:export_download": "a workbook: tests/hostile/test_export_injection.py",
     "surveys:download_file": "a download: tests/hostile/test_uploads.py",
     "surveys:my_round": "a redirect to one's own response",
-    "surveys:export_status": "a background export's progress, by a token of a running export",
+    "surveys:export_status": "a started export: test_an_export_page_shows_its_file_name_as_text",
 }
 
 
@@ -544,6 +545,31 @@ async def test_the_feed_escapes_the_payload(site: Site, world: World) -> None:
     # (Markdown reads &amp; as an entity, so only the marker is compared.)
     marker = site.plant.planted["Notice.body_source"].rsplit("~", 1)[1]
     assert f"~{marker}" in (summaries[0].text or "")
+
+
+async def test_an_export_page_shows_its_file_name_as_text(site: Site, settings: Settings) -> None:
+    """The export's page names the file, made from the planted campaign title."""
+    round_id = site.params[0]["round_id"]
+    staff = site.clients["staff"]
+    report = f"/reports/rounds/{round_id}/totals"
+    token = await csrf_token(staff, report)
+    try:
+        started = await staff.post(
+            f"/reports/rounds/{round_id}/exports",
+            data={"csrf_token": token, "include": "submitted"},
+        )
+        assert started.status_code == 303, started.text
+        status_url = started.headers["location"]
+        job = exports.job_status(settings, status_url.rstrip("/").rsplit("/", 1)[-1])
+        assert job is not None
+        for headers in ({}, {"HX-Request": "true"}):
+            page = await staff.get(status_url, headers=headers)
+            assert page.status_code == 200
+            soup = check_markup(page.text, f"export status {headers}", site.plant.payload)
+            shown = soup.select_one(".survey-export-file")
+            assert shown is not None and shown.get_text() == job.filename, job.filename
+    finally:
+        await exports.shutdown()
 
 
 async def test_e_mail_html_parts_show_planted_text_as_text(site: Site) -> None:
