@@ -16,7 +16,9 @@ from tortoise.migrations.api import migrate as _migrate
 from intranet.settings import Settings
 
 # A write waits this long for another process (a backup, a CLI command) to let go.
-SQLITE_PRAGMAS = {"busy_timeout": 10000, "synchronous": "NORMAL"}
+# FULL syncs the WAL at every commit (about 0.3 ms here): a save the site has answered
+# survives a power cut or an operating-system crash, which NORMAL does not promise.
+SQLITE_PRAGMAS = {"busy_timeout": 10000, "synchronous": "FULL"}
 
 APPS: dict[str, dict[str, Any]] = {
     "intranet": {

@@ -28,15 +28,24 @@ async def test_healthz_answers_503_when_the_database_fails(
     assert "database down" not in response.text
 
 
-async def test_sqlite_runs_with_wal_foreign_keys_and_a_busy_timeout(app, settings) -> None:  # type: ignore[no-untyped-def]
+async def test_sqlite_runs_with_wal_foreign_keys_a_busy_timeout_and_full_sync(
+    app, settings
+) -> None:  # type: ignore[no-untyped-def]
+    """synchronous=FULL: a commit the site acknowledged is on disk before the answer goes,
+    so a power cut or an operating-system crash cannot take it back (NORMAL can, in WAL)."""
     if not settings.is_sqlite:
         pytest.skip("SQLite settings; this run uses PostgreSQL")
     connection = connections.get("default")
     pragmas = {}
-    for name in ("journal_mode", "foreign_keys", "busy_timeout"):
+    for name in ("journal_mode", "foreign_keys", "busy_timeout", "synchronous"):
         rows = await connection.execute_query_dict(f"PRAGMA {name}")
         pragmas[name] = next(iter(rows[0].values()))
-    assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 10000}
+    assert pragmas == {
+        "journal_mode": "wal",
+        "foreign_keys": 1,
+        "busy_timeout": 10000,
+        "synchronous": 2,  # FULL
+    }
 
 
 async def test_the_database_refuses_a_dangling_parent(app) -> None:  # type: ignore[no-untyped-def]
