@@ -51,7 +51,13 @@ def clean_text(value: Any) -> str:
     if not isinstance(value, str):
         return ""
     text = unicodedata.normalize("NFC", value).replace("\r\n", "\n")
-    return _UNSAFE_CHARS.sub("", text).strip()
+    return without_unsafe_chars(text).strip()
+
+
+def without_unsafe_chars(text: str) -> str:
+    """`text` without control characters other than tab and line breaks, and without the
+    direction overrides that make text read other than it is."""
+    return _UNSAFE_CHARS.sub("", text)
 
 
 def is_email_address(value: str) -> bool:

@@ -16,7 +16,6 @@ whole workbook is right.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -29,6 +28,7 @@ import openpyxl
 import xlsxwriter
 from openpyxl.utils import get_column_letter
 
+from intranet.forms import without_unsafe_chars
 from intranet.i18n import N_, gettext
 from surveys import schema
 from surveys.schema import (
@@ -437,11 +437,6 @@ def _column_index(letter: str) -> int:
     return index - 1
 
 
-# What the form builder's fields take out of typed text (intranet.forms): control
-# characters other than tab and line feed, and direction overrides.
-_UNSAFE_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
 def _cell_text(value: object) -> str:
     if value is None:
         return ""
@@ -449,7 +444,8 @@ def _cell_text(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return _UNSAFE_CHARS.sub("", str(value).replace("\r\n", "\n"))
+    # What the form builder's fields take out of typed text, and carriage returns.
+    return without_unsafe_chars(str(value).replace("\r\n", "\n")).replace("\r", "")
 
 
 # -- building the form ----------------------------------------------------------------------
