@@ -289,3 +289,66 @@ async def test_forwarding_asks_a_visitor_to_log_in(
     response = await client.get(f"/notices/{original.id}/forward")
     assert response.status_code == 303
     assert response.headers["location"].startswith("/login?next=")
+
+
+# -- search finds words that only the forwarded original has --------------------------------
+
+
+async def published_forward(app: Any, world: World, as_user: Any) -> Notice:
+    _, copy = await forwarded_by_society_a(app, world, as_user)
+    await workflow.set_typed_number(copy, "辽计会字〔2020〕第001号")
+    await copy.save()
+    await make_members_addressees(copy, world)
+    async with as_user("sec_a") as sec_a:
+        assert (await post(sec_a, f"/notices/{copy.id}/publish")).status_code == 303
+    return copy
+
+
+async def search_as(as_user: Any, who: str, q: str) -> list[str]:
+    async with as_user(who) as client:
+        response = await client.get("/notices", params={"q": q})
+    assert response.status_code == 200
+    return [
+        str(a["href"]) for a in soup(response).select("a[href^='/notices/']") if a.get_text()
+    ]
+
+
+async def test_a_member_finds_the_forwarding_notice_by_words_of_the_original(
+    app: Any, world: World, as_user: Any
+) -> None:
+    copy = await published_forward(app, world, as_user)
+    # member_a reads the society's forwarding notice, not the association's original.
+    # 网上值班 is only in the original's body, 辽科协发〔2020〕1号 only its number.
+    for words in ("网上值班", "辽科协发〔2020〕1号", "疫情防控期间学会工作"):
+        assert f"/notices/{copy.id}" in await search_as(as_user, "member_a", words), words
+    assert f"/notices/{copy.id}" not in await search_as(as_user, "member_a", "年度总结")
+
+
+async def test_the_search_text_is_written_when_the_draft_is_made(
+    app: Any, world: World, as_user: Any
+) -> None:
+    _, copy = await forwarded_by_society_a(app, world, as_user)
+    assert "建立网上值班制度" in copy.search_text
+
+
+async def test_the_upgrade_adds_the_original_to_existing_forwarding_notices(
+    app: Any, world: World, as_user: Any
+) -> None:
+    from importlib import import_module
+    from types import SimpleNamespace
+
+    from tortoise import connections
+
+    copy = await published_forward(app, world, as_user)
+    # As saved before the original was searched: number, title and body only.
+    await Notice.filter(id=copy.id).update(search_text="辽计会字〔2020〕第001号\n关于转发")
+    plain = await make_notice(world.association, "没有转发的通知", to=[ALL_SOCIETIES])
+    untouched = (await Notice.get(id=plain.id)).search_text
+    assert f"/notices/{copy.id}" not in await search_as(as_user, "member_a", "网上值班")
+
+    upgrade = import_module("intranet.migrations.0004_forwarded_search_text")
+    editor = SimpleNamespace(client=connections.get("default"))
+    await upgrade.recompute_forwarded_search_text(None, editor)
+
+    assert f"/notices/{copy.id}" in await search_as(as_user, "member_a", "网上值班")
+    assert (await Notice.get(id=plain.id)).search_text == untouched

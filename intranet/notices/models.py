@@ -144,7 +144,7 @@ class Notice(Model):
     body_format = fields.CharEnumField(BodyFormat, max_length=16, default=BodyFormat.MARKDOWN)
     body_source = fields.TextField(default="")  # as written, for editing
     body_html = fields.TextField(default="")  # sanitised; the only form ever rendered
-    search_text = fields.TextField(default="")  # number, title and plain body
+    search_text = fields.TextField(default="")  # number, title, plain body; forwarded too
     signature = fields.CharField(max_length=100, default="")  # 落款
     issued_on = fields.DateField(null=True)  # 成文日期
     year = fields.IntField(null=True, db_index=True)  # of the number, else of the date

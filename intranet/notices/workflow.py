@@ -42,6 +42,10 @@ class DuplicateNumber(WorkflowError):
     pass
 
 
+# A forwarded notice may itself forward another: the search text follows the chain this
+# far, which is deeper than any forwarding chain the site makes.
+MAX_FORWARDED_DEPTH = 10
+
 DUPLICATE_NUMBER = "This document number is already used by another notice of the issuer."
 
 
@@ -57,10 +61,33 @@ def set_body(notice: Notice, source: str, body_format: BodyFormat) -> None:
 
 
 def refresh_search_text(notice: Notice) -> None:
-    parts = [notice.document_number or "", notice.title, plain_text(notice.body_html)]
+    notice.search_text = search_text_of(
+        notice.document_number, notice.title, notice.body_html, notice.forwarded_snapshot
+    )
+
+
+def search_text_of(
+    document_number: str | None,
+    title: str,
+    body_html: str,
+    forwarded_snapshot: dict[str, Any] | None,
+) -> str:
+    """Number, title and plain body, then the same of every notice it forwards: a word
+    that appears only in the forwarded original still finds the forwarding notice."""
+    parts = [document_number or "", title, plain_text(body_html)]
+    snapshot = forwarded_snapshot
+    for _depth in range(MAX_FORWARDED_DEPTH):
+        if not isinstance(snapshot, dict):
+            break
+        parts += [
+            str(snapshot.get("document_number") or ""),
+            str(snapshot.get("title") or ""),
+            plain_text(str(snapshot.get("body_html") or "")),
+        ]
+        snapshot = snapshot.get("forwarded")
     # Casefolded, so a plain LIKE (Tortoise `contains`) finds "pdf" in "PDF": cheaper than
     # icontains' UPPER(...) on both databases (bench/notice_search.py). Never shown.
-    notice.search_text = "\n".join(part for part in parts if part).casefold()
+    return "\n".join(part for part in parts if part).casefold()
 
 
 async def set_typed_number(notice: Notice, typed: str) -> None:
@@ -215,7 +242,7 @@ async def forward(
         stored = await storage.save(source, max_bytes=max(attachment.size, 1))
         copies.append((position, attachment, stored))
     async with in_transaction():
-        notice = await Notice.create(
+        notice = Notice(
             issuer=organisation,
             author=actor,
             prefix=prefix,
@@ -224,6 +251,8 @@ async def forward(
             forwarded_from=original,
             forwarded_snapshot=kept,
         )
+        refresh_search_text(notice)
+        await notice.save()
         for position, attachment, stored in copies:
             await NoticeAttachment.create(
                 notice=notice,

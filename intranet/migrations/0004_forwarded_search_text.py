@@ -1,0 +1,44 @@
+"""Recompute the search text of forwarding notices so that it includes the forwarded
+original (number, title and body of the snapshot).
+
+A data migration rather than a recompute at start-up: it runs once, inside the upgrade
+that changes the rule, and a start of the site never has to walk the notices. Only the
+columns read here and the one column written are touched, so later schema changes do
+not affect it.
+"""
+
+import json
+from typing import Any
+
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+
+
+async def recompute_forwarded_search_text(apps: Any, schema_editor: Any) -> None:
+    from intranet.notices.workflow import search_text_of
+
+    client = schema_editor.client
+    placeholders = ("$1", "$2") if client.capabilities.dialect == "postgres" else ("?", "?")
+    _count, rows = await client.execute_query(
+        'SELECT "id", "document_number", "title", "body_html", "forwarded_snapshot" '
+        'FROM "notice" WHERE "forwarded_snapshot" IS NOT NULL'
+    )
+    for row in rows:
+        snapshot = row["forwarded_snapshot"]
+        if isinstance(snapshot, (str, bytes)):
+            snapshot = json.loads(snapshot)
+        text = search_text_of(row["document_number"], row["title"], row["body_html"], snapshot)
+        await client.execute_query(
+            'UPDATE "notice" SET "search_text" = %s WHERE "id" = %s' % placeholders,
+            [text, row["id"]],
+        )
+
+
+class Migration(migrations.Migration):
+    dependencies = [("intranet", "0003_notifications")]
+
+    initial = False
+
+    operations = [
+        ops.RunPython(recompute_forwarded_search_text, ops.RunPython.noop),
+    ]
