@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from bs4 import BeautifulSoup
 
-from intranet.notices.models import AddresseeTarget, Notice, NoticeAddressee
+from intranet.models import Organisation
+from intranet.notices.models import AddresseeTarget, Notice, NoticeAddressee, NumberSequence
 from tests.conftest import World, post
-from tests.notice_helpers import ALL_SOCIETIES, make_notice
+from tests.notice_helpers import ALL_SOCIETIES, make_notice, prefix_for
 from tests.test_notice_editing import browser_form, error_text
 from tests.test_notice_paste import FORWARDING, ORGDEPT, hard_wrap, read_fixture
 
@@ -121,7 +122,10 @@ async def test_it_fills_the_form_from_the_orgdept_notice(world: World, as_user: 
     assert form["typed_number"] == "科大组织部〔2020〕6号"
     assert form["title"] == ORGDEPT_TITLE
     assert form["addressee_line"] == "各分党委、党总支、直属党支部"
-    assert form["signature"] == "中共辽宁科技大学委员会组织部"
+    # Signed by another organisation: the association signs, and the page says so.
+    assert form["signature"] == world.association.name
+    warning = BeautifulSoup(html, "html.parser").select_one(".notice-paste-signature")
+    assert warning is not None and "中共辽宁科技大学委员会组织部" in warning.get_text()
     assert form["issued_on"] == ""
     paragraphs = form["body"].split("\n\n")
     assert len(paragraphs) == 7
@@ -222,3 +226,169 @@ async def test_the_checked_form_saves_the_pasted_notice(world: World, as_user: A
     assert "<h2>" in notice.body_html  # the forwarded notice kept under its heading
     rows = await NoticeAddressee.filter(notice=notice).values_list("target", "organisation_id")
     assert rows == [(AddresseeTarget.MEMBERS_OF, world.society_a.id)]
+
+
+# -- a number is never invented ------------------------------------------------------------
+
+# Made up for these tests: a society's notice with no 文号, signed by the society.
+UNNUMBERED = "\n".join(
+    [
+        "关于推荐2021年度优秀学会工作者的通知",
+        "各专业委员会：",
+        "　　请各专业委员会于6月30日前推荐一名优秀学会工作者，填写推荐表后报学会秘书处。",
+        "　　特此通知。",
+        "辽宁省计算机学会",
+        "2021年6月1日",
+    ]
+)
+
+
+async def saved_from_paste(
+    as_user: Any, issuer: Organisation, text: str, **changes: str
+) -> Notice:
+    """As society A's secretary: paste, take the form as the page fills it (with
+    `changes`), save the draft."""
+    async with as_user("sec_a") as client:
+        response = await post(client, "/notices/paste", {"text": text, "issuer": str(issuer.id)})
+        assert response.status_code == 200
+        form = {**browser_form(response.text), **changes}
+        response = await post(client, "/notices/new", form)
+    assert response.status_code == 303, response.text
+    return await Notice.get(id=int(response.headers["location"].split("/")[2]))
+
+
+async def test_a_notice_without_a_number_is_not_numbered_automatically(
+    world: World, as_english_user: Any
+) -> None:
+    await prefix_for(world.society_a, "辽计会字")
+    status, html = await pasted(as_english_user, "sec_a", UNNUMBERED)
+    assert status == 200
+    form = browser_form(html)
+    assert form["numbering"] == "none"
+    assert form["typed_number"] == ""
+    page = BeautifulSoup(html, "html.parser")
+    said = page.select_one(".notice-paste-number-off")
+    assert said is not None and "automatic numbering is off" in said.get_text()
+    assert page.select_one("#field-numbering .notice-paste-no-number") is not None
+
+
+async def test_publishing_a_pasted_notice_without_a_number_invents_none(
+    world: World, as_user: Any
+) -> None:
+    await prefix_for(world.society_a, "辽计会字")
+    draft = await saved_from_paste(
+        as_user, world.society_a, UNNUMBERED, organisations=str(world.branch_a.id)
+    )
+    async with as_user("sec_a") as client:
+        page = await client.get(f"/notices/{draft.id}/edit")
+        assert BeautifulSoup(page.text, "html.parser").select_one(".notice-unnumbered") is not None
+        response = await post(client, f"/notices/{draft.id}/publish")
+    assert response.status_code == 303
+    published = await Notice.get(id=draft.id)
+    assert published.is_published
+    assert published.document_number is None
+    assert await NumberSequence.all().count() == 0  # nothing taken from the prefix
+
+
+async def test_a_number_is_given_when_automatic_numbering_is_chosen(
+    world: World, as_user: Any
+) -> None:
+    prefix = await prefix_for(world.society_a, "辽计会字")
+    draft = await saved_from_paste(
+        as_user,
+        world.society_a,
+        UNNUMBERED,
+        organisations=str(world.branch_a.id),
+        numbering="prefix",
+        prefix=str(prefix.id),
+    )
+    async with as_user("sec_a") as client:
+        assert (await post(client, f"/notices/{draft.id}/publish")).status_code == 303
+    assert (await Notice.get(id=draft.id)).document_number == "辽计会字〔2021〕1号"
+
+
+async def test_typed_by_hand_but_left_empty_says_what_to_do(
+    world: World, as_english_user: Any
+) -> None:
+    async with as_english_user("sec_a") as client:
+        paste = {"text": UNNUMBERED, "issuer": str(world.society_a.id)}
+        response = await post(client, "/notices/paste", paste)
+        form = {**browser_form(response.text), "numbering": "typed"}
+        response = await post(client, "/notices/new", form)
+    assert response.status_code == 400
+    assert error_text(response.text, "typed_number") == (
+        "Type the document number, or choose another way."
+    )
+    assert await Notice.all().count() == 0
+
+
+# -- 落款 follows the issuer ------------------------------------------------------------------
+
+# Made up: the association's notice, which a society secretary pastes to pass it on.
+ASSOCIATION_SIGNED = "\n".join(
+    [
+        "辽宁省科学技术协会",
+        "辽科协发〔2021〕27号",
+        "关于开展2021年全国科技工作者日活动的通知",
+        "各省级学会：",
+        "　　请各学会结合实际组织开展系列活动，并于5月20日前报送活动安排。",
+        "辽宁省科学技术协会",
+        "2021年5月8日",
+    ]
+)
+
+
+async def test_a_secretary_pasting_the_associations_notice_signs_as_the_society(
+    world: World, as_english_user: Any
+) -> None:
+    status, html = await pasted(as_english_user, "sec_a", ASSOCIATION_SIGNED)
+    assert status == 200
+    assert browser_form(html)["signature"] == world.society_a.name
+    page = BeautifulSoup(html, "html.parser")
+    warning = page.select_one(".notice-paste-signature")
+    assert warning is not None
+    assert "辽宁省科学技术协会" in warning.get_text()
+    # The person decides: the pasted signature is one of the field's suggestions.
+    offered = [o["value"] for o in page.select("#suggestions-signature option")]
+    assert offered == [world.society_a.name, "辽宁省科学技术协会"]
+
+
+@pytest.mark.parametrize(
+    "signed, kept",
+    [
+        ("辽宁省科学技术协会", True),
+        ("辽宁省 科学技术协会", True),
+        ("省科协", True),  # its short name
+        ("辽宁省科学技术协会办公室", True),  # its own office
+        ("辽宁省计算机学会", False),  # a society inside it is someone else
+        ("中国科学技术协会", False),
+    ],
+)
+async def test_a_pasted_signature_is_kept_only_when_it_is_the_issuer(
+    world: World, as_user: Any, signed: str, kept: bool
+) -> None:
+    text = ASSOCIATION_SIGNED.replace("辽宁省科学技术协会\n2021", f"{signed}\n2021")
+    status, html = await pasted(as_user, "staff", text)
+    assert status == 200
+    signature = browser_form(html)["signature"]
+    warning = BeautifulSoup(html, "html.parser").select_one(".notice-paste-signature")
+    if kept:
+        assert signature == "".join(signed.split()) and warning is None
+    else:
+        assert signature == world.association.name and warning is not None
+
+
+# -- stray spaces next to brackets ------------------------------------------------------------
+
+
+async def test_an_addressee_with_a_stray_space_in_its_brackets_is_ticked(
+    world: World, as_user: Any
+) -> None:
+    county = await Organisation.create_under(world.association, name="省直管县（市）科协")
+    text = ASSOCIATION_SIGNED.replace("各省级学会：", "各省级学会、省直管县( 市)科协：")
+    status, html = await pasted(as_user, "staff", text)
+    assert status == 200
+    form = browser_form(html)
+    assert form["organisations"] == str(county.id)
+    assert form["all_societies"] == "1"
+    assert form["addressee_line"] == "各省级学会、省直管县(市)科协"

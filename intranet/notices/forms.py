@@ -498,6 +498,11 @@ class PastedForm:
     unmatched: list[str]  # addressee names that match nothing the form offers
     attachments: list[str]  # named in the paste; the files must be uploaded
     forwarded: PastedNotice | None
+    # No number in the text: automatic numbering is left off, never chosen for the person.
+    number_missing: bool = False
+    # The pasted 落款 when it names an organisation other than the issuer; the form
+    # signs with the issuer instead and says so.
+    other_signature: str = ""
 
 
 def match_addressees(names: list[str], options: FormOptions) -> tuple[Addressees, list[str]]:
@@ -508,14 +513,15 @@ def match_addressees(names: list[str], options: FormOptions) -> tuple[Addressees
     unmatched: list[str] = []
     by_name: dict[str, Organisation] = {}
     for organisation in options.organisations:
-        by_name.setdefault(organisation.name, organisation)
+        by_name.setdefault(_comparable_name(organisation.name), organisation)
         if organisation.short_name:
-            by_name.setdefault(organisation.short_name, organisation)
+            by_name.setdefault(_comparable_name(organisation.short_name), organisation)
     categories = {category.name: category for category in options.categories}
     for name in names:
-        typed = "".join(name.split()).rstrip("：:")
+        # 省直管县( 市)科协 is 省直管县（市）科协: spaces and bracket widths do not count.
+        typed = _comparable_name(name).rstrip("：:")
         bare = _BRACKETED.sub("", typed).removeprefix("各")
-        named = by_name.get(typed) or by_name.get(bare)
+        named = by_name.get(typed) or by_name.get(typed.removeprefix("各")) or by_name.get(bare)
         category = _category_named(bare, categories)
         if named is not None:
             found.add(AddresseeTarget.ORGANISATION, named.id, None)
@@ -545,13 +551,17 @@ def pasted_form(parsed: PastedNotice, options: FormOptions) -> PastedForm:
     if parsed.number is not None:
         values.numbering = Numbering.TYPED
         values.typed_number = parsed.number.text[:NUMBER_MAX]
+    else:
+        # A number is never invented: the person types it or chooses automatic
+        # numbering knowingly; as it stands the notice is published without one.
+        values.numbering = Numbering.NONE
     values.title = parsed.title or ""
     values.to, unmatched = match_addressees(parsed.addressees, options)
     values.cc, unmatched_cc = match_addressees(parsed.cc, options)
     values.addressee_line = "、".join(parsed.addressees)[:LINE_MAX]
     values.cc_line = "、".join(parsed.cc)[:LINE_MAX]
     values.body = "\n\n".join(parsed.paragraphs)
-    values.signature = (parsed.signature or values.signature)[:SIGNATURE_MAX]
+    values.signature, other_signature = pasted_signature(parsed.signature, options)
     values.issued_on = parsed.date.isoformat() if parsed.date else ""
     return PastedForm(
         values=values,
@@ -559,7 +569,36 @@ def pasted_form(parsed: PastedNotice, options: FormOptions) -> PastedForm:
         unmatched=unmatched + unmatched_cc,
         attachments=parsed.attachments,
         forwarded=parsed.forwarded,
+        number_missing=parsed.number is None,
+        other_signature=other_signature,
     )
+
+
+def pasted_signature(signature: str | None, options: FormOptions) -> tuple[str, str]:
+    """The 落款 for a pasted notice, and the pasted one when it names someone else.
+
+    The notice is signed by its issuer. A pasted signature is kept only when it is the
+    issuer (its name or short name) or one of its own offices (辽宁省科学技术协会办公室
+    for the association); a signature naming another organisation, such as the
+    association's on a notice a society re-issues, is shown as a warning instead.
+    """
+    issuer = options.issuer
+    if not signature:
+        return issuer.name[:SIGNATURE_MAX], ""
+    typed = _comparable_name(signature)
+    own = {_comparable_name(issuer.name), _comparable_name(issuer.short_name or "")} - {""}
+    inside = {_comparable_name(o.name) for o in options.organisations}
+    if typed in own or (typed.startswith(_comparable_name(issuer.name)) and typed not in inside):
+        return signature[:SIGNATURE_MAX], ""
+    return issuer.name[:SIGNATURE_MAX], signature
+
+
+def _comparable_name(name: str) -> str:
+    """A name with spaces gone and ASCII brackets made full-width, for comparing."""
+    return "".join(name.split()).translate(_FULL_WIDTH_BRACKETS)
+
+
+_FULL_WIDTH_BRACKETS = str.maketrans("()[]", "（）［］")
 
 
 def forwarded_markdown(forwarded: PastedNotice) -> str:
