@@ -22,14 +22,28 @@ MAX_FORWARD_DEPTH = 3
 # CJK ideographs, CJK punctuation, full-width forms and the quotes/dashes used with them.
 _CJK = r"\u2014\u2018-\u201d\u2026\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
 _SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])[ \t\u3000]+(?=[{_CJK}])")
+# 省直管县( 市)科协: no space inside brackets, nor between an ASCII bracket and Chinese.
+_SPACE_AT_BRACKETS = re.compile(
+    r"(?<=[(（〔\[【［《])[ \t]+|[ \t]+(?=[)）〕\]】］》])"
+    rf"|(?<=[{_CJK}])[ \t]+(?=[(\[])|(?<=[)\]])[ \t]+(?=[{_CJK}])"
+)
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 _WIDTH_MAP = {0x3000: " ", 0x00A0: " "} | {0xFF10 + i: str(i) for i in range(10)}
 
 _OPEN, _CLOSE = r"〔\[(（【［", r"〕\])）】］"
+# Digits may come spread by spaces out of a PDF: 〔 2 0 2 1 〕 3 3 号.
 _NUMBER = re.compile(
-    rf"(?P<prefix>[\u4e00-\u9fff]{{1,20}})\s*[{_OPEN}]\s*(?P<year>\d{{4}})\s*[{_CLOSE}]"
-    rf"\s*(?P<di>第?)\s*(?P<seq>\d{{1,6}})\s*号"
+    rf"(?P<prefix>[\u4e00-\u9fff]{{1,20}})\s*[{_OPEN}]\s*(?P<year>\d(?:[ \t]?\d){{3}})\s*"
+    rf"[{_CLOSE}]\s*(?P<di>第?)\s*(?P<seq>\d(?:[ \t]?\d){{0,5}})\s*号"
 )
+_NUMBER_START = re.compile(rf"[\u4e00-\u9fff]{{1,20}}\s*[{_OPEN}]")
+# A number is short: wrapped lines joined beyond this are not one.
+_NUMBER_MAX_LENGTH = 48
+# How many lines a wrapped title, number or addressee line may take (a PDF or a phone
+# can wrap at 12 to 14 characters).
+_TITLE_LINES = 6
+_NUMBER_LINES = 3
+_ADDRESSEE_LINES = 8
 
 _TITLE_END = re.compile(
     r"(通知|通报|通告|公告|决定|意见|报告|请示|批复|函|复函|方案|办法|规定|纪要|要点)"
@@ -45,7 +59,9 @@ _SECTION_HEADING = re.compile(
 )
 _ITEM_MARKER = re.compile(r"^(?:\d{1,2}[.．、]|[(（]\d{1,2}[)）])")
 
-_ARABIC_DATE = r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日"
+_ARABIC_DATE = (
+    r"(?P<y>\d(?:[ \t]?\d){3})\s*年\s*(?P<m>\d(?:[ \t]?\d)?)\s*月\s*(?P<d>\d(?:[ \t]?\d)?)\s*日"
+)
 _CN_DIGITS = "〇零○Ｏ一二三四五六七八九"
 _CHINESE_DATE = (
     rf"(?P<cy>[{_CN_DIGITS}]{{4}})\s*年\s*(?P<cm>[一二三四五六七八九十]{{1,3}})\s*月"
@@ -61,7 +77,7 @@ _CHINESE_DIGIT_VALUE = {c: i for i, c in enumerate("〇一二三四五六七八�
 }
 
 _ORGANISATION_END = re.compile(
-    r"(会|部|委|厅|局|室|处|科|院|校|学|所|中心|社|团|组|站|馆|司|府|办|队|联|盟)$"
+    r"(会|部|委|厅|局|室|处|科|院|校|学|所|中心|社|团|组|站|馆|司|府|办|队|联|盟|协)$"
 )
 _ATTACHMENT_LABEL = re.compile(r"^附\s*件\s*[：:]\s*")
 _CC_LABEL = re.compile(r"^抄\s*送\s*[：:]\s*")
@@ -139,11 +155,16 @@ def _clean_lines(text: str) -> list[str]:
 def _tidy(line: str) -> str:
     line = line.translate(_WIDTH_MAP)
     line = _SPACE_BETWEEN_CJK.sub("", line.strip())
+    line = _SPACE_AT_BRACKETS.sub("", line)
     return re.sub(r"[ \t]{2,}", " ", line)
 
 
 def _is_latin(char: str) -> bool:
     return char.isascii() and char.isalnum()
+
+
+def _digits(text: str) -> int:
+    return int("".join(text.split()))
 
 
 # --- the notice as a whole ---------------------------------------------------------
@@ -158,18 +179,13 @@ def _parse_lines(lines: list[str], depth: int) -> PastedNotice:
         own = lines
 
     own, notice.cc = _take_cc(own)
-    cursor = 0
-    number_at = _find_number_line(own)
-    if number_at is not None:
-        notice.number = _parse_number(own[number_at])
-        notice.issuer = _issuer_before(own, number_at)
-        cursor = number_at + 1
-
-    title_span = _find_title(own, cursor)
+    head, title_span, cursor, between = _read_heading(own, notice)
     if title_span is not None:
-        start, end = title_span
-        notice.title = _join_all(own[start:end])
-        cursor = end
+        notice.title = _join_all(own[title_span[0] : title_span[1]])
+    notice.issuer, unplaced = _issuer_from(own, head)
+    # Lines above the title or number that are neither the issuer nor the title (a web
+    # page's breadcrumbs, a 签发人 line) open the body for the person to check.
+    unplaced += between
 
     addressee_span = _find_addressees(own, cursor)
     if addressee_span is not None:
@@ -185,8 +201,42 @@ def _parse_lines(lines: list[str], depth: int) -> PastedNotice:
     anchored = any((notice.number, notice.title, notice.addressees))
     if anchored:
         body_lines, notice.attachments = _take_attachments(own[cursor:body_end])
-        notice.body = _paragraphs(body_lines)
+        opening = [own[i] for i in unplaced]
+        notice.body = "\n".join(p for p in (_paragraphs(opening), _paragraphs(body_lines)) if p)
     return _with_missing(notice)
+
+
+def _read_heading(
+    lines: list[str], notice: PastedNotice
+) -> tuple[list[int], tuple[int, int] | None, int, list[int]]:
+    """Find the number and title in either order: GB/T 9704 puts the number first, a web
+    page often puts the title above it. Sets the number on `notice`; returns the heading
+    lines left for the issuer, the title's span, where the rest starts and any lines
+    found between the number and a title below it."""
+    number = _find_number(lines)
+    if number is None:
+        title_span = _find_title(lines, 0)
+        if title_span is None:
+            return [], None, 0, []
+        return _non_empty(lines[: title_span[0]]), title_span, title_span[1], []
+    number_start, cursor, notice.number = number
+    title_span = _find_title(lines, cursor)
+    above = _find_title_above(lines, number_start)
+    between: list[int] = []
+    skip: tuple[int, int] = (0, 0)
+    if title_span is not None:
+        between = _non_empty(lines[: title_span[0]], cursor)
+        cursor = title_span[1]
+        if above is not None and _same_title(lines, above, title_span):
+            skip = above  # a web page's heading repeating the title: it is not lost
+    elif above is not None:
+        title_span = skip = above
+    head = [i for i in _non_empty(lines[:number_start]) if not skip[0] <= i < skip[1]]
+    return head, title_span, cursor, between
+
+
+def _same_title(lines: list[str], first: tuple[int, int], second: tuple[int, int]) -> bool:
+    return _join_all(lines[first[0] : first[1]]) == _join_all(lines[second[0] : second[1]])
 
 
 def _with_missing(notice: PastedNotice) -> PastedNotice:
@@ -211,7 +261,9 @@ def _join_all(lines: list[str]) -> str:
     pieces: list[str] = []
     for line in (line.strip() for line in lines):
         if pieces and line and _is_latin(pieces[-1][-1]) and _is_latin(line[0]):
-            pieces.append(" ")
+            # Words wrapped apart get their space back; a number wrapped apart does not.
+            if not (pieces[-1][-1].isdigit() and line[0].isdigit()):
+                pieces.append(" ")
         if line:
             pieces.append(line)
     return _SPACE_BETWEEN_CJK.sub("", "".join(pieces))
@@ -220,18 +272,59 @@ def _join_all(lines: list[str]) -> str:
 # --- document number and heading ---------------------------------------------------
 
 
-def _is_number_line(line: str) -> bool:
-    return _NUMBER.fullmatch(line.strip()) is not None
-
-
-def _find_number_line(lines: list[str]) -> int | None:
-    """The number sits in the heading: look only before the first full sentence."""
-    for i in _non_empty(lines):
-        line = lines[i].strip()
-        if _NUMBER.search(line) and not line.startswith(("(", "（")):
-            return i
-        if _SENTENCE_END.search(line) or _COLON_END.search(line):
+def _number_lines(lines: list[str], indices: list[int], position: int) -> tuple[int, str] | None:
+    """A number standing alone from the line at indices[position], perhaps wrapped over
+    the next line or two: where it ends and its text."""
+    joined = ""
+    # Wrapped, it still opens with its prefix and bracket: the line above (its heading)
+    # must not be taken for the start of the prefix.
+    if not _NUMBER_START.match(lines[indices[position]].strip()):
+        return None
+    for i in indices[position : position + _NUMBER_LINES]:
+        joined += lines[i].strip()
+        if len(joined) > _NUMBER_MAX_LENGTH:
             return None
+        if _NUMBER.fullmatch(joined):
+            return i + 1, joined
+    return None
+
+
+def _standalone_numbers(lines: list[str]) -> list[tuple[int, int]]:
+    """Where each number standing alone on its line(s) starts and ends."""
+    indices = _non_empty(lines)
+    found: list[tuple[int, int]] = []
+    for position, i in enumerate(indices):
+        if found and i < found[-1][1]:
+            continue
+        number = _number_lines(lines, indices, position)
+        if number is not None:
+            found.append((i, number[0]))
+    return found
+
+
+def _find_number(lines: list[str]) -> tuple[int, int, DocumentNumber] | None:
+    """The number sits in the heading: look only before the first full sentence. A number
+    standing alone (perhaps wrapped) wins over one sharing its line, and a title that
+    cites another notice's number is not the notice's own number."""
+    indices: list[int] = []
+    for i in _non_empty(lines):
+        indices.append(i)
+        line = lines[i].strip()
+        if _SENTENCE_END.search(line) or _COLON_END.search(line):
+            break
+    for position, i in enumerate(indices):
+        number = _number_lines(lines, indices, position)
+        if number is not None:
+            parsed = _parse_number(number[1])
+            if parsed is not None:
+                return i, number[0], parsed
+    for i in indices:
+        line = lines[i].strip()
+        if line.startswith(("(", "（")) or _looks_like_title_line(line):
+            continue
+        parsed = _parse_number(line)
+        if parsed is not None:
+            return i, i + 1, parsed
     return None
 
 
@@ -242,16 +335,34 @@ def _parse_number(line: str) -> DocumentNumber | None:
     return DocumentNumber(
         text=re.sub(r"\s+", "", match.group(0)),
         prefix=match["prefix"],
-        year=int(match["year"]),
-        sequence=int(match["seq"]),
+        year=_digits(match["year"]),
+        sequence=_digits(match["seq"]),
     )
 
 
-def _issuer_before(lines: list[str], number_at: int) -> str | None:
-    heading = [lines[i].strip() for i in _non_empty(lines[:number_at])]
-    if not heading or len(heading[-1]) > 40:
-        return None
-    return re.sub(r"文件$", "", heading[-1]) or None
+def _issuer_from(lines: list[str], head: list[int]) -> tuple[str | None, list[int]]:
+    """The issuer named in the heading (辽宁省科学技术协会文件, perhaps wrapped), and the
+    heading lines that are not part of it."""
+    run: list[int] = []
+    for i in reversed(head):
+        line = lines[i].strip()
+        if not _heading_piece(line) or len(run) == _NUMBER_LINES:
+            break
+        # A line that is a whole heading by itself does not continue the one below.
+        if run and _looks_like_heading(line):
+            break
+        run.insert(0, i)
+    while run:
+        joined = _join_all([lines[i] for i in run])
+        if len(joined) <= 40 and _looks_like_heading(joined):
+            issuer = re.sub(r"(文件|函)$", "", joined)
+            return issuer or None, [i for i in head if i not in run]
+        run.pop(0)
+    return None, head
+
+
+def _heading_piece(line: str) -> bool:
+    return 0 < len(line) <= 40 and not re.search(r"[，。；：:,;、()（）]", line)
 
 
 def _split_forwarded(lines: list[str]) -> tuple[list[str], list[str] | None]:
@@ -260,17 +371,21 @@ def _split_forwarded(lines: list[str]) -> tuple[list[str], list[str] | None]:
     The embedded notice starts at its heading line (the line just before its number),
     and only counts once the outer notice has reached its addressees or body.
     """
-    numbers = [i for i in _non_empty(lines) if _is_number_line(lines[i])]
     first_body_line = next(
         (i for i in _non_empty(lines) if _COLON_END.search(lines[i].strip())), None
     )
     if first_body_line is None:
         return lines, None
-    later = [i for i in numbers if i > first_body_line]
+    later = [start for start, _end in _standalone_numbers(lines) if start > first_body_line]
     if not later:
         return lines, None
     start = later[0]
     previous = [i for i in _non_empty(lines[:start]) if i > first_body_line]
+    # Its title may stand above its number (as on a web page), its heading above both.
+    title = _find_title_above(lines, start, floor=first_body_line + 1)
+    if title is not None:
+        previous = [i for i in previous if i < title[0]]
+        start = title[0]
     if previous and _looks_like_heading(lines[previous[-1]]):
         start = previous[-1]
     return lines[:start], lines[start:]
@@ -280,26 +395,52 @@ def _looks_like_heading(line: str) -> bool:
     line = line.strip()
     if len(line) > 40 or re.search(r"[，。；：:,;、()（）]", line):
         return False
-    return line.endswith("文件") or _ORGANISATION_END.search(line) is not None
+    return _ORGANISATION_END.search(re.sub(r"(文件|函)$", "", line)) is not None
 
 
 # --- title and addressees ----------------------------------------------------------
 
 
+def _looks_like_title_line(line: str) -> bool:
+    return line.startswith("关于") or _TITLE_END.search(line) is not None
+
+
 def _find_title(lines: list[str], start: int) -> tuple[int, int] | None:
-    """The first 关于… line (or a line ending 通知 etc.), wrapped over up to three lines."""
-    candidates = _non_empty(lines, start)[:6]
-    for position, i in enumerate(candidates):
+    """The first 关于… line (or a line ending 通知 etc.), perhaps wrapped over lines."""
+    candidates = _non_empty(lines, start)[: 6 + _TITLE_LINES]
+    for position, i in enumerate(candidates[:6]):
         line = lines[i].strip()
         if _COLON_END.search(line) or _SENTENCE_END.search(line):
             return None
-        if line.startswith("关于") or _TITLE_END.search(line):
+        if _looks_like_title_line(line):
             return _title_extent(lines, candidates[position:])
     return None
 
 
+def _find_title_above(lines: list[str], end: int, floor: int = 0) -> tuple[int, int] | None:
+    """A title standing just above the number (title first, as web pages print it): the
+    nearest lines above `end` that end as a title does and start with 关于, or a single
+    line ending as a title does right above the number."""
+    above = [i for i in _non_empty(lines[:end]) if i >= floor]
+    for last in reversed(range(len(above))):
+        if not _TITLE_END.search(lines[above[last]].strip()):
+            continue
+        for first in range(last, max(last - _TITLE_LINES, -1), -1):
+            line = lines[above[first]].strip()
+            if _COLON_END.search(line) or _SENTENCE_END.search(line):
+                break
+            if first < last and _looks_like_heading(line):
+                break
+            if line.startswith("关于"):
+                return above[first], above[last] + 1
+        if last == len(above) - 1 and not _looks_like_heading(lines[above[last]]):
+            return above[last], above[last] + 1
+        return None
+    return None
+
+
 def _title_extent(lines: list[str], indices: list[int]) -> tuple[int, int]:
-    for count, i in enumerate(indices[:3], start=1):
+    for count, i in enumerate(indices[:_TITLE_LINES], start=1):
         line = lines[i].strip()
         if _COLON_END.search(line) or _SENTENCE_END.search(line):
             break
@@ -310,7 +451,7 @@ def _title_extent(lines: list[str], indices: list[int]) -> tuple[int, int]:
 
 def _find_addressees(lines: list[str], start: int) -> tuple[int, int] | None:
     """Short line(s) right after the title that end with a colon."""
-    indices = _non_empty(lines, start)[:3]
+    indices = _non_empty(lines, start)[:_ADDRESSEE_LINES]
     for count, i in enumerate(indices, start=1):
         joined = _join_all([lines[j] for j in indices[:count]])
         if len(joined) > 200 or "。" in joined:
@@ -393,7 +534,7 @@ def _looks_like_signature(line: str) -> bool:
 def _date_from(match: re.Match[str]) -> datetime.date | None:
     try:
         if match["y"]:
-            return datetime.date(int(match["y"]), int(match["m"]), int(match["d"]))
+            return datetime.date(_digits(match["y"]), _digits(match["m"]), _digits(match["d"]))
         year = int("".join(str(_CHINESE_DIGIT_VALUE[c]) for c in match["cy"]))
         return datetime.date(
             year, _chinese_small_number(match["cm"]), _chinese_small_number(match["cd"])
