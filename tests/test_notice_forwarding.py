@@ -308,9 +308,7 @@ async def search_as(as_user: Any, who: str, q: str) -> list[str]:
     async with as_user(who) as client:
         response = await client.get("/notices", params={"q": q})
     assert response.status_code == 200
-    return [
-        str(a["href"]) for a in soup(response).select("a[href^='/notices/']") if a.get_text()
-    ]
+    return [str(a["href"]) for a in soup(response).select("a[href^='/notices/']") if a.get_text()]
 
 
 async def test_a_member_finds_the_forwarding_notice_by_words_of_the_original(

@@ -306,3 +306,214 @@ def test_it_keeps_the_whole_of_a_huge_paste() -> None:
 
     assert notice.title == "关于测试的通知"
     assert len(notice.body) > 2_000_000
+
+
+# -- title above the number, spacing, narrow wrapping ----------------------------------------
+# Made up for these tests: a society's notice as a web page shows it (title first), and
+# the same notice laid out as GB/T 9704 has it (number first).
+
+WEB_TITLE = "关于举办2021年辽宁省岩土工程青年学术沙龙的通知"
+WEB_NUMBER = "辽岩学字〔2021〕12号"
+WEB_BODY = [
+    "　　为促进青年科技工作者交流，经研究，决定于2021年5月在沈阳举办青年学术沙龙。"
+    "现将有关事项通知如下：",
+    "　　一、时间地点",
+    "　　2021年5月22日，沈阳市浑南区科技馆报告厅。",
+    "　　二、报名方式",
+    "　　请于5月15日前将报名表发送至学会秘书处邮箱。",
+]
+WEB_CLOSING = ["辽宁省岩土工程学会", "2021年4月28日"]
+
+
+def web_notice(*head: str, addressees: str = "各专业委员会、各会员单位：") -> str:
+    return "\n".join([*head, addressees, *WEB_BODY, *WEB_CLOSING])
+
+
+def assert_reads_the_web_notice(notice: PastedNotice) -> None:
+    assert notice.number is not None and notice.number.text == WEB_NUMBER
+    assert (notice.number.year, notice.number.sequence) == (2021, 12)
+    assert notice.title == WEB_TITLE
+    assert notice.addressees == ["各专业委员会", "各会员单位"]
+    assert notice.signature == "辽宁省岩土工程学会"
+    assert notice.date == datetime.date(2021, 4, 28)
+    assert notice.paragraphs[-1] == "请于5月15日前将报名表发送至学会秘书处邮箱。"
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        (WEB_TITLE, WEB_NUMBER),  # as copied from a web page
+        (WEB_NUMBER, WEB_TITLE),  # as GB/T 9704 lays it out
+        ("辽宁省岩土工程学会文件", WEB_NUMBER, WEB_TITLE),
+        ("辽宁省岩土工程学会", WEB_TITLE, WEB_NUMBER),
+    ],
+)
+def test_it_reads_the_title_above_or_below_the_number(head: tuple[str, ...]) -> None:
+    notice = parse_notice(web_notice(*head))
+
+    assert_reads_the_web_notice(notice)
+    assert notice.paragraphs[0].startswith("为促进青年科技工作者交流")
+    assert WEB_TITLE not in notice.body
+    if head[0].startswith("辽宁省岩土工程学会"):
+        assert notice.issuer == "辽宁省岩土工程学会"
+
+
+def test_a_line_it_cannot_place_goes_into_the_body() -> None:
+    head = ("首页 > 通知公告", WEB_TITLE, "发布时间：2021-04-28  浏览次数：356", WEB_NUMBER)
+    notice = parse_notice(web_notice(*head))
+
+    assert_reads_the_web_notice(notice)
+    assert notice.paragraphs[:2] == ["首页 > 通知公告", "发布时间：2021-04-28 浏览次数：356"]
+
+
+def test_a_line_between_number_and_title_goes_into_the_body() -> None:
+    notice = parse_notice(web_notice(WEB_NUMBER, "签发人：李明", WEB_TITLE))
+
+    assert_reads_the_web_notice(notice)
+    assert notice.paragraphs[0] == "签发人：李明"
+
+
+def test_a_title_repeated_as_the_page_heading_is_read_once() -> None:
+    notice = parse_notice(web_notice(WEB_TITLE, "辽宁省岩土工程学会文件", WEB_NUMBER, WEB_TITLE))
+
+    assert_reads_the_web_notice(notice)
+    assert notice.issuer == "辽宁省岩土工程学会"
+    assert notice.paragraphs[0].startswith("为促进青年科技工作者交流")
+
+
+def test_a_number_cited_in_a_title_above_is_not_the_notices_number() -> None:
+    title = "关于转发《关于推荐优秀论文的通知》（辽科协发〔2021〕9号）的通知"
+    notice = parse_notice(web_notice(title, WEB_NUMBER))
+
+    assert notice.number is not None and notice.number.text == WEB_NUMBER
+    assert notice.title == title
+
+
+@pytest.mark.parametrize(
+    "spread",
+    [
+        "辽 岩 学 字 〔 2 0 2 1 〕 1 2 号",
+        "辽岩学字 ( 2021 ) 12 号",
+        "辽岩学字〔 2021〕1 2号",
+        "辽岩学字 [ 2 0 2 1 ] 第 1 2 号",
+    ],
+)
+@pytest.mark.parametrize("title_first", [False, True])
+def test_it_reads_a_number_spread_by_spaces(spread: str, title_first: bool) -> None:
+    head = (WEB_TITLE, spread) if title_first else (spread, WEB_TITLE)
+    notice = parse_notice(web_notice(*head))
+
+    assert notice.number is not None
+    assert (notice.number.prefix, notice.number.year, notice.number.sequence) == (
+        "辽岩学字",
+        2021,
+        12,
+    )
+    assert notice.number.text == "".join(spread.split())
+    # Not glued onto the line after it.
+    assert notice.title == WEB_TITLE
+    assert notice.addressees == ["各专业委员会", "各会员单位"]
+
+
+def test_it_reads_a_date_spread_by_spaces() -> None:
+    text = web_notice(WEB_NUMBER, WEB_TITLE).replace("2021年4月28日", "2 0 2 1 年 4 月 2 8 日")
+
+    assert parse_notice(text).date == datetime.date(2021, 4, 28)
+
+
+@pytest.mark.parametrize(
+    "typed, read",
+    [
+        ("省直管县( 市)科协", "省直管县(市)科协"),
+        ("省直管县 ( 市 ) 科协", "省直管县(市)科协"),
+        ("省直管县（ 市 ）科协", "省直管县（市）科协"),
+        ("各省级学会 ( 协会、研究会 )", "各省级学会(协会、研究会)"),
+    ],
+)
+def test_it_removes_stray_spaces_at_brackets_in_addressees(typed: str, read: str) -> None:
+    text = web_notice(WEB_NUMBER, WEB_TITLE, addressees=f"各市科协、{typed}：")
+
+    assert parse_notice(text).addressees == ["各市科协", read]
+
+
+def narrow(text: str, width: int) -> str:
+    """Re-break every line at `width` characters, as a phone or a narrow PDF column does."""
+    out = []
+    for line in text.split("\n"):
+        out += [line[i : i + width] for i in range(0, len(line), width)] or [""]
+    return "\n".join(out)
+
+
+@pytest.mark.parametrize("width", [14, 12, 10])
+@pytest.mark.parametrize("title_first", [False, True])
+def test_it_reads_a_notice_wrapped_at_a_narrow_width(width: int, title_first: bool) -> None:
+    head = (
+        (WEB_TITLE, WEB_NUMBER)
+        if title_first
+        else ("辽宁省岩土工程学会文件", WEB_NUMBER, WEB_TITLE)
+    )
+    original = parse_notice(web_notice(*head))
+    wrapped = parse_notice(narrow(web_notice(*head), width))
+
+    assert_reads_the_web_notice(wrapped)
+    assert wrapped.paragraphs == original.paragraphs
+
+
+def test_a_wrapped_title_keeps_its_latin_words_and_numbers_whole() -> None:
+    title = "关于使用Office 365开展2021年线上年会的通知"
+    text = "\n".join(
+        [
+            "辽岩学字〔2021〕",
+            "12号",
+            "关于使用Office",
+            "365开展20",
+            "21年线上年会的通知",
+            "各会员单位：",
+            "请按时参加。",
+        ]
+    )
+
+    notice = parse_notice(text)
+    assert notice.number is not None and notice.number.text == WEB_NUMBER
+    assert notice.title == title
+
+
+@pytest.mark.parametrize("width", [14, 12])
+@pytest.mark.parametrize("name", [FORWARDING, ORGDEPT])
+def test_it_reads_the_fixtures_wrapped_at_a_narrow_width(name: str, width: int) -> None:
+    original = parse_notice(read_fixture(name))
+    rewrapped = parse_notice(hard_wrap(read_fixture(name), width=width))
+
+    assert fields(rewrapped) == fields(original)
+    # A narrow line that happens to end with a full stop may end a paragraph early;
+    # the text itself is all there, in order.
+    assert "".join(rewrapped.paragraphs) == "".join(original.paragraphs)
+    assert rewrapped.paragraphs[1] == original.paragraphs[1]  # a wrapped section heading
+
+
+def test_a_forwarded_notice_with_its_title_above_its_number_is_read_whole() -> None:
+    text = "\n".join(
+        [
+            "辽宁省岩土工程学会文件",
+            "辽岩学字〔2021〕15号",
+            "关于转发省科协科技工作者日活动通知的通知",
+            "各专业委员会：",
+            "　　现将省科协通知转发给你们，请认真组织实施。",
+            "附件：关于开展2021年全国科技工作者日活动的通知",
+            "关于开展2021年全国科技工作者日活动的通知",
+            "辽科协发〔2021〕27号",
+            "各省级学会：",
+            "　　请各学会结合实际组织开展系列活动。",
+            "辽宁省科学技术协会",
+            "2021年5月8日",
+        ]
+    )
+    notice = parse_notice(text)
+
+    assert notice.title == "关于转发省科协科技工作者日活动通知的通知"
+    assert notice.body == "现将省科协通知转发给你们，请认真组织实施。"
+    assert notice.forwarded is not None
+    assert notice.forwarded.number is not None
+    assert notice.forwarded.number.text == "辽科协发〔2021〕27号"
+    assert notice.forwarded.title == "关于开展2021年全国科技工作者日活动的通知"
+    assert notice.forwarded.addressees == ["各省级学会"]

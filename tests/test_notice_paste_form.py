@@ -243,9 +243,7 @@ UNNUMBERED = "\n".join(
 )
 
 
-async def saved_from_paste(
-    as_user: Any, issuer: Organisation, text: str, **changes: str
-) -> Notice:
+async def saved_from_paste(as_user: Any, issuer: Organisation, text: str, **changes: str) -> Notice:
     """As society A's secretary: paste, take the form as the page fills it (with
     `changes`), save the draft."""
     async with as_user("sec_a") as client:

@@ -182,7 +182,7 @@ def _parse_lines(lines: list[str], depth: int) -> PastedNotice:
     head, title_span, cursor, between = _read_heading(own, notice)
     if title_span is not None:
         notice.title = _join_all(own[title_span[0] : title_span[1]])
-    notice.issuer, unplaced = _issuer_from(own, head)
+    notice.issuer, unplaced = _issuer_from(own, head, _wrap_width(own))
     # Lines above the title or number that are neither the issuer nor the title (a web
     # page's breadcrumbs, a 签发人 line) open the body for the person to check.
     unplaced += between
@@ -201,8 +201,9 @@ def _parse_lines(lines: list[str], depth: int) -> PastedNotice:
     anchored = any((notice.number, notice.title, notice.addressees))
     if anchored:
         body_lines, notice.attachments = _take_attachments(own[cursor:body_end])
-        opening = [own[i] for i in unplaced]
-        notice.body = "\n".join(p for p in (_paragraphs(opening), _paragraphs(body_lines)) if p)
+        # Each line placed nowhere stands alone: they are seldom one sentence.
+        opening = [_join_all([own[i]]) for i in unplaced]
+        notice.body = "\n".join(p for p in (*opening, _paragraphs(body_lines)) if p)
     return _with_missing(notice)
 
 
@@ -260,10 +261,9 @@ def _join_all(lines: list[str]) -> str:
     """Join the pieces of wrapped lines: no space unless both sides are Latin words."""
     pieces: list[str] = []
     for line in (line.strip() for line in lines):
+        # Words wrapped apart get their space back; a number wrapped apart does not.
         if pieces and line and _is_latin(pieces[-1][-1]) and _is_latin(line[0]):
-            # Words wrapped apart get their space back; a number wrapped apart does not.
-            if not (pieces[-1][-1].isdigit() and line[0].isdigit()):
-                pieces.append(" ")
+            pieces.append("" if pieces[-1][-1].isdigit() and line[0].isdigit() else " ")
         if line:
             pieces.append(line)
     return _SPACE_BETWEEN_CJK.sub("", "".join(pieces))
@@ -340,7 +340,7 @@ def _parse_number(line: str) -> DocumentNumber | None:
     )
 
 
-def _issuer_from(lines: list[str], head: list[int]) -> tuple[str | None, list[int]]:
+def _issuer_from(lines: list[str], head: list[int], width: int) -> tuple[str | None, list[int]]:
     """The issuer named in the heading (辽宁省科学技术协会文件, perhaps wrapped), and the
     heading lines that are not part of it."""
     run: list[int] = []
@@ -348,8 +348,9 @@ def _issuer_from(lines: list[str], head: list[int]) -> tuple[str | None, list[in
         line = lines[i].strip()
         if not _heading_piece(line) or len(run) == _NUMBER_LINES:
             break
-        # A line that is a whole heading by itself does not continue the one below.
-        if run and _looks_like_heading(line):
+        # A line that is a whole heading by itself does not continue the one below,
+        # unless it fills the width the text is wrapped at.
+        if run and _looks_like_heading(line) and not _fills(line, width, slack=1):
             break
         run.insert(0, i)
     while run:
@@ -359,6 +360,20 @@ def _issuer_from(lines: list[str], head: list[int]) -> tuple[str | None, list[in
             return issuer or None, [i for i in head if i not in run]
         run.pop(0)
     return None, head
+
+
+def _wrap_width(lines: list[str]) -> int:
+    """The width the text seems wrapped at: the third longest line (one or two long lines
+    are often left unwrapped). A very large width when there are too few lines to say."""
+    lengths = sorted((len(line.strip()) for line in lines if line.strip()), reverse=True)
+    return lengths[2] if len(lengths) >= 3 else 10**9
+
+
+def _fills(line: str, width: int, slack: int = 0) -> bool:
+    """Whether a line reaches the wrap width, so it probably goes on in the next line.
+    Centred and right-aligned lines (heading, signature) may have lost a leading space
+    to the clean-up: give them a `slack` of one."""
+    return len(line.strip()) >= width - slack
 
 
 def _heading_piece(line: str) -> bool:
@@ -423,19 +438,17 @@ def _find_title_above(lines: list[str], end: int, floor: int = 0) -> tuple[int, 
     line ending as a title does right above the number."""
     above = [i for i in _non_empty(lines[:end]) if i >= floor]
     for last in reversed(range(len(above))):
-        if not _TITLE_END.search(lines[above[last]].strip()):
-            continue
         for first in range(last, max(last - _TITLE_LINES, -1), -1):
             line = lines[above[first]].strip()
             if _COLON_END.search(line) or _SENTENCE_END.search(line):
                 break
-            if first < last and _looks_like_heading(line):
-                break
-            if line.startswith("关于"):
+            joined = _join_all([lines[i] for i in above[first : last + 1]])
+            if joined.startswith("关于") and _TITLE_END.search(joined):
                 return above[first], above[last] + 1
-        if last == len(above) - 1 and not _looks_like_heading(lines[above[last]]):
-            return above[last], above[last] + 1
-        return None
+    if above:
+        line = lines[above[-1]].strip()
+        if _TITLE_END.search(line) and not _looks_like_heading(line):
+            return above[-1], above[-1] + 1
     return None
 
 
@@ -507,6 +520,7 @@ def _find_closing(
     the tail is the 成文日期; a later one is the 版记's printing date.
     """
     tail = _non_empty(lines, start)[-8:]
+    width = _wrap_width(lines[start:])
     for position, i in enumerate(tail):
         line = lines[i].strip()
         match = _DATE_LINE.match(line)
@@ -517,11 +531,23 @@ def _find_closing(
         if before and not re.search(r"[。；：:]", before):
             return i, before, date
         if position > 0 and _looks_like_signature(lines[tail[position - 1]]):
-            return tail[position - 1], lines[tail[position - 1]].strip(), date
+            return (*_wrapped_signature(lines, tail[:position], width), date)
         return i, None, date
     if tail and _looks_like_signature(lines[tail[-1]]):
-        return tail[-1], lines[tail[-1]].strip(), None
+        return (*_wrapped_signature(lines, tail, width), None)
     return None
+
+
+def _wrapped_signature(lines: list[str], above: list[int], width: int) -> tuple[int, str]:
+    """The signature ending at the last of `above`, with the line before it when that
+    fills the wrap width and the two read as one name. Returns where it starts."""
+    first = len(above) - 1
+    while first > 0 and len(above) - first < 3:
+        joined = _join_all([lines[i] for i in above[first - 1 :]])
+        if not _fills(lines[above[first - 1]], width, 1) or not _looks_like_signature(joined):
+            break
+        first -= 1
+    return above[first], _join_all([lines[i] for i in above[first:]])
 
 
 def _looks_like_signature(line: str) -> bool:
@@ -591,6 +617,7 @@ def _paragraphs(lines: list[str]) -> str:
     """
     paragraphs: list[str] = []
     current: list[str] = []
+    width = _wrap_width(lines)
     for raw in lines:
         line = raw.strip()
         if not line:
@@ -602,7 +629,10 @@ def _paragraphs(lines: list[str]) -> str:
             paragraphs.append(_join_all(current))
             current = []
         current.append(line)
-        if _SENTENCE_END.search(line) or (len(current) == 1 and _is_heading(line)):
+        # A section heading has no full stop: it ends with the first line that does not
+        # fill the width (a heading wrapped at a narrow width goes on in the next line).
+        heading_ends = _is_heading(current[0]) and not _fills(line, width)
+        if _SENTENCE_END.search(line) or heading_ends:
             paragraphs.append(_join_all(current))
             current = []
     if current:
