@@ -291,7 +291,9 @@ async def test_it_fills_the_form_from_the_orgdept_fixture(world: World) -> None:
         filled = pasted_form(parse_notice(read_fixture(ORGDEPT)), options)
     assert filled.values.typed_number == "科大组织部〔2020〕6号"
     assert filled.values.addressee_line == "各分党委、党总支、直属党支部"
-    assert filled.values.signature == "中共辽宁科技大学委员会组织部"
+    # Signed by another organisation: the issuer signs, and the form says who signed it.
+    assert filled.values.signature == world.association.name
+    assert filled.other_signature == "中共辽宁科技大学委员会组织部"
     assert filled.unmatched == ["各分党委", "党总支", "直属党支部"]
     assert filled.missing == ["Date"]
     assert filled.forwarded is None
