@@ -136,10 +136,13 @@ async def test_it_fills_the_form_from_the_orgdept_notice(world: World, as_user: 
     assert "直属党支部" in report(html)
 
 
+@pytest.mark.parametrize("width", [17, 14])
 @pytest.mark.parametrize("name", [FORWARDING, ORGDEPT])
-async def test_it_reads_text_mangled_by_a_pdf(world: World, as_user: Any, name: str) -> None:
+async def test_it_reads_text_mangled_by_a_pdf(
+    world: World, as_user: Any, name: str, width: int
+) -> None:
     _status, clean = await pasted(as_user, "staff", read_fixture(name))
-    status, mangled = await pasted(as_user, "staff", hard_wrap(read_fixture(name), width=17))
+    status, mangled = await pasted(as_user, "staff", hard_wrap(read_fixture(name), width=width))
     assert status == 200
     for field in ("typed_number", "title", "addressee_line", "signature", "issued_on"):
         assert browser_form(mangled)[field] == browser_form(clean)[field]
