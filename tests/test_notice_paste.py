@@ -517,3 +517,31 @@ def test_a_forwarded_notice_with_its_title_above_its_number_is_read_whole() -> N
     assert notice.forwarded.number.text == "辽科协发〔2021〕27号"
     assert notice.forwarded.title == "关于开展2021年全国科技工作者日活动的通知"
     assert notice.forwarded.addressees == ["各省级学会"]
+
+
+def test_a_title_cited_in_the_forwarding_body_does_not_start_the_forwarded_notice() -> None:
+    text = "\n".join(
+        [
+            "辽岩学字〔2021〕16号",
+            "关于转发推荐优秀论文通知的通知",
+            "各专业委员会：",
+            "　　关于推荐2021年度优秀论文的通知",
+            "　　已由省科协印发，现转发给你们，请认真组织推荐。",
+            "　　特此通知。",
+            "辽宁省科学技术协会文件",
+            "辽科协发〔2021〕9号",
+            "关于推荐2021年度优秀论文的通知",
+            "各省级学会：",
+            "　　请各学会于6月30日前推荐优秀论文。",
+        ]
+    )
+    notice = parse_notice(text)
+
+    assert notice.paragraphs == [
+        "关于推荐2021年度优秀论文的通知",
+        "已由省科协印发，现转发给你们，请认真组织推荐。",
+        "特此通知。",
+    ]
+    assert notice.forwarded is not None
+    assert notice.forwarded.issuer == "辽宁省科学技术协会"
+    assert notice.forwarded.title == "关于推荐2021年度优秀论文的通知"

@@ -397,7 +397,7 @@ def _split_forwarded(lines: list[str]) -> tuple[list[str], list[str] | None]:
     start = later[0]
     previous = [i for i in _non_empty(lines[:start]) if i > first_body_line]
     # Its title may stand above its number (as on a web page), its heading above both.
-    title = _find_title_above(lines, start, floor=first_body_line + 1)
+    title = _find_title_above(lines, start, floor=first_body_line + 1, adjacent=True)
     if title is not None:
         previous = [i for i in previous if i < title[0]]
         start = title[0]
@@ -432,12 +432,16 @@ def _find_title(lines: list[str], start: int) -> tuple[int, int] | None:
     return None
 
 
-def _find_title_above(lines: list[str], end: int, floor: int = 0) -> tuple[int, int] | None:
-    """A title standing just above the number (title first, as web pages print it): the
+def _find_title_above(
+    lines: list[str], end: int, floor: int = 0, *, adjacent: bool = False
+) -> tuple[int, int] | None:
+    """A title standing above the number (title first, as web pages print it): the
     nearest lines above `end` that end as a title does and start with 关于, or a single
-    line ending as a title does right above the number."""
+    line ending as a title does right above the number. With `adjacent`, only a title
+    right above the number counts."""
     above = [i for i in _non_empty(lines[:end]) if i >= floor]
-    for last in reversed(range(len(above))):
+    lasts = range(len(above) - 1, len(above) - 2 if adjacent else -1, -1)
+    for last in lasts:
         for first in range(last, max(last - _TITLE_LINES, -1), -1):
             line = lines[above[first]].strip()
             if _COLON_END.search(line) or _SENTENCE_END.search(line):
