@@ -4,7 +4,9 @@ The layout follows GB/T 9704: a heading (版头) naming the issuer, the document
 (发文字号), the title, the addressees (主送) ending with a colon, the body, the
 attachments (附件), the signature (落款) and date, and a record block (版记) with
 抄送 and the printing office. Text copied from a PDF breaks lines at the page width
-and scatters spaces, so every rule here is written for that kind of input.
+and scatters spaces, so every rule here is written for that kind of input. Text copied
+from a web page often has the title above the number: both orders are read, and a line
+that cannot be placed opens the body rather than being dropped.
 """
 
 from __future__ import annotations
