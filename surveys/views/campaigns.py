@@ -22,7 +22,7 @@ from intranet.i18n import N_, gettext, ngettext
 from intranet.models import Category, Membership, User
 from intranet.policy import memberships, not_found, require_user
 from intranet.templating import render
-from surveys import policy, rounds, tracking
+from surveys import policy, review, rounds, tracking
 from surveys.models import Campaign, Round
 from surveys.responses import ResponseChanged, act
 from surveys.schedule import ScheduleKind
@@ -42,6 +42,7 @@ DONE_MESSAGES = {
 NOTHING_SELECTED = N_("Select at least one organisation first.")
 NOT_REVIEWER = N_("Only the staff running the campaign can review this response.")
 REVIEW_ACTIONS = {Action.RETURN, Action.APPROVE, Action.REOPEN}
+NEXT_ACTIONS = {Action.RETURN, Action.APPROVE}  # the review panel's "... and next" buttons
 CHOOSE_ACTION = N_("Choose approve, return or reopen.")
 
 EDIT_PAGE = "surveys/campaigns/edit.html"
@@ -361,8 +362,23 @@ async def review_response(request: Request) -> Response:
         return refused(request, title, [refusal.translated()], back, 400)
     except ResponseChanged as refusal:
         return refused(request, title, [refusal.translated()], back, 409)
+    if form.get("then") == "next" and action in NEXT_ACTIONS:
+        return await review_next(request, access.held, response, action)
     separator = "&" if "?" in back else "?"
     return RedirectResponse(f"{back}{separator}done={action.value}", status_code=303)
+
+
+async def review_next(
+    request: Request, held: list[Membership], reviewed: Any, action: Action
+) -> Response:
+    """After "approve and next" / "return and next": the next report awaiting review,
+    saying what became of the last one; the queue, saying so, when none is left."""
+    following = await review.next_after(held, reviewed)
+    if following is None:
+        queue = request.app.url_path_for("surveys:review_queue")
+        return RedirectResponse(f"{queue}?done={action.value}", status_code=303)
+    url = response_url(request, following.id)
+    return RedirectResponse(f"{url}?done={action.value}_next", status_code=303)
 
 
 routes = [
