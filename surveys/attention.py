@@ -107,9 +107,8 @@ async def review_attention(request: Request, held: list[Membership]) -> list[dic
                 "url": f"{queue}?round={round_.id}",
                 "title": gettext("Awaiting review: %(campaign)s, round %(number)d")
                 % {"campaign": round_.campaign.title, "number": round_.number},
-                "note": ngettext(
-                    "%(num)d report", "%(num)d reports", line.count
-                ) % {"num": line.count},
+                "note": ngettext("%(num)d report", "%(num)d reports", line.count)
+                % {"num": line.count},
             }
         )
     return items

@@ -16,8 +16,14 @@ from surveys.views import campaigns, forms, reminders, reports, responses, revie
 
 
 def routes() -> list[BaseRoute]:
-    return [*forms.routes, *campaigns.routes, *responses.routes, *reports.routes, *reminders.routes,
-            *review_queue.routes]
+    return [
+        *forms.routes,
+        *campaigns.routes,
+        *responses.routes,
+        *reports.routes,
+        *reminders.routes,
+        *review_queue.routes,
+    ]
 
 
 attention_providers = [

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -502,6 +502,42 @@ def respondent_name(response: Response) -> str:
 def state_counts(rows: Sequence[TrackerRow]) -> list[tuple[ResponseState, int]]:
     counted = Counter(row.state for row in rows)
     return [(state, counted[state]) for state in TRACKER_STATES]
+
+
+# The tracker's filters by state: what staff chase (not started, draft, overdue), review
+# (submitted or resubmitted: awaiting review) and have done (returned, approved).
+AWAITING_REVIEW = frozenset({ResponseState.SUBMITTED, ResponseState.RESUBMITTED})
+TRACKER_FILTERS: dict[str, tuple[str, Callable[[TrackerRow], bool]]] = {
+    "not_started": (N_("Not started"), lambda row: row.state == ResponseState.NOT_STARTED),
+    "draft": (N_("Draft"), lambda row: row.state == ResponseState.DRAFT),
+    "awaiting_review": (N_("Awaiting review"), lambda row: row.state in AWAITING_REVIEW),
+    "returned": (N_("Returned"), lambda row: row.state == ResponseState.RETURNED),
+    "approved": (N_("Approved"), lambda row: row.state == ResponseState.APPROVED),
+    "overdue": (N_("Overdue"), lambda row: row.overdue),
+}
+
+
+@dataclass(frozen=True)
+class StateFilter:
+    key: str  # a TRACKER_FILTERS key; "" for every row
+    label: str  # an English msgid
+    count: int
+
+
+def state_filters(rows: Sequence[TrackerRow]) -> list[StateFilter]:
+    """Every row, then each filter of TRACKER_FILTERS, with how many rows it keeps."""
+    return [StateFilter("", N_("All"), len(rows))] + [
+        StateFilter(key, label, sum(1 for row in rows if keeps(row)))
+        for key, (label, keeps) in TRACKER_FILTERS.items()
+    ]
+
+
+def filtered(rows: Sequence[TrackerRow], key: str) -> list[TrackerRow]:
+    """The rows a filter keeps; every row for an unknown key."""
+    if key not in TRACKER_FILTERS:
+        return list(rows)
+    keeps = TRACKER_FILTERS[key][1]
+    return [row for row in rows if keeps(row)]
 
 
 # -- reminders ---------------------------------------------------------------------------

@@ -40,7 +40,9 @@ async def version_of(response: Response) -> str:
 
 
 def names_in_queue(page) -> list[str]:  # type: ignore[no-untyped-def]
-    return [a.get_text(strip=True) for a in page.select(".survey-review-queue .survey-report-title")]
+    return [
+        a.get_text(strip=True) for a in page.select(".survey-review-queue .survey-report-title")
+    ]
 
 
 async def held_by(user) -> list[Membership]:  # type: ignore[no-untyped-def]
@@ -124,7 +126,12 @@ async def test_approve_and_next_walks_the_queue_then_says_it_is_empty(world, as_
         returned = await post(
             c,
             f"/reports/responses/{a1.id}/review",
-            {"action": "return", "then": "next", "reason": "请补充专家名单", "version": await version_of(a1)},
+            {
+                "action": "return",
+                "then": "next",
+                "reason": "请补充专家名单",
+                "version": await version_of(a1),
+            },
         )
         assert returned.headers["location"] == f"/reports/responses/{a2.id}?done=return_next"
         last = await post(
@@ -144,6 +151,8 @@ async def test_a_plain_approval_stays_on_the_report(world, as_user):
     first, _, a1, *_ = await two_rounds_waiting(world)
     async with as_user("staff") as c:
         done = await post(
-            c, f"/reports/responses/{a1.id}/review", {"action": "approve", "version": await version_of(a1)}
+            c,
+            f"/reports/responses/{a1.id}/review",
+            {"action": "approve", "version": await version_of(a1)},
         )
     assert done.headers["location"] == f"/reports/responses/{a1.id}?done=approve"

@@ -125,11 +125,13 @@ async def test_tracker_shows_each_organisation_with_state_overdue_and_late(world
     assert rows["辽宁省计算机学会"].select_one(".survey-late") is not None
     counts = {
         li["class"][0]: li.select_one(".survey-count").get_text()
-        for li in html.select(".survey-counts li")
+        for li in html.select(".survey-state-filters li")
     }
-    assert counts["survey-state-submitted"] == "1"
-    assert counts["survey-state-not_started"] == "1"
-    assert counts["survey-state-approved"] == "0"
+    assert counts["survey-filter-all"] == "2"
+    assert counts["survey-filter-awaiting_review"] == "1"
+    assert counts["survey-filter-not_started"] == "1"
+    assert counts["survey-filter-overdue"] == "1"
+    assert counts["survey-filter-approved"] == "0"
 
 
 async def test_tracker_links_each_response(world, as_user):
@@ -392,3 +394,60 @@ async def test_closed_round_refuses_the_save_button(world, as_english_user):
     assert "round is closed" in answer.text
     stored = await Response.get(id=response.id)
     assert (stored.state, stored.answers, stored.version) == (S.NOT_STARTED, {}, response.version)
+
+
+# -- filters by state and selection ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("state", "shown"),
+    [
+        ("not_started", ["辽宁省医学会"]),
+        ("overdue", ["辽宁省医学会"]),
+        ("awaiting_review", ["辽宁省计算机学会"]),
+        ("draft", []),
+        ("approved", []),
+        ("nonsense", ["辽宁省计算机学会", "辽宁省医学会"]),
+    ],
+)
+async def test_state_filters_show_only_their_rows_page_and_partial(world, as_user, state, shown):
+    campaign = await association_campaign(world)
+    first = await round_of(campaign, 1)
+    await set_state(await response_of(first, world.society_a), S.RESUBMITTED, first.due_at)
+    url = f"/reports/rounds/{first.id}?state={state}"
+    async with as_user("staff") as c:
+        page = soup((await c.get(url)).text)
+        partial = await c.get(url, headers={"HX-Request": "true"})
+    assert sorted(tracker_states(page)) == sorted(shown)
+    assert sorted(tracker_states(soup(partial.text))) == sorted(shown)
+    assert "<html" not in partial.text and "hx-request" in partial.headers["vary"].lower()
+    # The filter links work without JavaScript (plain links) and say which one is shown.
+    links = soup(partial.text).select(".survey-state-filters a")
+    assert all(a["href"] == a["hx-get"] for a in links)
+    current = [a["href"] for a in links if a.has_attr("aria-current")]
+    expected = url if state != "nonsense" else f"/reports/rounds/{first.id}"
+    assert current == [expected]
+
+
+async def test_state_filter_keeps_the_category(world, as_user):
+    campaign = await association_campaign(world)
+    first = await round_of(campaign, 1)
+    async with as_user("staff") as c:
+        page = soup((await c.get(f"/reports/rounds/{first.id}?category={world.medicine.id}")).text)
+    hrefs = {a["href"] for a in page.select(".survey-state-filters a")}
+    assert f"/reports/rounds/{first.id}?category={world.medicine.id}&state=overdue" in hrefs
+
+
+async def test_rows_say_which_selection_they_belong_to(world, as_user):
+    campaign = await association_campaign(world)
+    first = await round_of(campaign, 1)
+    await set_state(await response_of(first, world.society_a), S.SUBMITTED, first.due_at)
+    async with as_user("staff") as c:
+        page = soup((await c.get(f"/reports/rounds/{first.id}")).text)
+    owing = [r.select_one(".survey-org-name").text for r in page.select("tr[data-owing]")]
+    waiting = [
+        r.select_one(".survey-org-name").text for r in page.select("tr[data-awaiting-review]")
+    ]
+    assert (owing, waiting) == (["辽宁省医学会"], ["辽宁省计算机学会"])
+    tools = page.select_one("[data-select-tools]")
+    assert tools is not None and tools.has_attr("hidden")  # shown by static/js/surveys.js

@@ -233,12 +233,17 @@ async def round_tracker(request: Request) -> Response:
     category_id = parse_id(request.query_params.get("category"))
     if category_id is not None and all(c.id != category_id for c in categories):
         category_id = None
+    state = request.query_params.get("state", "")
+    if state not in tracking.TRACKER_FILTERS:
+        state = ""
     rows = await tracking.tracker_rows(round_, moment, category_id=category_id)
     context = {
         "round": round_,
         "campaign": round_.campaign,
-        "rows": rows,
-        "counts": tracking.state_counts(rows),
+        "rows": tracking.filtered(rows, state),
+        "filters": tracking.state_filters(rows),
+        "state": state,
+        "filter_url": filter_url(request, round_.id, category_id),
         "categories": categories,
         "category_id": category_id,
         "now": moment,
@@ -248,6 +253,18 @@ async def round_tracker(request: Request) -> Response:
         "response_url": response_url,
     }
     return render_page(request, TRACKER_PAGE, context, partial=TRACKER_TABLE)
+
+
+def filter_url(request: Request, round_id: int, category_id: int | None):  # type: ignore[no-untyped-def]
+    """The tracker's URL showing one state filter (key "" for every row), in the category."""
+    base = request.app.url_path_for("surveys:round", round_id=round_id)
+
+    def url(key: str) -> str:
+        query = {"category": category_id or "", "state": key}
+        shown = urlencode({name: value for name, value in query.items() if value})
+        return f"{base}?{shown}" if shown else str(base)
+
+    return url
 
 
 def response_url(request: Request, response_id: int) -> str:
