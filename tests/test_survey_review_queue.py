@@ -58,7 +58,7 @@ async def test_it_counts_reports_awaiting_review_per_round(world):
 
 
 async def test_it_shows_the_counts_on_the_staff_home_page(world, as_english_user):
-    first, second, *_ = await two_rounds_waiting(world)
+    first, _second, *_ = await two_rounds_waiting(world)
     async with as_english_user("staff") as c:
         home = soup((await c.get("/")).text)
     items = home.select("ul.attention li.review")
@@ -99,7 +99,7 @@ async def test_the_queue_shows_others_nothing(world, as_user):
 
 
 async def test_approve_and_next_walks_the_queue_then_says_it_is_empty(world, as_english_user):
-    first, second, a1, b1, a2 = await two_rounds_waiting(world)
+    _, _, a1, b1, a2 = await two_rounds_waiting(world)
     async with as_english_user("staff") as c:
         # Approving B (the oldest) leads to A in the same round, saying B was approved.
         done = await post(
@@ -148,7 +148,7 @@ async def test_approve_and_next_walks_the_queue_then_says_it_is_empty(world, as_
 
 
 async def test_a_plain_approval_stays_on_the_report(world, as_user):
-    first, _, a1, *_ = await two_rounds_waiting(world)
+    _, _, a1, *_ = await two_rounds_waiting(world)
     async with as_user("staff") as c:
         done = await post(
             c,
