@@ -543,10 +543,15 @@ def filtered(rows: Sequence[TrackerRow], key: str) -> list[TrackerRow]:
 # -- reminders ---------------------------------------------------------------------------
 
 
-async def remind(round_: Round, response_ids: Sequence[int], user: User) -> list[int]:
-    """Remind the organisations of the chosen responses that still owe an answer; returns
-    the organisations reminded (responses outside the round, per-person or already
-    answered are left out)."""
+@dataclass(frozen=True)
+class Reminded:
+    sent_at: dt.datetime  # names the reminder in the 催报 log (notify.reminder_key)
+    organisation_ids: list[int]  # the organisations it was sent to, reached or not
+
+
+async def remind(round_: Round, response_ids: Sequence[int], user: User) -> Reminded:
+    """Remind the organisations of the chosen responses that still owe an answer
+    (responses outside the round, per-person or already answered are left out)."""
     owing: list[int] = await Response.filter(  # type: ignore[assignment]
         round_id=round_.id,
         id__in=list(response_ids),
@@ -554,7 +559,34 @@ async def remind(round_: Round, response_ids: Sequence[int], user: User) -> list
         state__in=list(AWAITING_ANSWER),
     ).values_list("organisation_id", flat=True)
     # surveys.notify records each reminder (its 催报 log row) and tells the secretaries.
-    return await notify.remind_round(round_, sorted(set(owing)), user, dt.datetime.now(dt.UTC))
+    sent_at = dt.datetime.now(dt.UTC)
+    sent_to = await notify.remind_round(round_, sorted(set(owing)), user, sent_at)
+    return Reminded(sent_at, sent_to)
+
+
+@dataclass
+class ReminderOutcome:
+    """What one reminder achieved, read from its rows of the 催报 log, so the message
+    after sending and the log always agree."""
+
+    reached: list[str] = field(default_factory=list)  # organisation names
+    unreached: list[Organisation] = field(default_factory=list)  # nobody could be told
+
+    @property
+    def sent(self) -> int:
+        return len(self.reached) + len(self.unreached)
+
+
+async def reminder_outcome(round_: Round, sent_at: dt.datetime) -> ReminderOutcome:
+    """The organisations a reminder sent at `sent_at` reached, and those it reached
+    nobody in: no secretary (nor anyone acting for them), or only people who can neither
+    sign in nor receive e-mail. Those are in tree order, to be called or given a secretary."""
+    entries = await notify.reminder_log(round_.id, key=notify.reminder_key(round_.id, sent_at))
+    outcome = ReminderOutcome(reached=sorted(e.organisation for e in entries if e.reached))
+    missed = [e.organisation_id for e in entries if not e.reached]
+    if missed:
+        outcome.unreached = await Organisation.filter(id__in=missed).order_by("path")
+    return outcome
 
 
 async def reminders_for(

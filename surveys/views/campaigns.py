@@ -20,7 +20,7 @@ from intranet import audit
 from intranet.forms import FormErrors, clean_text, form_data, parse_id
 from intranet.i18n import N_, gettext, ngettext
 from intranet.models import Category, Membership, User
-from intranet.policy import memberships, not_found, require_user
+from intranet.policy import can_manage_organisation, memberships, not_found, require_user
 from intranet.templating import render
 from surveys import policy, review, rounds, tracking
 from surveys.models import Campaign, Round
@@ -68,12 +68,7 @@ def done_message(request: Request) -> str:
             "%(num)d round has been opened.", "%(num)d rounds have been opened.", count
         ) % {"num": count}
     if key == "reminded":
-        count = parse_id(request.query_params.get("n")) or 0
-        return ngettext(
-            "A reminder has been sent to %(num)d organisation.",
-            "Reminders have been sent to %(num)d organisations.",
-            count,
-        ) % {"num": count}
+        return ""  # the tracker's reminder outcome says what happened
     return gettext(message) if message else ""
 
 
@@ -227,7 +222,7 @@ def round_id_of(request: Request) -> int:
 
 
 async def round_tracker(request: Request) -> Response:
-    _, round_ = await policy.require_round(request, round_id_of(request))
+    held, round_ = await policy.require_round(request, round_id_of(request))
     moment = now()
     categories = await Category.all().order_by("sort_order", "name")
     category_id = parse_id(request.query_params.get("category"))
@@ -237,6 +232,8 @@ async def round_tracker(request: Request) -> Response:
     if state not in tracking.TRACKER_FILTERS:
         state = ""
     rows = await tracking.tracker_rows(round_, moment, category_id=category_id)
+    reminded = await reminder_outcome(request, round_)
+    unreached = reminded.unreached if reminded is not None else []
     context = {
         "round": round_,
         "campaign": round_.campaign,
@@ -250,6 +247,9 @@ async def round_tracker(request: Request) -> Response:
         "is_open": round_.is_open(moment),
         "is_closed": round_.closed_at is not None and round_.closed_at <= moment,
         "done": done_message(request),
+        "reminded": reminded,
+        # Admins of an organisation nobody could be told in give it a secretary.
+        "may_assign": {o.id for o in unreached if can_manage_organisation(held, o)},
         "response_url": response_url,
     }
     return render_page(request, TRACKER_PAGE, context, partial=TRACKER_TABLE)
@@ -290,9 +290,22 @@ async def round_remind(request: Request) -> Response:
     reminded = await tracking.remind(round_, chosen, user)
     await audit.record(
         request, "round.remind", target=round_, organisation=round_.campaign.organiser,
-        summary=f"{round_.campaign.title} #{round_.number}: {len(reminded)}",
+        summary=f"{round_.campaign.title} #{round_.number}: {len(reminded.organisation_ids)}",
     )  # fmt: skip
-    return redirect(request, "surveys:round", "reminded", round_id=round_.id, n=len(reminded))
+    # The tracker reads what the reminder achieved from its rows of the 催报 log.
+    sent = reminded.sent_at.isoformat()
+    return redirect(request, "surveys:round", "reminded", round_id=round_.id, sent=sent)
+
+
+async def reminder_outcome(request: Request, round_: Round) -> tracking.ReminderOutcome | None:
+    """After 催报: what the reminder named by ?sent= achieved; None on any other visit."""
+    if request.query_params.get("done") != "reminded":
+        return None
+    try:
+        sent_at = datetime.fromisoformat(request.query_params.get("sent", "")[:40])
+    except ValueError:
+        return None
+    return await tracking.reminder_outcome(round_, sent_at)
 
 
 async def round_approve(request: Request) -> Response:
