@@ -284,7 +284,7 @@ async def test_a_withdrawn_notice_tells_its_addressees_when_by_whom_and_why(
     shown_at = withdrawn.withdrawn_at.astimezone(ZONE).strftime("%Y-%m-%d %H:%M")
     assert text_of(page, ".notice-withdrawn-at") == shown_at
     assert (
-        text_of(page, ".notice-withdrawn-by") == f"{world.staff.display_name}（辽宁省科学技术协会）"
+        text_of(page, ".notice-withdrawn-by") == f"{world.staff.display_name} (辽宁省科学技术协会)"
     )
     assert text_of(page, ".notice-withdrawn-reason") == "会议改期"
     # Nothing of the notice itself: no body, no attachments, and they no longer download.
