@@ -286,10 +286,10 @@ async def require_notice_page(
         if refusal.status_code != 404:
             raise  # a visitor is asked to sign in first
         held = await memberships(request)
-        notice = await find_notice(notice_id)
-        if notice is None or not await can_see_withdrawal(held, notice):
+        withdrawn = await find_notice(notice_id)
+        if withdrawn is None or not await can_see_withdrawal(held, withdrawn):
             raise
-        return held, notice, True
+        return held, withdrawn, True
     return held, notice, False
 
 

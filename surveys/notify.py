@@ -518,7 +518,7 @@ async def reminder_log(round_id: int, *, key: str | None = None) -> list[Reminde
                 channel=reminder.channel,
                 recipients=people,
                 organisation_id=reminder.organisation_id,  # type: ignore[attr-defined]
-                key=reminder.key,
+                key=reminder.key or "",
             )
         )
     return entries
