@@ -132,3 +132,26 @@ async def test_staff_select_every_unit_not_submitted_and_remind_by_tapping_the_b
     await shot(desk, "review-queue", DESKTOP)
     no_problems(desk)
     await desk.context.close()
+
+
+async def test_the_filters_and_the_queue_work_without_javascript(
+    browser, server: LiveServer
+) -> None:  # type: ignore[no-untyped-def]
+    staff = await signed_in(browser, server, "staff", PHONE, java_script_enabled=False)
+    tracker = await sixth_round_tracker(staff, server)
+    # Without JavaScript the selection buttons (which need it) are not offered.
+    await expect(staff.locator("[data-select-tools]")).to_be_hidden()
+    waiting = staff.locator(".survey-state-filters a", has_text="待审核")
+    count = int(await waiting.locator(".survey-count").inner_text())
+    await waiting.click()
+    await expect(staff).to_have_url(tracker + "?state=awaiting_review")
+    await expect(staff.locator("table.survey-tracker tbody tr")).to_have_count(count)
+    await expect(staff.locator("tr[data-owing]")).to_have_count(0)
+    await staff.goto(server.url + "/")
+    await staff.locator("ul.attention li.review a").first.click()
+    await expect(staff).to_have_url(re.compile(r"/reports/review\?round=\d+$"))
+    await staff.get_by_role("link", name=re.compile("^全部")).click()
+    await expect(staff).to_have_url(re.compile(r"/reports/review$"))
+    await expect(staff.locator(QUEUE_TITLES).first).to_be_visible()
+    no_problems(staff)
+    await staff.context.close()

@@ -318,7 +318,9 @@ async def test_only_the_issuers_people_withdraw(world: World, as_user, who: str)
     assert (await stored(notice)).state == NoticeState.PUBLISHED
 
 
-async def test_a_withdrawn_notice_is_no_longer_read_by_its_addressees(world: World, as_user) -> None:  # type: ignore[no-untyped-def]
+async def test_a_withdrawn_notice_is_no_longer_read_by_its_addressees(
+    world: World, as_user
+) -> None:  # type: ignore[no-untyped-def]
     notice = await make_notice(
         world.association, to=[to_members_of(world.society_a), to_organisation(world.society_b)]
     )

@@ -162,7 +162,8 @@
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", setUp);
   } else { setUp(); }
-  document.addEventListener("htmx:afterSettle", showCount);
+  // Pages reached through hx-boost arrive by swap, without a new DOMContentLoaded.
+  document.addEventListener("htmx:afterSettle", setUp);
   document.addEventListener("change", function (event) {
     if (event.target.matches && event.target.matches("#tracker-table input[name=response]")) {
       showCount();
