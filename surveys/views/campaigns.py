@@ -24,6 +24,7 @@ from intranet.policy import can_manage_organisation, memberships, not_found, req
 from intranet.templating import render
 from surveys import policy, review, rounds, tracking
 from surveys.models import Campaign, Round
+from surveys.models import Response as SurveyResponse
 from surveys.responses import ResponseChanged, act
 from surveys.schedule import ScheduleKind
 from surveys.states import Action, Actor, TransitionRefused
@@ -399,7 +400,7 @@ async def review_response(request: Request) -> Response:
 
 
 async def review_next(
-    request: Request, held: list[Membership], reviewed: Any, action: Action
+    request: Request, held: list[Membership], reviewed: SurveyResponse, action: Action
 ) -> Response:
     """After "approve and next" / "return and next": the next report awaiting review,
     saying what became of the last one; the queue, saying so, when none is left."""
