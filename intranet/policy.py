@@ -265,6 +265,34 @@ async def require_readable_notice(
     return held, notice
 
 
+async def can_see_withdrawal(held: list[Membership], notice: Notice) -> bool:
+    """Those a notice was addressed to learn that it was withdrawn, when, by whom and
+    why, but no longer read it (its body and attachments). `notice.issuer` loaded."""
+    if not notice.is_withdrawn:
+        return False
+    from intranet.notices.audience import is_addressed_to
+
+    return await is_addressed_to(held, notice)
+
+
+async def require_notice_page(
+    request: Request, notice_id: int
+) -> tuple[list[Membership], Notice, bool]:
+    """As `require_readable_notice`, and also a withdrawn notice for those it was
+    addressed to; the flag says that they may see only that it was withdrawn."""
+    try:
+        held, notice = await require_readable_notice(request, notice_id)
+    except HTTPException as refusal:
+        if refusal.status_code != 404:
+            raise  # a visitor is asked to sign in first
+        held = await memberships(request)
+        withdrawn = await find_notice(notice_id)
+        if withdrawn is None or not await can_see_withdrawal(held, withdrawn):
+            raise
+        return held, withdrawn, True
+    return held, notice, False
+
+
 async def require_managed_notice(
     request: Request, notice_id: int
 ) -> tuple[list[Membership], Notice]:

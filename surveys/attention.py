@@ -1,5 +1,8 @@
 """What the home page's "needs your attention" box says about reports.
 
+For whoever reviews reports: each round with reports awaiting their review (待审核) and
+how many, leading to that round's review queue (surveys.review).
+
 For whoever fills in reports: the responses returned for correction, then those
 overdue or still due in open rounds, soonest deadline first, each with its deadline
 and linking to its page; one query (the responses with their rounds and campaigns).
@@ -13,8 +16,9 @@ from starlette.requests import Request
 from tortoise import timezone
 from tortoise.expressions import Q
 
-from intranet.i18n import gettext
+from intranet.i18n import gettext, ngettext
 from intranet.models import Membership
+from surveys import review
 from surveys.models import Response
 from surveys.policy import actor_for
 from surveys.responses import AWAITING_ANSWER
@@ -88,3 +92,23 @@ def returned_item(request: Request, response: Response, zone: Any) -> dict[str, 
         "title": title(response),
         "note": gettext("returned for correction"),
     }
+
+
+async def review_attention(request: Request, held: list[Membership]) -> list[dict[str, Any]]:
+    """For whoever reviews reports: each round with reports awaiting their review (待审核),
+    with how many, leading to the review queue of that round."""
+    queue = str(request.app.url_path_for("surveys:review_queue"))
+    items = []
+    for line in await review.rounds_waiting(held):
+        round_ = line.round
+        items.append(
+            {
+                "kind": "review",
+                "url": f"{queue}?round={round_.id}",
+                "title": gettext("Awaiting review: %(campaign)s, round %(number)d")
+                % {"campaign": round_.campaign.title, "number": round_.number},
+                "note": ngettext("%(num)d report", "%(num)d reports", line.count)
+                % {"num": line.count},
+            }
+        )
+    return items

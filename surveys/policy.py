@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from starlette.requests import Request
+from tortoise.expressions import Q
 
 from intranet import policy
 from intranet.models import Membership, Organisation
@@ -38,6 +39,12 @@ def can_run_campaign(held: list[Membership], campaign: Campaign) -> bool:
 def form_owners(held: list[Membership]) -> list[Organisation]:
     """The organisations a person may make forms and campaigns for."""
     return policy.issuing_organisations(held)
+
+
+def organised_inside(organisations: list[Organisation], path_field: str) -> Q:
+    """Rows whose organisation (by `path_field`) lies in one of these subtrees; give at
+    least one organisation (none would match everything)."""
+    return Q(*(Q(**{f"{path_field}__startswith": o.path}) for o in organisations), join_type="OR")
 
 
 def actor_for(held: list[Membership], user_id: int | None, response: Response) -> Actor | None:

@@ -12,14 +12,25 @@ from starlette.routing import BaseRoute
 
 from intranet.settings import Settings
 from surveys import attention, exports, notify, scheduler
-from surveys.views import campaigns, forms, reminders, reports, responses
+from surveys.views import campaigns, forms, reminders, reports, responses, review_queue
 
 
 def routes() -> list[BaseRoute]:
-    return [*forms.routes, *campaigns.routes, *responses.routes, *reports.routes, *reminders.routes]
+    return [
+        *forms.routes,
+        *campaigns.routes,
+        *responses.routes,
+        *reports.routes,
+        *reminders.routes,
+        *review_queue.routes,
+    ]
 
 
-attention_providers = [attention.report_attention, campaigns.reminder_attention]
+attention_providers = [
+    attention.report_attention,
+    attention.review_attention,
+    campaigns.reminder_attention,
+]
 background_tasks = [scheduler.run]
 
 

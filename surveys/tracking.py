@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -504,13 +504,54 @@ def state_counts(rows: Sequence[TrackerRow]) -> list[tuple[ResponseState, int]]:
     return [(state, counted[state]) for state in TRACKER_STATES]
 
 
+# The tracker's filters by state: what staff chase (not started, draft, overdue), review
+# (submitted or resubmitted: awaiting review) and have done (returned, approved).
+AWAITING_REVIEW = frozenset({ResponseState.SUBMITTED, ResponseState.RESUBMITTED})
+TRACKER_FILTERS: dict[str, tuple[str, Callable[[TrackerRow], bool]]] = {
+    "not_started": (N_("Not started"), lambda row: row.state == ResponseState.NOT_STARTED),
+    "draft": (N_("Draft"), lambda row: row.state == ResponseState.DRAFT),
+    "awaiting_review": (N_("Awaiting review"), lambda row: row.state in AWAITING_REVIEW),
+    "returned": (N_("Returned"), lambda row: row.state == ResponseState.RETURNED),
+    "approved": (N_("Approved"), lambda row: row.state == ResponseState.APPROVED),
+    "overdue": (N_("Overdue"), lambda row: row.overdue),
+}
+
+
+@dataclass(frozen=True)
+class StateFilter:
+    key: str  # a TRACKER_FILTERS key; "" for every row
+    label: str  # an English msgid
+    count: int
+
+
+def state_filters(rows: Sequence[TrackerRow]) -> list[StateFilter]:
+    """Every row, then each filter of TRACKER_FILTERS, with how many rows it keeps."""
+    return [StateFilter("", N_("All"), len(rows))] + [
+        StateFilter(key, label, sum(1 for row in rows if keeps(row)))
+        for key, (label, keeps) in TRACKER_FILTERS.items()
+    ]
+
+
+def filtered(rows: Sequence[TrackerRow], key: str) -> list[TrackerRow]:
+    """The rows a filter keeps; every row for an unknown key."""
+    if key not in TRACKER_FILTERS:
+        return list(rows)
+    keeps = TRACKER_FILTERS[key][1]
+    return [row for row in rows if keeps(row)]
+
+
 # -- reminders ---------------------------------------------------------------------------
 
 
-async def remind(round_: Round, response_ids: Sequence[int], user: User) -> list[int]:
-    """Remind the organisations of the chosen responses that still owe an answer; returns
-    the organisations reminded (responses outside the round, per-person or already
-    answered are left out)."""
+@dataclass(frozen=True)
+class Reminded:
+    sent_at: dt.datetime  # names the reminder in the 催报 log (notify.reminder_key)
+    organisation_ids: list[int]  # the organisations it was sent to, reached or not
+
+
+async def remind(round_: Round, response_ids: Sequence[int], user: User) -> Reminded:
+    """Remind the organisations of the chosen responses that still owe an answer
+    (responses outside the round, per-person or already answered are left out)."""
     owing: list[int] = await Response.filter(  # type: ignore[assignment]
         round_id=round_.id,
         id__in=list(response_ids),
@@ -518,7 +559,34 @@ async def remind(round_: Round, response_ids: Sequence[int], user: User) -> list
         state__in=list(AWAITING_ANSWER),
     ).values_list("organisation_id", flat=True)
     # surveys.notify records each reminder (its 催报 log row) and tells the secretaries.
-    return await notify.remind_round(round_, sorted(set(owing)), user, dt.datetime.now(dt.UTC))
+    sent_at = dt.datetime.now(dt.UTC)
+    sent_to = await notify.remind_round(round_, sorted(set(owing)), user, sent_at)
+    return Reminded(sent_at, sent_to)
+
+
+@dataclass
+class ReminderOutcome:
+    """What one reminder achieved, read from its rows of the 催报 log, so the message
+    after sending and the log always agree."""
+
+    reached: list[str] = field(default_factory=list)  # organisation names
+    unreached: list[Organisation] = field(default_factory=list)  # nobody could be told
+
+    @property
+    def sent(self) -> int:
+        return len(self.reached) + len(self.unreached)
+
+
+async def reminder_outcome(round_: Round, sent_at: dt.datetime) -> ReminderOutcome:
+    """The organisations a reminder sent at `sent_at` reached, and those it reached
+    nobody in: no secretary (nor anyone acting for them), or only people who can neither
+    sign in nor receive e-mail. Those are in tree order, to be called or given a secretary."""
+    entries = await notify.reminder_log(round_.id, key=notify.reminder_key(round_.id, sent_at))
+    outcome = ReminderOutcome(reached=sorted(e.organisation for e in entries if e.reached))
+    missed = [e.organisation_id for e in entries if not e.reached]
+    if missed:
+        outcome.unreached = await Organisation.filter(id__in=missed).order_by("path")
+    return outcome
 
 
 async def reminders_for(

@@ -104,6 +104,7 @@ ROUTE_ACCESS = {
     "surveys:round_reopen": SURVEY_RULES,
     "surveys:round_extend": SURVEY_RULES,
     "surveys:review_response": SURVEY_RULES,
+    "surveys:review_queue": SURVEY_RULES,
     "surveys:my_reports": SURVEY_RULES,
     "surveys:start_response": SURVEY_RULES,
     "surveys:response": SURVEY_RULES,

@@ -2,7 +2,8 @@
 
 Every notice here is the association's. Its staff and admin act for it and see it in
 every state; everyone else sees it only once published, and only when it is addressed
-to them or public. A withdrawn notice is the issuer's alone again.
+to them or public. A withdrawn notice is the issuer's alone again: those it was addressed
+to see only a page saying it was withdrawn (tests/test_notice_detail.py), nothing of it.
 """
 
 from __future__ import annotations
@@ -53,8 +54,12 @@ def expected(action: str, who: str, state: NoticeState, audience: str) -> int:
     readable = may_read(who, state, audience)
     if who == "anonymous":
         return 200 if readable and action in ("view", "download", "version") else 303
+    # Its addressees open a withdrawn notice's address and learn that it was withdrawn.
+    told_withdrawn = (
+        state == NoticeState.WITHDRAWN and audience != "public" and who in REACHES[audience]
+    )
     allowed = {
-        "view": readable,
+        "view": readable or told_withdrawn,
         "download": readable,
         "version": readable,
         "edit": who in ISSUER_PEOPLE and state != NoticeState.WITHDRAWN,

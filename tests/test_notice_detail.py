@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -37,6 +38,7 @@ from tests.notice_helpers import (
 )
 from tests.test_notice_download import PDF, attach
 
+ZONE = ZoneInfo("Asia/Shanghai")
 ORIGINAL_NUMBER = "辽科协发〔2020〕3号"
 FORWARD_NUMBER = "辽计会字〔2020〕第001号"
 ORIGINAL_TITLE = "关于开展网上值班工作的通知"
@@ -258,13 +260,52 @@ async def test_a_draft_is_seen_only_by_its_issuer_s_people(
         assert form.select_one("input[name=csrf_token]")["value"]
 
 
+async def test_a_withdrawn_notice_tells_its_addressees_when_by_whom_and_why(
+    app: Starlette, world: World, as_english_user: Any
+) -> None:
+    notice = await make_notice(
+        world.association,
+        ORIGINAL_TITLE,
+        body=ORIGINAL_BODY,
+        number=ORIGINAL_NUMBER,
+        to=[to_members_of(world.society_a)],
+    )
+    attachment = await attach(app, notice, "会议议程.pdf", PDF)
+    await workflow.withdraw(notice, world.staff, "会议改期")
+    withdrawn = await Notice.get(id=notice.id)
+    async with as_english_user("member_a") as c:
+        answer = await c.get(f"/notices/{notice.id}")
+        download = await c.get(f"/notices/{notice.id}/attachments/{attachment.id}")
+    assert answer.status_code == 200
+    page = soup_of(answer)
+    assert text_of(page, "h1") == "This notice has been withdrawn"
+    assert ORIGINAL_NUMBER in text_of(page, ".notice-withdrawn-title")
+    assert ORIGINAL_TITLE in text_of(page, ".notice-withdrawn-title")
+    shown_at = withdrawn.withdrawn_at.astimezone(ZONE).strftime("%Y-%m-%d %H:%M")
+    assert text_of(page, ".notice-withdrawn-at") == shown_at
+    assert (
+        text_of(page, ".notice-withdrawn-by") == f"{world.staff.display_name} (辽宁省科学技术协会)"
+    )
+    assert text_of(page, ".notice-withdrawn-reason") == "会议改期"
+    # Nothing of the notice itself: no body, no attachments, and they no longer download.
+    assert "请建立" not in answer.text and "会议议程" not in answer.text
+    assert page.select_one(".notice-paper") is None
+    assert download.status_code == 404
+    # Someone it was never addressed to learns nothing, not even that it existed.
+    async with as_english_user("sec_b") as c:
+        assert (await c.get(f"/notices/{notice.id}")).status_code == 404
+
+
 async def test_a_withdrawn_notice_is_hidden_from_its_addressees(
     world: World, as_english_user: Any
 ) -> None:
     notice = await make_notice(world.association, to=[to_members_of(world.society_a)])
     await workflow.withdraw(notice, world.staff, "<em>Sent by mistake</em>")
     async with as_english_user("member_a") as c:
-        assert (await c.get(f"/notices/{notice.id}")).status_code == 404
+        told = soup_of(await c.get(f"/notices/{notice.id}"))
+    assert told.select_one(".notice-paper") is None
+    assert text_of(told, ".notice-withdrawn-reason") == "<em>Sent by mistake</em>"
+    assert told.select_one(".notice-withdrawn-reason em") is None
     async with as_english_user("staff") as c:
         page = soup_of(await c.get(f"/notices/{notice.id}"))
     banner = text_of(page, ".notice-withdrawn")
@@ -520,3 +561,36 @@ async def test_an_earlier_version_is_only_for_those_who_may_read_the_notice(
         assert (await c.get(f"/notices/{notice.id}/versions/1")).status_code == 404
     response = await client.get(f"/notices/{notice.id}/versions/1")
     assert response.status_code == 303
+
+
+async def test_its_notifications_say_withdrawn_and_lead_to_the_withdrawal(
+    world: World, as_english_user: Any
+) -> None:
+    from intranet.notices.notify import notice_published
+    from intranet.notifications.models import Notification
+
+    kept = await make_notice(
+        world.association, "仍然有效的通知", to=[to_members_of(world.society_a)]
+    )
+    notice = await make_notice(world.association, to=[to_members_of(world.society_a)])
+    for published in (kept, notice):
+        await notice_published(published, datetime.datetime.now(datetime.UTC))
+    await workflow.withdraw(notice, world.staff, "会议改期")
+    async with as_english_user("member_a") as c:
+        listed = soup_of(await c.get("/notifications"))
+        mine = await Notification.get(
+            user_id=world.member_a.id, key=f"notice:{notice.id}:published"
+        )
+        opened = await c.get(f"/notifications/{mine.id}")
+        landed = await c.get(opened.headers["location"])
+    marked = {
+        li.select_one(".notification-title a").get_text(strip=True): li.select_one(
+            ".notification-withdrawn"
+        )
+        for li in listed.select("li.notification")
+    }
+    assert len(marked) == 2
+    assert [title for title, tag in marked.items() if tag is not None] == [mine.title]
+    assert marked[mine.title].get_text(strip=True) == "Withdrawn"
+    assert landed.status_code == 200
+    assert text_of(soup_of(landed), ".notice-withdrawn-reason") == "会议改期"

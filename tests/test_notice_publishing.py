@@ -318,7 +318,9 @@ async def test_only_the_issuers_people_withdraw(world: World, as_user, who: str)
     assert (await stored(notice)).state == NoticeState.PUBLISHED
 
 
-async def test_a_withdrawn_notice_disappears_for_its_addressees(world: World, as_user) -> None:  # type: ignore[no-untyped-def]
+async def test_a_withdrawn_notice_is_no_longer_read_by_its_addressees(
+    world: World, as_user
+) -> None:  # type: ignore[no-untyped-def]
     notice = await make_notice(
         world.association, to=[to_members_of(world.society_a), to_organisation(world.society_b)]
     )
@@ -329,7 +331,11 @@ async def test_a_withdrawn_notice_disappears_for_its_addressees(world: World, as
             assert (await withdraw(staff, notice, "内容有误")).status_code == 303
             # The issuer still sees it, as withdrawn.
             assert (await staff.get(f"/notices/{notice.id}")).status_code == 200
-        assert (await member.get(f"/notices/{notice.id}")).status_code == 404
+        # The addressee is told it was withdrawn and why, but no longer reads it.
+        told = await member.get(f"/notices/{notice.id}")
+        assert told.status_code == 200
+        assert "内容有误" in told.text and "notice-paper" not in told.text
 
     kept = await Notice.get(id=notice.id).select_related("issuer")
     assert not await policy.can_read_notice(member_roles, kept)
+    assert await policy.can_see_withdrawal(member_roles, kept)

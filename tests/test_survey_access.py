@@ -31,7 +31,7 @@ from tests.conftest import World, login, new_client
 
 SURVEY_TABLES = (Form, FormVersion, Campaign, Round, Response, ResponseEvent, AnswerChange)
 # Lists of one's own things: reachable by anyone signed in, showing only what is theirs.
-OWN_LISTS = {"surveys:my_reports", "surveys:campaigns", "surveys:forms"}
+OWN_LISTS = {"surveys:my_reports", "surveys:campaigns", "surveys:forms", "surveys:review_queue"}
 INTRUDERS = ["sec_a", "member_a", "outsider"]
 
 

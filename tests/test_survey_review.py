@@ -140,7 +140,7 @@ async def test_the_panel_offers_the_actions_allowed_now(world, as_user):
         page = soup((await c.get(f"/reports/responses/{response.id}")).text)
     panel = page.select_one("section.survey-review")
     assert panel is not None
-    buttons = {b["value"] for b in panel.select("button[name=action]")}
+    buttons = {b["value"] for b in panel.select("input[name=action]")}
     assert buttons == {"approve", "return"}
     assert panel.select_one("textarea[name=reason][required]") is not None
     versions = {i["value"] for i in panel.select("input[name=version]")}
@@ -158,4 +158,4 @@ async def test_after_approving_the_panel_says_so_and_offers_reopen(world, as_use
     panel = page.select_one("section.survey-review")
     assert panel is not None
     assert panel.select_one(".alert.success") is not None
-    assert {b["value"] for b in panel.select("button[name=action]")} == {"reopen"}
+    assert {b["value"] for b in panel.select("input[name=action]")} == {"reopen"}

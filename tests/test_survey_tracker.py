@@ -125,11 +125,13 @@ async def test_tracker_shows_each_organisation_with_state_overdue_and_late(world
     assert rows["辽宁省计算机学会"].select_one(".survey-late") is not None
     counts = {
         li["class"][0]: li.select_one(".survey-count").get_text()
-        for li in html.select(".survey-counts li")
+        for li in html.select(".survey-state-filters li")
     }
-    assert counts["survey-state-submitted"] == "1"
-    assert counts["survey-state-not_started"] == "1"
-    assert counts["survey-state-approved"] == "0"
+    assert counts["survey-filter-all"] == "2"
+    assert counts["survey-filter-awaiting_review"] == "1"
+    assert counts["survey-filter-not_started"] == "1"
+    assert counts["survey-filter-overdue"] == "1"
+    assert counts["survey-filter-approved"] == "0"
 
 
 async def test_tracker_links_each_response(world, as_user):
@@ -392,3 +394,151 @@ async def test_closed_round_refuses_the_save_button(world, as_english_user):
     assert "round is closed" in answer.text
     stored = await Response.get(id=response.id)
     assert (stored.state, stored.answers, stored.version) == (S.NOT_STARTED, {}, response.version)
+
+
+# -- filters by state and selection ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("state", "shown"),
+    [
+        ("not_started", ["辽宁省医学会"]),
+        ("overdue", ["辽宁省医学会"]),
+        ("awaiting_review", ["辽宁省计算机学会"]),
+        ("draft", []),
+        ("approved", []),
+        ("nonsense", ["辽宁省计算机学会", "辽宁省医学会"]),
+    ],
+)
+async def test_state_filters_show_only_their_rows_page_and_partial(world, as_user, state, shown):
+    campaign = await association_campaign(world)
+    first = await round_of(campaign, 1)
+    await set_state(await response_of(first, world.society_a), S.RESUBMITTED, first.due_at)
+    url = f"/reports/rounds/{first.id}?state={state}"
+    async with as_user("staff") as c:
+        page = soup((await c.get(url)).text)
+        partial = await c.get(url, headers={"HX-Request": "true"})
+    assert sorted(tracker_states(page)) == sorted(shown)
+    assert sorted(tracker_states(soup(partial.text))) == sorted(shown)
+    assert "<html" not in partial.text and "hx-request" in partial.headers["vary"].lower()
+    # The filter links work without JavaScript (plain links) and say which one is shown.
+    links = soup(partial.text).select(".survey-state-filters a")
+    assert all(a["href"] == a["hx-get"] for a in links)
+    current = [a["href"] for a in links if a.has_attr("aria-current")]
+    expected = url if state != "nonsense" else f"/reports/rounds/{first.id}"
+    assert current == [expected]
+
+
+async def test_state_filter_keeps_the_category(world, as_user):
+    campaign = await association_campaign(world)
+    first = await round_of(campaign, 1)
+    async with as_user("staff") as c:
+        page = soup((await c.get(f"/reports/rounds/{first.id}?category={world.medicine.id}")).text)
+    hrefs = {a["href"] for a in page.select(".survey-state-filters a")}
+    assert f"/reports/rounds/{first.id}?category={world.medicine.id}&state=overdue" in hrefs
+
+
+async def test_rows_say_which_selection_they_belong_to(world, as_user):
+    campaign = await association_campaign(world)
+    first = await round_of(campaign, 1)
+    await set_state(await response_of(first, world.society_a), S.SUBMITTED, first.due_at)
+    async with as_user("staff") as c:
+        page = soup((await c.get(f"/reports/rounds/{first.id}")).text)
+    owing = [r.select_one(".survey-org-name").text for r in page.select("tr[data-owing]")]
+    waiting = [
+        r.select_one(".survey-org-name").text for r in page.select("tr[data-awaiting-review]")
+    ]
+    assert (owing, waiting) == (["辽宁省医学会"], ["辽宁省计算机学会"])
+    tools = page.select_one("[data-select-tools]")
+    assert tools is not None and tools.has_attr("hidden")  # shown by static/js/surveys.js
+
+
+# -- honest reminders ------------------------------------------------------------------------
+
+
+async def societies_nobody_can_be_told_in(world: World) -> tuple[Organisation, Organisation]:
+    """辽宁省化学会 has no secretary; 辽宁省物理学会's secretary was invited but never set a
+    password and has no e-mail address."""
+    from intranet.models import Membership, Role, User
+
+    chemistry = await Organisation.create_under(
+        world.association, name="辽宁省化学会", contact_name="李老师", contact_phone="024-88886666"
+    )
+    physics = await Organisation.create_under(world.association, name="辽宁省物理学会")
+    invited = await User.create(username="sec_phys", display_name="赵秘书", password_hash="")
+    await Membership.create(user=invited, organisation=physics, role=Role.SECRETARY)
+    return chemistry, physics
+
+
+async def remind_everyone(world: World, client, campaign: Campaign):  # type: ignore[no-untyped-def]
+    first = await round_of(campaign, 1)
+    ids = [str(r.id) for r in await Response.filter(round=first)]
+    done = await post(
+        client,
+        f"/reports/rounds/{first.id}/remind",
+        {"response": ids},
+        token_from=f"/reports/rounds/{first.id}",
+    )
+    assert done.status_code == 303
+    return first, soup((await client.get(done.headers["location"])).text)
+
+
+async def test_remind_counts_the_units_reached_and_lists_the_rest(world, as_english_user):
+    chemistry, physics = await societies_nobody_can_be_told_in(world)
+    roster = [world.society_a.id, world.society_b.id, chemistry.id, physics.id]
+    campaign = await weekly_campaign(world, roster_organisations=roster)
+    async with as_english_user("staff") as c:
+        first, page = await remind_everyone(world, c, campaign)
+        log = soup((await c.get(f"/reports/rounds/{first.id}/reminders")).text)
+    outcome = page.select_one(".survey-reminded")
+    assert outcome is not None
+    # Societies A and B have secretaries who can sign in; the other two nobody to tell.
+    assert outcome.select_one(".survey-reminded-count").get_text(strip=True) == (
+        "The reminder reached 2 organisations."
+    )
+    unreached = {
+        li.select_one(".survey-unreached-name").get_text(strip=True): li
+        for li in outcome.select(".survey-unreached li")
+    }
+    assert list(unreached) == ["辽宁省化学会", "辽宁省物理学会"]
+    # Staff get the telephone from the directory to call; only admins assign secretaries.
+    assert "024-88886666 (李老师)" in unreached["辽宁省化学会"].get_text(" ", strip=True)
+    assert unreached["辽宁省物理学会"].select_one(".survey-contact.muted") is not None
+    assert outcome.select(".survey-assign") == []
+    # The 催报 log says the same of each organisation.
+    rows = {
+        tr.select("td")[1].get_text(strip=True): tr.select("td")[4]
+        for tr in log.select("table.survey-reminder-log tbody tr")
+    }
+    assert set(rows) == {"辽宁省计算机学会", "辽宁省医学会", "辽宁省化学会", "辽宁省物理学会"}
+    not_reached = {name for name, cell in rows.items() if cell.select(".survey-not-reached")}
+    assert not_reached == {"辽宁省化学会", "辽宁省物理学会"}
+    assert "no secretary" in rows["辽宁省化学会"].get_text()
+    assert "cannot sign in" in rows["辽宁省物理学会"].get_text()
+
+
+async def test_admins_get_a_link_to_assign_a_secretary(world, as_english_user):
+    chemistry, _ = await societies_nobody_can_be_told_in(world)
+    campaign = await weekly_campaign(world, roster_organisations=[chemistry.id])
+    async with as_english_user("admin") as c:
+        _, page = await remind_everyone(world, c, campaign)
+        assert page.select_one(".survey-reminded-count").get_text(strip=True) == (
+            "The reminder reached 0 organisations."
+        )
+        link = page.select_one(".survey-unreached .survey-assign")
+        assert link is not None
+        assert link["href"] == f"/admin/people/new?organisation={chemistry.id}&role=secretary"
+        form = soup((await c.get(link["href"])).text)
+    assert form.select_one("#field-organisation option[selected]")["value"] == str(chemistry.id)
+    assert form.select_one("#field-role option[selected]")["value"] == "secretary"
+
+
+async def test_reminding_only_submitted_units_says_nobody_was_reminded(world, as_english_user):
+    campaign = await association_campaign(world)
+    first = await round_of(campaign, 1)
+    for organisation in (world.society_a, world.society_b):
+        await set_state(await response_of(first, organisation), S.SUBMITTED, first.due_at)
+    async with as_english_user("staff") as c:
+        _, page = await remind_everyone(world, c, campaign)
+    assert "Nobody was reminded" in page.select_one(".survey-reminded-count").get_text()
+    assert await RoundReminder.all().count() == 0

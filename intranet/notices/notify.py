@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from intranet.i18n import DEFAULT_LOCALE, N_, gettext, use_locale
 from intranet.models import Membership, User
 from intranet.notices.audience import ACTING_ROLES
-from intranet.notices.models import AudienceScope, Notice, NoticeAudience
+from intranet.notices.models import AudienceScope, Notice, NoticeAudience, NoticeState
 from intranet.notifications.kinds import NOTICE_PUBLISHED, NOTICE_REMINDER
 from intranet.notifications.models import STATE_LABELS, EmailMessage, EmailState, Notification
 from intranet.notifications.send import notify
@@ -84,6 +84,26 @@ async def notice_published(notice: Notice, now: dt.datetime) -> int:
         url=notice_path(notice.id),
         now=now,
     )
+
+
+def notice_id_of(key: str) -> int | None:
+    """The notice a notification is about, from its key ("notice:<id>:..."); else None."""
+    kind, _, rest = key.partition(":")
+    number = rest.partition(":")[0]
+    return int(number) if kind == "notice" and number.isdecimal() else None
+
+
+async def withdrawn_among(notifications: Collection[Notification]) -> set[int]:
+    """The ids of those notifications about a notice that has since been withdrawn, so
+    the list can say so. One query."""
+    about = {n.id: notice_id_of(n.key) for n in notifications}
+    wanted = {i for i in about.values() if i is not None}
+    if not wanted:
+        return set()
+    withdrawn = set(
+        await Notice.filter(id__in=wanted, state=NoticeState.WITHDRAWN).values_list("id", flat=True)
+    )
+    return {n for n, notice_id in about.items() if notice_id in withdrawn}
 
 
 def reminder_key(notice_id: int, sender_id: int, now: dt.datetime) -> str:

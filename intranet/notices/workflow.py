@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import datetime
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from tortoise import timezone
 from tortoise.transactions import in_transaction
 
 from intranet import audit
-from intranet.models import Organisation, User
+from intranet.models import AuditEvent, Organisation, User
 from intranet.notices import notify as notices_notify
 from intranet.notices import numbering, summary_cache
 from intranet.notices.audience import fix_audience
@@ -194,6 +195,34 @@ async def withdraw(notice: Notice, actor: User | None, reason: str, *, request: 
         target=notice,
         organisation=await notice.issuer,
         summary=f"{notice.document_number or ''} {notice.title}: {reason}".strip(),
+    )
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """What the addressees of a withdrawn notice are told instead of its text."""
+
+    withdrawn_at: datetime.datetime | None
+    withdrawn_by: str  # the person's name as the audit log kept it; "" if unknown
+    issuer: str
+    reason: str
+
+
+async def withdrawal_of(notice: Notice) -> Withdrawal:
+    """When, by whom and why `notice` (`issuer` loaded) was withdrawn. Who is read from
+    the audit log's "notice.withdraw" line, which keeps the name as it was."""
+    line = (
+        await AuditEvent.filter(
+            action="notice.withdraw", object_type="notice", object_id=str(notice.id)
+        )
+        .order_by("-id")
+        .first()
+    )
+    return Withdrawal(
+        withdrawn_at=notice.withdrawn_at,
+        withdrawn_by=line.actor_name if line is not None else "",
+        issuer=notice.issuer.name,
+        reason=notice.withdrawn_reason,
     )
 
 

@@ -17,6 +17,7 @@ from tortoise import timezone
 from intranet import audit, policy
 from intranet.forms import form_data, page_number, parse_id
 from intranet.i18n import N_, gettext
+from intranet.notices.notify import withdrawn_among
 from intranet.notifications import kinds
 from intranet.notifications.email import OutgoingEmail, describe_error
 from intranet.notifications.models import EmailMessage, EmailPreference, EmailState, Notification
@@ -57,6 +58,8 @@ async def notification_list(request: Request) -> Response:
     unread = await mine.filter(read_at__isnull=True).count()
     context = {
         "rows": rows,
+        # Those about a notice since withdrawn say so (its page then says when and why).
+        "withdrawn": await withdrawn_among(rows),
         "page": page,
         "pages": pages,
         "total": total,

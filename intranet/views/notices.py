@@ -27,7 +27,7 @@ from intranet import i18n, policy, uploads
 from intranet.forms import clean_line, page_number, parse_id
 from intranet.i18n import N_, gettext, ngettext
 from intranet.models import Membership, User
-from intranet.notices import audience, summary_cache
+from intranet.notices import audience, summary_cache, workflow
 from intranet.notices.models import (
     AddresseeRole,
     AddresseeTarget,
@@ -483,7 +483,12 @@ async def notice_document(request: Request, held: list[Membership], notice: Noti
 
 
 async def show_notice(request: Request) -> Response:
-    held, notice = await policy.require_readable_notice(request, request.path_params["notice_id"])
+    held, notice, withdrawn_only = await policy.require_notice_page(
+        request, request.path_params["notice_id"]
+    )
+    if withdrawn_only:
+        context = {"notice": notice, "withdrawal": await workflow.withdrawal_of(notice)}
+        return render(request, "intranet/notices/withdrawn.html", context)
     user = request.scope.get("user")
     if user is not None and notice.is_published:
         await audience.mark_read(notice, user)

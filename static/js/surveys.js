@@ -138,3 +138,46 @@
     }
   });
 })();
+
+// The round tracker's selection: select all, all not submitted, all awaiting review, or
+// none, among the rows shown; the action bar says how many are selected. Without this
+// file the buttons stay hidden and each row is ticked by hand.
+(function () {
+  "use strict";
+  function boxes() {
+    return Array.prototype.slice.call(
+      document.querySelectorAll("#tracker-table input[name=response]"));
+  }
+  function showCount() {
+    var label = document.querySelector("[data-selected-count]");
+    if (!label) { return; }
+    var n = boxes().filter(function (b) { return b.checked; }).length;
+    label.textContent = n ? label.dataset.template.replace("{n}", String(n)) : "";
+  }
+  function setUp() {
+    var tools = document.querySelector("[data-select-tools]");
+    if (tools) { tools.hidden = false; }
+    showCount();
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", setUp);
+  } else { setUp(); }
+  // Pages reached through hx-boost arrive by swap, without a new DOMContentLoaded.
+  document.addEventListener("htmx:afterSettle", setUp);
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("#tracker-table input[name=response]")) {
+      showCount();
+    }
+  });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-select]");
+    if (!button) { return; }
+    var which = button.dataset.select;
+    boxes().forEach(function (box) {
+      var row = box.closest("tr");
+      box.checked = which === "all" ||
+        (which !== "none" && row !== null && row.hasAttribute("data-" + which));
+    });
+    showCount();
+  });
+})();

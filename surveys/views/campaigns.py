@@ -20,10 +20,11 @@ from intranet import audit
 from intranet.forms import FormErrors, clean_text, form_data, parse_id
 from intranet.i18n import N_, gettext, ngettext
 from intranet.models import Category, Membership, User
-from intranet.policy import memberships, not_found, require_user
+from intranet.policy import can_manage_organisation, memberships, not_found, require_user
 from intranet.templating import render
-from surveys import policy, rounds, tracking
+from surveys import policy, review, rounds, tracking
 from surveys.models import Campaign, Round
+from surveys.models import Response as SurveyResponse
 from surveys.responses import ResponseChanged, act
 from surveys.schedule import ScheduleKind
 from surveys.states import Action, Actor, TransitionRefused
@@ -42,6 +43,7 @@ DONE_MESSAGES = {
 NOTHING_SELECTED = N_("Select at least one organisation first.")
 NOT_REVIEWER = N_("Only the staff running the campaign can review this response.")
 REVIEW_ACTIONS = {Action.RETURN, Action.APPROVE, Action.REOPEN}
+NEXT_ACTIONS = {Action.RETURN, Action.APPROVE}  # the review panel's "... and next" buttons
 CHOOSE_ACTION = N_("Choose approve, return or reopen.")
 
 EDIT_PAGE = "surveys/campaigns/edit.html"
@@ -67,12 +69,7 @@ def done_message(request: Request) -> str:
             "%(num)d round has been opened.", "%(num)d rounds have been opened.", count
         ) % {"num": count}
     if key == "reminded":
-        count = parse_id(request.query_params.get("n")) or 0
-        return ngettext(
-            "A reminder has been sent to %(num)d organisation.",
-            "Reminders have been sent to %(num)d organisations.",
-            count,
-        ) % {"num": count}
+        return ""  # the tracker's reminder outcome says what happened
     return gettext(message) if message else ""
 
 
@@ -226,27 +223,49 @@ def round_id_of(request: Request) -> int:
 
 
 async def round_tracker(request: Request) -> Response:
-    _, round_ = await policy.require_round(request, round_id_of(request))
+    held, round_ = await policy.require_round(request, round_id_of(request))
     moment = now()
     categories = await Category.all().order_by("sort_order", "name")
     category_id = parse_id(request.query_params.get("category"))
     if category_id is not None and all(c.id != category_id for c in categories):
         category_id = None
+    state = request.query_params.get("state", "")
+    if state not in tracking.TRACKER_FILTERS:
+        state = ""
     rows = await tracking.tracker_rows(round_, moment, category_id=category_id)
+    reminded = await reminder_outcome(request, round_)
+    unreached = reminded.unreached if reminded is not None else []
     context = {
         "round": round_,
         "campaign": round_.campaign,
-        "rows": rows,
-        "counts": tracking.state_counts(rows),
+        "rows": tracking.filtered(rows, state),
+        "filters": tracking.state_filters(rows),
+        "state": state,
+        "filter_url": filter_url(request, round_.id, category_id),
         "categories": categories,
         "category_id": category_id,
         "now": moment,
         "is_open": round_.is_open(moment),
         "is_closed": round_.closed_at is not None and round_.closed_at <= moment,
         "done": done_message(request),
+        "reminded": reminded,
+        # Admins of an organisation nobody could be told in give it a secretary.
+        "may_assign": {o.id for o in unreached if can_manage_organisation(held, o)},
         "response_url": response_url,
     }
     return render_page(request, TRACKER_PAGE, context, partial=TRACKER_TABLE)
+
+
+def filter_url(request: Request, round_id: int, category_id: int | None):  # type: ignore[no-untyped-def]
+    """The tracker's URL showing one state filter (key "" for every row), in the category."""
+    base = request.app.url_path_for("surveys:round", round_id=round_id)
+
+    def url(key: str) -> str:
+        query = {"category": category_id or "", "state": key}
+        shown = urlencode({name: value for name, value in query.items() if value})
+        return f"{base}?{shown}" if shown else str(base)
+
+    return url
 
 
 def response_url(request: Request, response_id: int) -> str:
@@ -272,9 +291,22 @@ async def round_remind(request: Request) -> Response:
     reminded = await tracking.remind(round_, chosen, user)
     await audit.record(
         request, "round.remind", target=round_, organisation=round_.campaign.organiser,
-        summary=f"{round_.campaign.title} #{round_.number}: {len(reminded)}",
+        summary=f"{round_.campaign.title} #{round_.number}: {len(reminded.organisation_ids)}",
     )  # fmt: skip
-    return redirect(request, "surveys:round", "reminded", round_id=round_.id, n=len(reminded))
+    # The tracker reads what the reminder achieved from its rows of the 催报 log.
+    sent = reminded.sent_at.isoformat()
+    return redirect(request, "surveys:round", "reminded", round_id=round_.id, sent=sent)
+
+
+async def reminder_outcome(request: Request, round_: Round) -> tracking.ReminderOutcome | None:
+    """After 催报: what the reminder named by ?sent= achieved; None on any other visit."""
+    if request.query_params.get("done") != "reminded":
+        return None
+    try:
+        sent_at = datetime.fromisoformat(request.query_params.get("sent", "")[:40])
+    except ValueError:
+        return None
+    return await tracking.reminder_outcome(round_, sent_at)
 
 
 async def round_approve(request: Request) -> Response:
@@ -361,8 +393,23 @@ async def review_response(request: Request) -> Response:
         return refused(request, title, [refusal.translated()], back, 400)
     except ResponseChanged as refusal:
         return refused(request, title, [refusal.translated()], back, 409)
+    if form.get("then") == "next" and action in NEXT_ACTIONS:
+        return await review_next(request, access.held, response, action)
     separator = "&" if "?" in back else "?"
     return RedirectResponse(f"{back}{separator}done={action.value}", status_code=303)
+
+
+async def review_next(
+    request: Request, held: list[Membership], reviewed: SurveyResponse, action: Action
+) -> Response:
+    """After "approve and next" / "return and next": the next report awaiting review,
+    saying what became of the last one; the queue, saying so, when none is left."""
+    following = await review.next_after(held, reviewed)
+    if following is None:
+        queue = request.app.url_path_for("surveys:review_queue")
+        return RedirectResponse(f"{queue}?done={action.value}", status_code=303)
+    url = response_url(request, following.id)
+    return RedirectResponse(f"{url}?done={action.value}_next", status_code=303)
 
 
 routes = [

@@ -69,6 +69,11 @@ DONE_MESSAGES = {
     "same": N_("Last round's answers have been copied. Check them, then submit."),
     "uploaded": N_("The file has been attached."),
     "removed": N_("The file has been removed."),
+    # After "approve and next" / "return and next" on the previous report.
+    "approve_next": N_("The previous report has been approved. Here is the next one to review."),
+    "return_next": N_(
+        "The previous report has been returned with your reason. Here is the next one to review."
+    ),
 }
 NOT_SAVED = N_("Nothing was saved: fix the fields marked below.")
 CONFLICTS = N_("Someone else changed these answers since you opened the page. Nothing was saved.")
