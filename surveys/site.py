@@ -12,11 +12,18 @@ from starlette.routing import BaseRoute
 
 from intranet.settings import Settings
 from surveys import attention, exports, notify, scheduler
-from surveys.views import campaigns, forms, reminders, reports, responses
+from surveys.views import campaigns, forms, reminders, reports, response_actions, responses
 
 
 def routes() -> list[BaseRoute]:
-    return [*forms.routes, *campaigns.routes, *responses.routes, *reports.routes, *reminders.routes]
+    return [
+        *forms.routes,
+        *campaigns.routes,
+        *responses.routes,
+        *response_actions.routes,
+        *reports.routes,
+        *reminders.routes,
+    ]
 
 
 attention_providers = [attention.report_attention, campaigns.reminder_attention]
