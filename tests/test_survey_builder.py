@@ -343,9 +343,9 @@ async def test_it_offers_and_keeps_what_a_new_round_starts_from(
     assert select.select_one("option[selected]")["value"] == "standing"
     offered = [o.get_text(strip=True) for o in select.select("option")]
     assert offered[1:] == [
-        "本期新增：无变化时为0，表格无新行",
-        "存量/现状：无变化时沿用上期",
-        "每期重新填写：无变化时保留本期所填",
+        "本期新增（无变化填0）",
+        "存量/现状（无变化沿用上期）",
+        "每期重新填写",
     ]
     # A table's columns have no carry-over of their own.
     assert page.select_one("[id^=new-column-][id$=-carry]") is None

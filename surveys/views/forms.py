@@ -90,9 +90,9 @@ QUESTION_FIELDS = ("key", "label", "type", "help", "min", "max", "unit", "aggreg
 QUESTION_CHECKS = ("required", "cumulative")
 # What the builder offers for a question's carry-over (surveys.schema.Carry).
 CARRY_CHOICES = {
-    Carry.INCREMENT: N_("New this round: no change means 0, or no new rows"),
-    Carry.STANDING: N_("Standing value: no change carries last round's answer forward"),
-    Carry.NOTHING: N_("Written anew each round: no change leaves it as typed"),
+    Carry.INCREMENT: N_("New this round (no change: 0)"),
+    Carry.STANDING: N_("Standing value (no change: as last round)"),
+    Carry.NOTHING: N_("Written anew each round"),
 }
 
 
