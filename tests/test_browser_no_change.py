@@ -107,7 +107,11 @@ async def test_two_taps_from_home_send_an_unchanged_report_which_can_be_withdraw
     await page.set_viewport_size(DESKTOP)
     await shot(page, "confirm", DESKTOP)
     await page.set_viewport_size(PHONE)
-    await page.goto(page.url.split("/reports")[0] + "/")
+    await page.goto(server.url + "/reports")
+    await expect(page.locator(".survey-reports a.survey-no-change")).to_have_count(1)
+    assert await horizontal_overflow(page) == 0
+    await shot(page, "my-reports", PHONE)
+    await page.goto(server.url + "/")
 
     assert await send_no_change_from_home(page) <= 2
     await shot(page, "submitted", PHONE)
