@@ -95,8 +95,8 @@ def is_unchanged(
 ) -> bool:
     """Whether `answers` say "no change since the last report": every increment none and
     every standing value as last reported (free text written anew aside)."""
-    if last is None:
-        return False
+    if last is None or all(q.carries == Carry.NOTHING for q in form.questions()):
+        return False  # nothing to compare: a report written anew is never "no change"
     expected = no_change_answers(form, last, answers)
     return all(same_answer(answers.get(key), value) for key, value in expected.items())
 

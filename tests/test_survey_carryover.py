@@ -151,6 +151,30 @@ def test_a_required_question_written_anew_rules_out_the_two_taps() -> None:
     assert carryover.allows_no_change(changed)
 
 
+def test_only_answers_that_say_nothing_moved_are_no_change() -> None:
+    form = weekly_progress_form()
+    last = {**LAST_WEEK}
+    unchanged = {**dict.fromkeys(INCREMENTS, 0), **STANDING}
+    assert carryover.is_unchanged(form, unchanged, last)
+    assert carryover.is_unchanged(form, {**unchanged, "funds": "0.00"}, last)
+    assert not carryover.is_unchanged(form, {**unchanged, "science_items": 1}, last)
+    assert not carryover.is_unchanged(form, {**unchanged, "experts": [EXPERT]}, last)
+    assert not carryover.is_unchanged(form, {**unchanged, "duty_roster": "no"}, last)
+    assert not carryover.is_unchanged(form, unchanged, None)  # nothing reported before
+    # A form whose every question is written anew has nothing to be unchanged in.
+    written = FormDefinition(
+        title="建言献策",
+        sections=(
+            Section(
+                key="s",
+                title="建言",
+                questions=(Question(key="text", type=QuestionType.LONG_TEXT, label="建议"),),
+            ),
+        ),
+    )
+    assert not carryover.is_unchanged(written, {"text": "同上"}, {"text": "同上"})
+
+
 # -- 本期无新增 on the report page --------------------------------------------------------------
 
 
