@@ -26,9 +26,10 @@ from tortoise.transactions import in_transaction
 
 from intranet.i18n import N_, Refusal
 from intranet.models import User
-from surveys.answers import CheckedAnswer, Problem, check_answer, is_answered
+from surveys import carryover
+from surveys.answers import CheckedAnswer, Problem, check_answer, is_answered, missing_required
 from surveys.models import AnswerChange, Response, ResponseEvent, Round
-from surveys.responses import CHANGED_MEANWHILE, ResponseChanged
+from surveys.responses import CHANGED_MEANWHILE, ResponseChanged, SubmitRefused, act
 from surveys.schema import FormDefinition, Question, QuestionType
 from surveys.states import Action, Actor, ResponseState, transition
 
@@ -39,6 +40,9 @@ ATTEMPTS = 5
 COUNTED_STATES = (ResponseState.SUBMITTED, ResponseState.RESUBMITTED, ResponseState.APPROVED)
 
 NOTHING_TO_COPY = N_("There is no earlier round with answers to copy.")
+NOTHING_REPORTED = N_(
+    "There is no earlier submitted report to carry forward; fill in this round's report."
+)
 FILE_KEYS = ("name", "key", "size", "content_type")
 
 
@@ -340,23 +344,73 @@ def copyable(form: FormDefinition, earlier: Mapping[str, Any]) -> dict[str, Any]
 
 
 async def copy_previous(
-    response: Response, *, form: FormDefinition, user: User | None, now: datetime, everything: bool
+    response: Response, *, form: FormDefinition, user: User | None, now: datetime
 ) -> Saved:
-    """Fill in from the last round: the empty fields only, or with `everything` ("no
-    change since last round") every field, so the report reads as last round's."""
+    """复制上期内容: last round's answers into the fields still empty, to edit; nothing
+    already typed is overwritten."""
     earlier = await previous_answers(response)
     if earlier is None:
         raise Refusal("nothing_to_copy", NOTHING_TO_COPY)
     kept = copyable(form, earlier)
+
+    def values(stored: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in kept.items() if not is_answered(stored.get(k))}
+
+    return await save_over(response, values, form=form, user=user, now=now)
+
+
+async def apply_no_change(
+    response: Response, *, form: FormDefinition, user: User | None, now: datetime
+) -> Saved:
+    """本期无新增: every increment none and every standing value as in the last report
+    (surveys.carryover); answers written anew each round are left as they are."""
+    last = await carryover.last_report(response)
+    if last is None:
+        raise Refusal("nothing_reported", NOTHING_REPORTED)
+
+    def values(stored: Mapping[str, Any]) -> dict[str, Any]:
+        return carryover.no_change_answers(form, last[1], stored)
+
+    return await save_over(response, values, form=form, user=user, now=now)
+
+
+async def submit_no_change(
+    response: Response, *, user: User | None, now: datetime, expected_version: int
+) -> Response:
+    """本期无变化，直接提交: the no-change answers, then submit, for a response still at
+    `expected_version` (what the confirmation showed). Raises as save_answers and
+    surveys.responses.act do."""
+    if expected_version != response.version:
+        raise ResponseChanged("changed_meanwhile", CHANGED_MEANWHILE)
+    form = form_of(response)
+    last = await carryover.last_report(response)
+    if last is not None:  # else apply_no_change says there is nothing to carry
+        problems = missing_required(
+            form, carryover.no_change_answers(form, last[1], response.answers)
+        )
+        if problems:  # refused before anything is written
+            raise SubmitRefused(problems)
+    await apply_no_change(response, form=form, user=user, now=now)
+    return await act(response, Action.SUBMIT, actor=Actor.RESPONDENT, user=user, now=now)
+
+
+async def save_over(
+    response: Response,
+    values: Any,
+    *,
+    form: FormDefinition,
+    user: User | None,
+    now: datetime,
+) -> Saved:
+    """Save `values(stored answers)` over what is stored now, looking again if someone
+    typed meanwhile."""
     for _ in range(ATTEMPTS):
         stored = response.answers
-        if everything:
-            values = {q.key: kept.get(q.key) for q in form.questions()}
-        else:
-            values = {k: v for k, v in kept.items() if not is_answered(stored.get(k))}
         try:
             bases = {q.key: normal(q, stored.get(q.key)) for q in form.questions()}
-            return await save_answers(response, values, bases, form=form, user=user, now=now)
+            return await save_answers(
+                response, values(stored), bases, form=form, user=user, now=now
+            )
         except AnswerConflict:
             await reload(response)  # someone typed meanwhile: look again
     raise ResponseChanged("changed_meanwhile", CHANGED_MEANWHILE)

@@ -5,7 +5,8 @@ how many, leading to that round's review queue (surveys.review).
 
 For whoever fills in reports: the responses returned for correction, then those
 overdue or still due in open rounds, soonest deadline first, each with its deadline
-and linking to its page; one query (the responses with their rounds and campaigns).
+and linking to its page; one query (the responses with their rounds and campaigns),
+and one more to offer "本期无变化，直接提交" where the form allows it.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from tortoise.expressions import Q
 
 from intranet.i18n import gettext, ngettext
 from intranet.models import Membership
-from surveys import review
+from surveys import carryover, review
 from surveys.models import Response
-from surveys.policy import actor_for
+from surveys.policy import actor_for, offers_no_change
 from surveys.responses import AWAITING_ANSWER
 from surveys.states import Actor, ResponseState
 
@@ -46,7 +47,9 @@ async def report_attention(request: Request, held: list[Membership]) -> list[dic
             | Q(round__closed_at__gt=now)
             | Q(state=ResponseState.RETURNED)
         )
-        .select_related("round__campaign__organiser", "organisation")
+        .select_related(
+            "round__campaign__organiser", "round__campaign__form_version", "organisation"
+        )
         .order_by("round__due_at", "id")
         .limit(LOOKED_AT)
     )
@@ -55,8 +58,23 @@ async def report_attention(request: Request, held: list[Membership]) -> list[dic
     others = [r for r in rows if r.state != ResponseState.RETURNED]
     zone = request.app.state.settings.zone
     items = [returned_item(request, r, zone) for r in returned]
-    items += [due_item(request, r, zone, now) for r in others]
+    unchanged = await no_change_offered(others[:SHOWN], now)
+    items += [due_item(request, r, zone, now, r.id in unchanged) for r in others]
     return items[:SHOWN]
+
+
+async def no_change_offered(responses: list[Response], now: Any) -> set[int]:
+    """Those of `responses` that may be sent as "no change" in two taps: the form
+    allows it (surveys.policy) and there is an earlier report to carry forward."""
+    forms: dict[int, Any] = {}
+    offered = []
+    for response in responses:
+        version = response.round.campaign.form_version
+        if version.id not in forms:
+            forms[version.id] = version.form_definition()
+        if offers_no_change(Actor.RESPONDENT, response, forms[version.id], now):
+            offered.append(response)
+    return await carryover.reported_before(offered)
 
 
 def title(response: Response) -> str:
@@ -71,18 +89,29 @@ def url(request: Request, response: Response) -> str:
     return str(request.app.url_path_for("surveys:response", response_id=response.id))
 
 
-def due_item(request: Request, response: Response, zone: Any, now: Any) -> dict[str, Any]:
+def due_item(
+    request: Request, response: Response, zone: Any, now: Any, no_change: bool = False
+) -> dict[str, Any]:
     deadline = response.round.due_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
     overdue = response.round.is_overdue(now)
     note = (gettext("overdue since %(time)s") if overdue else gettext("due %(time)s")) % {
         "time": deadline
     }
-    return {
+    item: dict[str, Any] = {
         "kind": "report overdue" if overdue else "report",
         "url": url(request, response),
         "title": title(response),
         "note": note,
     }
+    if no_change:
+        item["action"] = {
+            "url": str(
+                request.app.url_path_for("surveys:confirm_no_change", response_id=response.id)
+            ),
+            "label": gettext("No change this round: submit directly"),
+            "kind": "attention-no-change",
+        }
+    return item
 
 
 def returned_item(request: Request, response: Response, zone: Any) -> dict[str, Any]:

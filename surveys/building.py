@@ -29,6 +29,7 @@ from surveys.models import Form, FormVersion
 from surveys.schema import (
     CHOICE_TYPES,
     Aggregate,
+    Carry,
     Choice,
     FormDefinition,
     Problem,
@@ -45,6 +46,7 @@ INCOMPLETE = frozenset({schema.NO_SECTIONS, schema.EMPTY_SECTION, schema.NO_COLU
 NOT_A_NUMBER = N_("%(field)s is not a number: %(value)s")
 UNKNOWN_TYPE = N_("Choose a question type.")
 UNKNOWN_AGGREGATE = N_("Choose how the answers are summed up.")
+UNKNOWN_CARRY = N_("Choose what a new round starts from.")
 UNKNOWN_RESPONDENT = N_("Choose who answers the form.")
 
 P = TypeVar("P")
@@ -246,6 +248,12 @@ def question_from_fields(fields: Mapping[str, str], existing: Question | None = 
             aggregate = Aggregate(fields["aggregate"])
         except ValueError:
             problems.append(Problem(UNKNOWN_AGGREGATE, field="aggregate"))
+    carry: Carry | None = None
+    if fields.get("carry"):
+        try:
+            carry = Carry(fields["carry"])
+        except ValueError:
+            problems.append(Problem(UNKNOWN_CARRY, field="carry"))
     low = _number(fields, "min", problems)
     high = _number(fields, "max", problems)
     if problems:
@@ -267,6 +275,7 @@ def question_from_fields(fields: Mapping[str, str], existing: Question | None = 
         # away from a choice question drops them, as it drops a table's columns.
         choices=choices if type in CHOICE_TYPES else (),
         columns=existing.columns if existing and type == QuestionType.TABLE else (),
+        carry=carry,
     )
 
 

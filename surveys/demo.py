@@ -48,6 +48,7 @@ from surveys.rounds import roster_organisation_ids
 from surveys.schedule import RoundPlan, ScheduleKind, due_to_open
 from surveys.schema import (
     Aggregate,
+    Carry,
     Choice,
     FormDefinition,
     Question,
@@ -411,6 +412,7 @@ def branch_roles_form() -> FormDefinition:
                         min=Decimal(0),
                         unit="人",
                         aggregate=Aggregate.SUM,
+                        carry=Carry.STANDING,
                     ),
                 ),
             ),
@@ -427,6 +429,7 @@ def branch_roles_form() -> FormDefinition:
                         min=Decimal(0),
                         unit="人",
                         aggregate=Aggregate.SUM,
+                        carry=Carry.STANDING,  # how many act in the role now
                     )
                     for key, role, asks in ROLES
                 ),
@@ -442,6 +445,7 @@ def branch_roles_form() -> FormDefinition:
                         help="可推荐及时表彰的人才，每人一行",
                         max=Decimal(50),
                         aggregate=Aggregate.LIST,
+                        carry=Carry.INCREMENT,  # new recommendations only
                         columns=(
                             Question(
                                 key="name",

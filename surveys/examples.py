@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from surveys.schema import (
     Aggregate,
+    Carry,
     Choice,
     FormDefinition,
     Question,
@@ -18,7 +19,8 @@ T = QuestionType
 
 
 def _count(key: str, label: str, unit: str, help: str = "") -> Question:
-    """A weekly figure that is summed across societies and kept as a running total."""
+    """A weekly figure that is summed across societies and kept as a running total: this
+    week's new amount, so a week with nothing new is 0."""
     return Question(
         key=key,
         type=T.INTEGER,
@@ -29,6 +31,7 @@ def _count(key: str, label: str, unit: str, help: str = "") -> Question:
         unit=unit,
         aggregate=Aggregate.SUM,
         cumulative=True,
+        carry=Carry.INCREMENT,
     )
 
 
@@ -64,6 +67,7 @@ def weekly_progress_form() -> FormDefinition:
                         type=T.MULTIPLE_CHOICE,
                         label="主要工作渠道",
                         aggregate=Aggregate.COUNT,
+                        carry=Carry.STANDING,
                         choices=(
                             Choice("wechat", "微信公众号"),
                             Choice("weibo", "微博"),
@@ -88,6 +92,7 @@ def weekly_progress_form() -> FormDefinition:
                         max=Decimal("10000.00"),
                         unit="万元",
                         aggregate=Aggregate.SUM,
+                        carry=Carry.INCREMENT,  # this week's spending
                     ),
                 ),
             ),
@@ -102,6 +107,7 @@ def weekly_progress_form() -> FormDefinition:
                         help="本周新增入库的专家，每人一行",
                         max=Decimal(200),
                         aggregate=Aggregate.LIST,
+                        carry=Carry.INCREMENT,  # only this week's new experts
                         columns=(
                             _text("name", "姓名", required=True, max=20),
                             _text("employer", "单位", required=True),
@@ -122,6 +128,7 @@ def weekly_progress_form() -> FormDefinition:
                         label="典型案例",
                         help="可报送先进人物、先进事迹或创新做法",
                         aggregate=Aggregate.LIST,
+                        carry=Carry.INCREMENT,  # a case is reported once
                         columns=(
                             _text("title", "案例名称", required=True),
                             Question(
@@ -162,6 +169,7 @@ def weekly_progress_form() -> FormDefinition:
                         label="是否建立疫情防控值班制度",
                         required=True,
                         aggregate=Aggregate.COUNT,
+                        carry=Carry.STANDING,
                     ),
                     Question(
                         key="difficulties",
@@ -170,6 +178,7 @@ def weekly_progress_form() -> FormDefinition:
                         help="没有可不填",
                         max=Decimal(2000),
                         aggregate=Aggregate.LIST,
+                        carry=Carry.STANDING,  # the difficulties as they stand
                     ),
                 ),
             ),

@@ -85,6 +85,7 @@ INCLUDE_LABELS = {
 }
 SUBTOTAL = N_("Subtotal: %(category)s")
 STATE_LATE = N_("%(state)s (late)")
+STATE_UNCHANGED = N_("%(state)s, no change")
 YES = N_("Yes")
 NO = N_("No")
 ATTACHED = N_("Attached")
@@ -237,8 +238,11 @@ def _choice_label(question: Question, value: Any) -> str:
 
 
 def state_text(row: OrganisationRow) -> str:
-    """The organisation's response state, and whether it came in late."""
+    """The organisation's response state, whether it came in late, and whether it was
+    sent as "no change"."""
     state = gettext(ResponseState(row.state).label)
+    if row.unchanged:
+        state = gettext(STATE_UNCHANGED) % {"state": state}
     return gettext(STATE_LATE) % {"state": state} if row.late else state
 
 

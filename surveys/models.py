@@ -168,6 +168,9 @@ class Response(Model):
     answers: dict[str, Any] = fields.JSONField(default=dict)  # type: ignore[assignment]
     submitted_at = fields.DatetimeField(null=True)
     updated_at = fields.DatetimeField(auto_now=True)
+    # Submitted as "no change" (无变化): every increment none and every standing value as
+    # in the last report (surveys.carryover), worked out at each submission.
+    unchanged = fields.BooleanField(default=False, db_default=False)
 
     class Meta:
         table = "survey_response"

@@ -14,6 +14,7 @@ Anything a person may not see answers 404, whether or not it exists.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from starlette.requests import Request
 from tortoise.expressions import Q
@@ -21,8 +22,10 @@ from tortoise.expressions import Q
 from intranet import policy
 from intranet.models import Membership, Organisation
 from intranet.policy import MAX_ID, not_found, require_user
+from surveys import carryover
 from surveys.models import Campaign, Form, Response, Round
-from surveys.states import Actor
+from surveys.schema import FormDefinition
+from surveys.states import Action, Actor, ResponseState, allowed_actions
 
 
 def can_manage_form(held: list[Membership], form: Form) -> bool:
@@ -55,6 +58,33 @@ def actor_for(held: list[Membership], user_id: int | None, response: Response) -
     if response.organisation is not None:
         return Actor.RESPONDENT if policy.can_act_for(held, response.organisation) else None
     return Actor.RESPONDENT if user_id is not None and response.user_id == user_id else None  # type: ignore[attr-defined]
+
+
+def can_withdraw(actor: Actor, response: Response, now: datetime) -> bool:
+    """撤回: the respondent, while the report awaits review and its round is open (the
+    rule itself is surveys.states'). `response.round` loaded."""
+    state = ResponseState(response.state)
+    return Action.WITHDRAW in allowed_actions(state, actor, round_open=response.round.is_open(now))
+
+
+NO_CHANGE_STATES = frozenset({ResponseState.NOT_STARTED, ResponseState.DRAFT})
+
+
+def offers_no_change(
+    actor: Actor | None, response: Response, form: FormDefinition, now: datetime
+) -> bool:
+    """Whether "本期无变化，直接提交" is offered: to the respondent, for a report not yet
+    submitted (a report returned for correction needs the correction), in an open round
+    after the first, of a form whose every required question has a carry-over rule
+    (surveys.carryover.allows_no_change). Whether there is an earlier report to carry
+    from is for the confirmation to say. `response.round` loaded."""
+    return (
+        actor == Actor.RESPONDENT
+        and ResponseState(response.state) in NO_CHANGE_STATES
+        and response.round.number > 1
+        and response.round.is_open(now)
+        and carryover.allows_no_change(form)
+    )
 
 
 async def find_response(response_id: int) -> Response | None:

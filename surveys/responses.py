@@ -18,7 +18,7 @@ from tortoise.transactions import in_transaction
 
 from intranet.i18n import N_, Refusal
 from intranet.models import User
-from surveys import notify
+from surveys import carryover, notify
 from surveys.answers import Problem, missing_required
 from surveys.models import Response, ResponseEvent
 from surveys.schema import FormDefinition
@@ -71,15 +71,20 @@ async def act(
         raise ResponseChanged("changed_meanwhile", CHANGED_MEANWHILE)
     before = ResponseState(response.state)
     after = transition(before, action, actor, round_open=response.round.is_open(now), reason=reason)
+    changes: dict[str, object] = {"state": after, "version": F("version") + 1, "updated_at": now}
     if action == Action.SUBMIT:
         form = response.round.campaign.form_version.form_definition()
         problems = submission_problems(form, response.answers)
         if problems:
             raise SubmitRefused(problems)
-    recorded_reason = clean_reason(reason) if reason.strip() else ""
-    changes: dict[str, object] = {"state": after, "version": F("version") + 1, "updated_at": now}
-    if action == Action.SUBMIT:
+        last = await carryover.last_report(response)
         changes["submitted_at"] = now
+        changes["unchanged"] = carryover.is_unchanged(
+            form, response.answers, last[1] if last else None
+        )
+    elif action == Action.WITHDRAW:
+        changes["unchanged"] = False
+    recorded_reason = clean_reason(reason) if reason.strip() else ""
     async with in_transaction():
         updated = await Response.filter(
             id=response.id, state=before, version=response.version
@@ -99,6 +104,8 @@ async def act(
     response.updated_at = now
     if action == Action.SUBMIT:
         response.submitted_at = now
+    if "unchanged" in changes:
+        response.unchanged = bool(changes["unchanged"])
     await _tell_respondent(response, action, now, recorded_reason)
     return response
 

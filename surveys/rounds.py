@@ -107,16 +107,16 @@ async def _insert_responses(
     if connection.capabilities.dialect == "postgres":  # the ids as one array, unnested
         rows = (
             "SELECT $1::integer, unnest($2::integer[]), "
-            "$3::varchar, $4::integer, $5::jsonb, $6::timestamptz"
+            "$3::varchar, $4::integer, $5::jsonb, $6::timestamptz, $7::boolean"
         )
         values = [round_.id, organisation_ids, *same]
     else:  # the ids as one JSON array, a row per element
-        rows = "SELECT ?, value, ?, ?, ?, ? FROM json_each(?)"
+        rows = "SELECT ?, value, ?, ?, ?, ?, ? FROM json_each(?)"
         values = [round_.id, *same, json.dumps(organisation_ids)]
     await connection.execute_query(f'INSERT INTO "{table}" ({names}) {rows}', values)
 
 
-_SAME_FOR_ALL = ("state", "version", "answers", "updated_at")
+_SAME_FOR_ALL = ("state", "version", "answers", "updated_at", "unchanged")
 
 
 async def _respondent(campaign: Campaign) -> Respondent:

@@ -49,6 +49,28 @@ class QuestionType(StrEnum):
     TABLE = "table"
 
 
+class Carry(StrEnum):
+    """What a new round starts from for one question, so that "no change this round"
+    means the right thing: an *increment* (本期新增) is 0 and a table of new rows is
+    empty; a *standing* value (存量/现状) is last round's answer carried forward;
+    *nothing* is written anew each round and is left as it is."""
+
+    INCREMENT = "increment"
+    STANDING = "standing"
+    NOTHING = "nothing"
+
+    @property
+    def label(self) -> str:
+        return CARRY_LABELS[self]
+
+
+CARRY_LABELS = {
+    Carry.INCREMENT: N_("New this round"),
+    Carry.STANDING: N_("As last reported"),
+    Carry.NOTHING: N_("Written each round"),
+}
+
+
 class Aggregate(StrEnum):
     SUM = "sum"
     AVERAGE = "average"
@@ -64,6 +86,8 @@ TEXT_TYPES = frozenset({QuestionType.SHORT_TEXT, QuestionType.LONG_TEXT})
 CHOICE_TYPES = frozenset({QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE})
 # A table cell holds one simple answer: no file uploads and no tables within tables.
 COLUMN_TYPES = frozenset(QuestionType) - {QuestionType.TABLE, QuestionType.FILE}
+# Only an amount or a list of new rows can be "none new this round".
+INCREMENT_TYPES = NUMBER_TYPES | {QuestionType.TABLE}
 # min/max mean a value for numbers, a length for text and a number of rows for tables.
 LIMITED_TYPES = NUMBER_TYPES | TEXT_TYPES | {QuestionType.TABLE}
 
@@ -139,6 +163,14 @@ AGGREGATE_NOT_ALLOWED = N_(
 )
 CUMULATIVE_NOT_NUMBER = N_("Only number questions can be cumulative; this one is %(type)s.")
 CUMULATIVE_IN_TABLE = N_("A table column cannot be cumulative.")
+CARRY_NOT_INCREMENT = N_(
+    "Only numbers and tables can count what is new this round; this question is %(type)s."
+)
+CARRY_CUMULATIVE = N_(
+    "A cumulative question adds every round to the running total, so each round's answer "
+    "must be what is new that round (increment)."
+)
+CARRY_IN_TABLE = N_("A table column has no carry-over of its own; set it on the table.")
 
 
 @dataclass(frozen=True)
@@ -194,10 +226,24 @@ class Question:
     cumulative: bool = False
     choices: tuple[Choice, ...] = ()
     columns: tuple[Question, ...] = ()
+    # What a new round starts from; None where the form does not say (forms stored
+    # before the setting existed), see `carries`.
+    carry: Carry | None = None
 
     @property
     def is_number(self) -> bool:
         return self.type in NUMBER_TYPES
+
+    @property
+    def carries(self) -> Carry:
+        """The declared carry-over, or for a question that declares none: increment if
+        cumulative (its answers are added up round by round, so each is that round's
+        new amount; carrying one forward would count it twice), else nothing (written
+        anew). Nothing is the safe guess: it never copies last round's figures into a
+        report unasked, and a form relying on it still offers 复制上期内容."""
+        if self.carry is not None:
+            return self.carry
+        return Carry.INCREMENT if self.cumulative else Carry.NOTHING
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -213,6 +259,7 @@ class Question:
             "cumulative": self.cumulative,
             "choices": [{"value": c.value, "label": c.label} for c in self.choices],
             "columns": [column.to_dict() for column in self.columns],
+            "carry": self.carry.value if self.carry is not None else None,
         }
 
     @classmethod
@@ -233,6 +280,7 @@ class Question:
                 for c in data.get("choices", ())
             ),
             columns=tuple(cls.from_dict(column) for column in data.get("columns", ())),
+            carry=Carry(data["carry"]) if data.get("carry") else None,
         )
 
 
@@ -386,8 +434,20 @@ def _question_problems(where: _Where, question: Question, *, in_table: bool) -> 
         yield where.problem(CUMULATIVE_NOT_NUMBER, "cumulative", type=type.value)
     elif question.cumulative and in_table:
         yield where.problem(CUMULATIVE_IN_TABLE, "cumulative")
+    yield from _carry_problems(where, question, in_table=in_table)
     yield from _choice_problems(where, question)
     yield from _column_problems(where, question)
+
+
+def _carry_problems(where: _Where, question: Question, *, in_table: bool) -> Iterator[Problem]:
+    if question.carry is None:
+        return
+    if in_table:
+        yield where.problem(CARRY_IN_TABLE, "carry")
+    elif question.carry == Carry.INCREMENT and question.type not in INCREMENT_TYPES:
+        yield where.problem(CARRY_NOT_INCREMENT, "carry", type=question.type.value)
+    elif question.cumulative and question.carry != Carry.INCREMENT:
+        yield where.problem(CARRY_CUMULATIVE, "carry")
 
 
 def _limit_problems(where: _Where, question: Question) -> Iterator[Problem]:

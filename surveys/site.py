@@ -12,7 +12,15 @@ from starlette.routing import BaseRoute
 
 from intranet.settings import Settings
 from surveys import attention, exports, notify, scheduler
-from surveys.views import campaigns, forms, reminders, reports, responses, review_queue
+from surveys.views import (
+    campaigns,
+    forms,
+    reminders,
+    reports,
+    response_actions,
+    responses,
+    review_queue,
+)
 
 
 def routes() -> list[BaseRoute]:
@@ -20,6 +28,7 @@ def routes() -> list[BaseRoute]:
         *forms.routes,
         *campaigns.routes,
         *responses.routes,
+        *response_actions.routes,
         *reports.routes,
         *reminders.routes,
         *review_queue.routes,

@@ -10,6 +10,8 @@ who did it, when and the reason (see `clean_reason`).
     returned --submit--> resubmitted
     submitted / resubmitted --approve--> approved
     approved --reopen (reason)--> returned
+    submitted --withdraw--> draft
+    resubmitted --withdraw--> returned
 
 Who may act. The *respondent* is whoever answers for the response: the secretary or
 staff acting for the organisation, or the person themself on a per-person form; only
@@ -29,8 +31,11 @@ Decisions the issue leaves open:
 - Submitting what is already submitted is refused with its own code,
   `already_submitted`, so a double click or a second tab can be told kindly that there
   is nothing more to do.
-- There is no withdrawing a submission: a respondent who needs a change asks the
-  reviewer to return it.
+- A respondent may withdraw a submission until it is reviewed: a submitted
+  response goes back to draft, a resubmitted one back to returned (the reviewer's
+  reason still stands, and a returned response may be fixed after the deadline). Once
+  approved, or while returned or not submitted, there is nothing to withdraw. A
+  submission in a closed round is not withdrawn: it could not be sent again.
 - When several things are wrong, the refusal names the first of: the wrong kind of
   actor, the response's state, the closed round, the reason. A reason is read only by
   `return` and `reopen` and ignored by the other actions.
@@ -75,6 +80,7 @@ class Action(StrEnum):
     RETURN = "return"
     APPROVE = "approve"
     REOPEN = "reopen"
+    WITHDRAW = "withdraw"
 
     @property
     def label(self) -> str:
@@ -87,6 +93,7 @@ ACTION_LABELS = {
     Action.RETURN: N_("Return"),
     Action.APPROVE: N_("Approve"),
     Action.REOPEN: N_("Reopen"),
+    Action.WITHDRAW: N_("Withdraw"),
 }
 
 
@@ -107,9 +114,12 @@ ACTOR_OF: Mapping[Action, Actor] = {
     Action.RETURN: Actor.REVIEWER,
     Action.APPROVE: Actor.REVIEWER,
     Action.REOPEN: Actor.REVIEWER,
+    Action.WITHDRAW: Actor.RESPONDENT,
 }
 NEEDS_REASON = frozenset({Action.RETURN, Action.REOPEN})
-NEEDS_OPEN_ROUND = frozenset({Action.SAVE, Action.SUBMIT})
+NEEDS_OPEN_ROUND = frozenset({Action.SAVE, Action.SUBMIT, Action.WITHDRAW})
+# What a returned response may still do after the round closed: the reviewer asked.
+AFTER_CLOSING = frozenset({ResponseState.RETURNED, ResponseState.RESUBMITTED})
 
 NEXT_STATE: Mapping[tuple[ResponseState, Action], ResponseState] = {
     (ResponseState.NOT_STARTED, Action.SAVE): ResponseState.DRAFT,
@@ -123,10 +133,26 @@ NEXT_STATE: Mapping[tuple[ResponseState, Action], ResponseState] = {
     (ResponseState.SUBMITTED, Action.APPROVE): ResponseState.APPROVED,
     (ResponseState.RESUBMITTED, Action.APPROVE): ResponseState.APPROVED,
     (ResponseState.APPROVED, Action.REOPEN): ResponseState.RETURNED,
+    (ResponseState.SUBMITTED, Action.WITHDRAW): ResponseState.DRAFT,
+    (ResponseState.RESUBMITTED, Action.WITHDRAW): ResponseState.RETURNED,
 }
 
 REVIEWER_ONLY = N_("Only the staff running the campaign can return, approve or reopen a response.")
 RESPONDENT_ONLY = N_("Only the respondent can submit a response.")
+WITHDRAW_RESPONDENT_ONLY = N_("Only the respondent can withdraw a response.")
+WITHDRAW_APPROVED = N_(
+    "This report has already been approved and can no longer be withdrawn. If it needs "
+    "a change, ask the staff running the campaign to reopen it."
+)
+WITHDRAW_NOT_SUBMITTED = N_("This report has not been submitted, so there is nothing to withdraw.")
+WITHDRAW_RETURNED = N_(
+    "This report was returned for correction and is already yours to change; there is "
+    "nothing to withdraw."
+)
+WITHDRAW_ROUND_CLOSED = N_(
+    "The round is closed: a withdrawn report could not be submitted again, so it stays "
+    "submitted. Ask the staff running the campaign to return it if it needs a change."
+)
 REVIEWER_CANNOT_EDIT = N_(
     "Reviewers cannot change a respondent's answers; return the response with a reason instead."
 )
@@ -196,12 +222,16 @@ def _refusal(
     if (state, action) not in NEXT_STATE:
         return _wrong_state(state, action)
     # A returned response may be fixed after the deadline: the reviewer asked for it.
-    if action in NEEDS_OPEN_ROUND and not round_open and state != ResponseState.RETURNED:
+    if action in NEEDS_OPEN_ROUND and not round_open and state not in AFTER_CLOSING:
+        if action == Action.WITHDRAW:
+            return TransitionRefused("round_closed", WITHDRAW_ROUND_CLOSED)
         return TransitionRefused("round_closed", ROUND_CLOSED)
     return None
 
 
 def _wrong_actor(action: Action) -> TransitionRefused:
+    if action == Action.WITHDRAW:
+        return TransitionRefused("respondent_only", WITHDRAW_RESPONDENT_ONLY)
     if action == Action.SAVE:
         return TransitionRefused("reviewer_cannot_edit", REVIEWER_CANNOT_EDIT)
     if action == Action.SUBMIT:
@@ -210,6 +240,12 @@ def _wrong_actor(action: Action) -> TransitionRefused:
 
 
 def _wrong_state(state: ResponseState, action: Action) -> TransitionRefused:
+    if action == Action.WITHDRAW:
+        if state == ResponseState.APPROVED:
+            return TransitionRefused("already_approved", WITHDRAW_APPROVED)
+        if state == ResponseState.RETURNED:
+            return TransitionRefused("returned", WITHDRAW_RETURNED)
+        return TransitionRefused("not_submitted", WITHDRAW_NOT_SUBMITTED)
     if action == Action.REOPEN:
         return TransitionRefused("not_approved", NOT_APPROVED)
     if action == Action.SAVE:

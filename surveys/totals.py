@@ -109,6 +109,7 @@ class OrganisationRow:
     submitted_at: datetime | None
     late: bool
     values: dict[str, Any]  # question key -> stored value (answered only, and only if counted)
+    unchanged: bool = False  # submitted as "no change" (surveys.carryover)
 
 
 @dataclass
@@ -285,6 +286,7 @@ def _form_of(round_: Round) -> FormDefinition:
 _ROW_FIELDS = (
     "organisation_id",
     "state",
+    "unchanged",
     "submitted_at",
     "answers",
     "organisation__name",
@@ -344,6 +346,7 @@ def _row(
         submitted_at=submitted_at,
         late=submitted_at is not None and submitted_at > round_.due_at,
         values={k: answers[k] for k in keys if is_answered(answers.get(k))} if counted else {},
+        unchanged=bool(record["unchanged"]) and state in DONE_STATES,
     )
 
 

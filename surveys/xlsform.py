@@ -3,7 +3,10 @@
 Three sheets, each with a header row:
 
 - `survey`: one row per question (type, key, label, hint, required, min, max, unit,
-  aggregate, cumulative). `begin section`/`end section` rows wrap each section and carry
+  aggregate, cumulative, carry). `carry` says what a new round starts from:
+  increment (本期新增), standing (存量 or 现状) or nothing (每期重新填写); empty leaves
+  it undeclared (surveys.schema.Question.carries), and older workbooks without the
+  column still import. `begin section`/`end section` rows wrap each section and carry
   its key and title; `begin table`/`end table` wrap a table's columns, like XLSForm's
   `begin repeat`. Choice questions are typed `single_choice <list_name>`.
 - `choices`: list_name, value, label.
@@ -34,6 +37,7 @@ from surveys import schema
 from surveys.schema import (
     CHOICE_TYPES,
     Aggregate,
+    Carry,
     Choice,
     FormDefinition,
     Problem,
@@ -59,7 +63,18 @@ SURVEY_COLUMNS = (
     "unit",
     "aggregate",
     "cumulative",
+    "carry",
 )
+# What the carry column accepts besides the stored words, as staff write them.
+CARRY_WORDS = {
+    "本期新增": Carry.INCREMENT,
+    "新增": Carry.INCREMENT,
+    "存量": Carry.STANDING,
+    "现状": Carry.STANDING,
+    "沿用上期": Carry.STANDING,
+    "每期重新填写": Carry.NOTHING,
+    "不沿用": Carry.NOTHING,
+}
 CHOICES_COLUMNS = ("list_name", "value", "label")
 SETTINGS_COLUMNS = ("title", "instructions", "respondent")
 REQUIRED_COLUMNS = {
@@ -113,6 +128,10 @@ COLUMN_NOT_USED = N_("The column %(column)s is not used on a %(type)s row; leave
 NOT_A_NUMBER = N_("%(value)s is not a number.")
 NOT_YES_NO = N_("%(value)s is not yes or no.")
 UNKNOWN_AGGREGATE = N_("Unknown aggregate %(value)s; the aggregates are: %(allowed)s.")
+UNKNOWN_CARRY = N_(
+    "Unknown carry-over %(value)s; write increment (本期新增), standing (存量) or "
+    "nothing (每期重新填写), or leave it empty."
+)
 UNKNOWN_RESPONDENT = N_("Unknown respondent %(value)s; write organisation or person.")
 SETTINGS_ONE_ROW = N_("Only the second row of the settings sheet is read; this row is extra.")
 NO_LIST_NAME_IN_CHOICES = N_("The list_name is missing.")
@@ -242,6 +261,7 @@ def _question_row(question: Question, type: str) -> list[str]:
         unit=question.unit,
         aggregate=question.aggregate.value,
         cumulative=YES if question.cumulative else "",
+        carry=question.carry.value if question.carry is not None else "",
     )
 
 
@@ -622,6 +642,7 @@ class _Builder:
             aggregate=self.parse_aggregate(row, type),
             cumulative=self.parse_yes_no(row, "cumulative"),
             choices=tuple(choices),
+            carry=self.parse_carry(row),
         )
 
     def parse_yes_no(self, row: _Row, column: str) -> bool:
@@ -644,6 +665,15 @@ class _Builder:
             self.problems.at(row, column, NOT_A_NUMBER, value=text)
             return None
         return value
+
+    def parse_carry(self, row: _Row) -> Carry | None:
+        text = row.text("carry").strip()
+        if not text:
+            return None
+        found = CARRY_WORDS.get(text) or next((c for c in Carry if c.value == text.lower()), None)
+        if found is None:
+            self.problems.at(row, "carry", UNKNOWN_CARRY, value=text)
+        return found
 
     def parse_aggregate(self, row: _Row, type: QuestionType) -> Aggregate:
         text = row.text("aggregate").strip()
@@ -745,6 +775,7 @@ _SURVEY_COLUMN_OF = {
     "unit": "unit",
     "aggregate": "aggregate",
     "cumulative": "cumulative",
+    "carry": "carry",
 }
 
 

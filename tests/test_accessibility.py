@@ -85,6 +85,7 @@ TARGETS = [
     Target("notice-new", "staff", "/notices/new"),
     Target("my-reports", "secretary", "/reports"),
     Target("response-due", "secretary", "/reports", ".survey-reports-due a.survey-report-title"),
+    Target("response-no-change", "secretary", "/reports", ".survey-reports-due a.survey-no-change"),
     Target(
         "response-returned",
         "secretary",

@@ -14,6 +14,7 @@ from surveys.examples import weekly_progress_form
 from surveys.models import Form, FormVersion
 from surveys.schema import (
     Aggregate,
+    Carry,
     Choice,
     FormDefinition,
     Question,
@@ -292,6 +293,12 @@ async def test_it_gives_a_new_question_a_key_and_its_type_s_aggregate(
         ({"type": "short_text", "aggregate": "sum"}, "cannot be summed up as sum"),
         ({"type": "nonsense"}, "Choose a question type."),
         ({"type": "integer", "min": "1.5"}, "min must be a whole number for integer."),
+        ({"type": "integer", "carry": "sometimes"}, "Choose what a new round starts from."),
+        ({"type": "short_text", "carry": "increment"}, "Only numbers and tables can count"),
+        (
+            {"type": "integer", "cumulative": "on", "carry": "standing"},
+            "must be what is new that round",
+        ),
     ],
 )
 async def test_it_refuses_a_wrong_question_and_saves_nothing(
@@ -321,6 +328,27 @@ async def test_a_refusal_shows_in_chinese_and_keeps_what_was_typed(
     assert "key" not in page.select_one(".builder-problems li").text.split("Bad Key")[0].lower()
     assert page.select_one("#new-question-work-label")["value"] == "我输入的标签"
     assert page.select_one("#new-question-work-key")["aria-invalid"] == "true"
+
+
+async def test_it_offers_and_keeps_what_a_new_round_starts_from(
+    world: World, sec_a: httpx.AsyncClient
+) -> None:
+    form = await make_form(world)
+    data = question_fields(key="staff", label="专职人员", type="integer", carry="standing")
+    assert (await send(sec_a, form, "/sections/work/questions", data)).status_code == 303
+    assert (await latest(form)).question("staff").carry == Carry.STANDING  # type: ignore[union-attr]
+    page = soup(await sec_a.get(f"/reports/forms/{form.id}"))
+    select = page.select_one("#question-staff-carry")
+    assert select is not None
+    assert select.select_one("option[selected]")["value"] == "standing"
+    offered = [o.get_text(strip=True) for o in select.select("option")]
+    assert offered[1:] == [
+        "本期新增（无变化填0）",
+        "存量/现状（无变化沿用上期）",
+        "每期重新填写",
+    ]
+    # A table's columns have no carry-over of their own.
+    assert page.select_one("[id^=new-column-][id$=-carry]") is None
 
 
 async def test_it_edits_a_question_and_its_key(world: World, sec_a: httpx.AsyncClient) -> None:

@@ -188,20 +188,6 @@ async def test_copy_from_the_previous_round(world: World, as_user) -> None:
     assert await AnswerChange.filter(response_id=response.id).count() == len(weekly_answers())
 
 
-async def test_no_change_since_last_round_leads_to_submit(world: World, as_user) -> None:
-    _, response = await previous_round(world, weekly_answers())
-    async with as_user("sec_a") as c:
-        token = await csrf_token(c, f"/reports/responses/{response.id}")
-        same = await c.post(
-            f"/reports/responses/{response.id}/prefill", data={"mode": "same", "csrf_token": token}
-        )
-        assert same.status_code == 303 and same.headers["location"].endswith("#submit")
-        data = whole_form(page(await c.get(same.headers["location"])))
-        submitted = await c.post(f"/reports/responses/{response.id}/submit", data=data)
-    assert submitted.status_code == 303
-    assert (await Response.get(id=response.id)).state == ResponseState.SUBMITTED
-
-
 async def test_cumulative_totals_count_earlier_submitted_rounds(world: World, as_user) -> None:
     _, response = await previous_round(world, weekly_answers(online_meetings=4))
     await Response.filter(id=response.id).update(answers={"online_meetings": 3}, version=1)

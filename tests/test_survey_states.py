@@ -27,12 +27,13 @@ RETURNED = ResponseState.RETURNED
 RESUBMITTED = ResponseState.RESUBMITTED
 APPROVED = ResponseState.APPROVED
 
-SAVE, SUBMIT, RETURN, APPROVE, REOPEN = (
+SAVE, SUBMIT, RETURN, APPROVE, REOPEN, WITHDRAW = (
     Action.SAVE,
     Action.SUBMIT,
     Action.RETURN,
     Action.APPROVE,
     Action.REOPEN,
+    Action.WITHDRAW,
 )
 RESPONDENT, REVIEWER = Actor.RESPONDENT, Actor.REVIEWER
 OPEN, CLOSED = True, False
@@ -62,6 +63,11 @@ ALLOWED: dict[tuple[ResponseState, Action, Actor, bool], ResponseState] = {
     (RESUBMITTED, APPROVE, REVIEWER, CLOSED): APPROVED,
     (APPROVED, REOPEN, REVIEWER, OPEN): RETURNED,
     (APPROVED, REOPEN, REVIEWER, CLOSED): RETURNED,
+    # 撤回 until reviewed: back to draft, or back to returned after a resubmission (which
+    # may still be fixed after the round closed: the reviewer asked for it).
+    (SUBMITTED, WITHDRAW, RESPONDENT, OPEN): DRAFT,
+    (RESUBMITTED, WITHDRAW, RESPONDENT, OPEN): RETURNED,
+    (RESUBMITTED, WITHDRAW, RESPONDENT, CLOSED): RETURNED,
 }
 
 EVERY_COMBINATION = list(
@@ -108,6 +114,14 @@ REFUSAL_CODES: list[tuple[ResponseState, Action, Actor, bool, str]] = [
     (APPROVED, RETURN, REVIEWER, OPEN, "already_approved"),
     (SUBMITTED, REOPEN, REVIEWER, OPEN, "not_approved"),
     (RETURNED, REOPEN, REVIEWER, OPEN, "not_approved"),
+    # Withdrawing: once approved it is too late; a returned or unsent report has
+    # nothing to withdraw; in a closed round it could not be sent again.
+    (APPROVED, WITHDRAW, RESPONDENT, OPEN, "already_approved"),
+    (RETURNED, WITHDRAW, RESPONDENT, OPEN, "returned"),
+    (DRAFT, WITHDRAW, RESPONDENT, OPEN, "not_submitted"),
+    (NOT_STARTED, WITHDRAW, RESPONDENT, OPEN, "not_submitted"),
+    (SUBMITTED, WITHDRAW, RESPONDENT, CLOSED, "round_closed"),
+    (SUBMITTED, WITHDRAW, REVIEWER, OPEN, "respondent_only"),
 ]
 
 KNOWN_CODES = {
@@ -121,6 +135,7 @@ KNOWN_CODES = {
     "not_submitted",
     "awaiting_resubmission",
     "not_approved",
+    "returned",
     "reason_required",
     "reason_too_long",
 }
@@ -186,7 +201,9 @@ def test_it_offers_exactly_the_actions_transition_allows(
         (NOT_STARTED, RESPONDENT, OPEN, [SAVE, SUBMIT]),
         (DRAFT, RESPONDENT, OPEN, [SAVE, SUBMIT]),
         (DRAFT, RESPONDENT, CLOSED, []),
-        (SUBMITTED, RESPONDENT, OPEN, []),
+        (SUBMITTED, RESPONDENT, OPEN, [WITHDRAW]),
+        (SUBMITTED, RESPONDENT, CLOSED, []),
+        (RESUBMITTED, RESPONDENT, CLOSED, [WITHDRAW]),
         (RETURNED, RESPONDENT, CLOSED, [SAVE, SUBMIT]),
         (APPROVED, RESPONDENT, OPEN, []),
         (DRAFT, REVIEWER, OPEN, []),
@@ -305,6 +322,7 @@ def test_it_keeps_stored_values_stable() -> None:
         "return",
         "approve",
         "reopen",
+        "withdraw",
     ]
 
 

@@ -133,8 +133,10 @@ def test_it_writes_sections_questions_and_tables_as_rows() -> None:
         "次",
         "sum",
         "yes",
+        "increment",
     ]
     assert rows[3][:2] == ["multiple_choice channels", "channels"]
+    assert rows[3][10] == "standing"
     assert rows[4][:2] == ["end section", "online_work"]
     types = [row[0] for row in rows]
     begin = types.index("begin table")
@@ -194,6 +196,40 @@ def test_it_imports_a_hand_written_sheet() -> None:
     assert meetings.aggregate == Aggregate.SUM  # left blank: the type's default
     assert answer.choices == (Choice("yes", "是"), Choice("no", "否"))
     assert answer.aggregate == Aggregate.COUNT and not answer.required
+
+
+def test_it_reads_the_carry_over_in_english_or_chinese_and_leaves_it_out_when_empty() -> None:
+    header = ["type", "key", "label", "carry", "cumulative"]
+    survey = in_section(
+        ["integer", "meetings", "会议", "本期新增", "yes"],
+        ["integer", "staff", "人数", "存量"],
+        ["short_text", "note", "说明", "nothing"],
+        ["integer", "visits", "走访", ""],
+    )
+    form = form_from_xlsx(xlsx(survey, header=header))
+    carries = {q.key: q.carry for q in form.questions()}
+    assert carries == {
+        "meetings": schema.Carry.INCREMENT,
+        "staff": schema.Carry.STANDING,
+        "note": schema.Carry.NOTHING,
+        "visits": None,
+    }
+
+
+def test_it_reads_a_workbook_made_before_the_carry_column() -> None:
+    header = ["type", "key", "label", "cumulative"]
+    form = form_from_xlsx(xlsx(in_section(["integer", "meetings", "会议", "yes"]), header=header))
+    question = form.sections[0].questions[0]
+    assert question.carry is None and question.carries == schema.Carry.INCREMENT
+
+
+def test_it_points_at_a_carry_over_it_does_not_know_or_that_makes_no_sense() -> None:
+    header = ["type", "key", "label", "carry"]
+    survey = in_section(["integer", "a", "甲", "累计"], ["short_text", "b", "乙", "increment"])
+    assert mistakes(xlsx(survey, header=header)) == [
+        ("survey", 3, "D", xlsform.UNKNOWN_CARRY),
+        ("survey", 4, "D", schema.CARRY_NOT_INCREMENT),
+    ]
 
 
 MISTAKES = [

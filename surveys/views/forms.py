@@ -33,6 +33,7 @@ from surveys.policy import form_owners, require_form
 from surveys.schema import (
     COLUMN_TYPES,
     Aggregate,
+    Carry,
     FormDefinition,
     Problem,
     Question,
@@ -85,8 +86,14 @@ IMPORT_TOO_LARGE = N_("The workbook is larger than the limit of %(limit)s MB.")
 NO_FILE = N_("Choose a workbook to upload.")
 CHOOSE_OWNER = N_("Choose one of the organisations you act for.")
 
-QUESTION_FIELDS = ("key", "label", "type", "help", "min", "max", "unit", "aggregate")
+QUESTION_FIELDS = ("key", "label", "type", "help", "min", "max", "unit", "aggregate", "carry")
 QUESTION_CHECKS = ("required", "cumulative")
+# What the builder offers for a question's carry-over (surveys.schema.Carry).
+CARRY_CHOICES = {
+    Carry.INCREMENT: N_("New this round (no change: 0)"),
+    Carry.STANDING: N_("Standing value (no change: as last round)"),
+    Carry.NOTHING: N_("Written anew each round"),
+}
 
 
 # -- shared helpers ------------------------------------------------------------------------
@@ -145,6 +152,7 @@ def question_values(question: Question | None) -> dict[str, str]:
         "unit": question.unit,
         "aggregate": question.aggregate.value,
         "cumulative": "on" if question.cumulative else "",
+        "carry": question.carry.value if question.carry is not None else "",
         "choices": building.choices_text(question.choices),
     }
 
@@ -166,6 +174,7 @@ def option_lists() -> dict[str, Any]:
         ],
         "aggregate_options": [(a.value, gettext(label)) for a, label in AGGREGATE_LABELS.items()],
         "respondent_options": [(r.value, gettext(label)) for r, label in RESPONDENT_LABELS.items()],
+        "carry_options": [(c.value, gettext(label)) for c, label in CARRY_CHOICES.items()],
         "type_label": lambda t: gettext(TYPE_LABELS[QuestionType(t)]),
         "aggregate_label": lambda a: gettext(AGGREGATE_LABELS[Aggregate(a)]),
         "respondent_label": lambda r: gettext(RESPONDENT_LABELS[Respondent(r)]),

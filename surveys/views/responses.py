@@ -38,11 +38,17 @@ from intranet.models import Membership, Organisation, Role, User
 from intranet.storage import StorageError
 from intranet.templating import render
 from intranet.views import notice_actions
-from surveys import answering
+from surveys import answering, attention
 from surveys.answers import Problem, is_answered
 from surveys.models import AnswerChange, ResponseEvent, Round
 from surveys.models import Response as SurveyResponse
-from surveys.policy import ResponseAccess, actor_for, require_response
+from surveys.policy import (
+    ResponseAccess,
+    actor_for,
+    can_withdraw,
+    offers_no_change,
+    require_response,
+)
 from surveys.responses import AWAITING_ANSWER, ResponseChanged, SubmitRefused, act
 from surveys.schema import KEY_PATTERN, FormDefinition, Question, QuestionType, Respondent
 from surveys.states import (
@@ -65,8 +71,15 @@ LISTED = 200
 DONE_MESSAGES = {
     "saved": N_("Your answers have been saved."),
     "submitted": N_("The report has been submitted. Thank you."),
-    "copied": N_("Last round's answers have been copied into the empty fields."),
-    "same": N_("Last round's answers have been copied. Check them, then submit."),
+    "copied": N_(
+        "Last round's answers have been copied into the empty fields. Change the figures "
+        "and lists of new items to this round's before you submit."
+    ),
+    "carried": N_(
+        "Nothing new this round: new figures are 0, lists of new items are empty and "
+        "standing values are as last reported. Check them, then submit."
+    ),
+    "withdrawn": N_("The report has been withdrawn. Change it and submit it again."),
     "uploaded": N_("The file has been attached."),
     "removed": N_("The file has been removed."),
     # After "approve and next" / "return and next" on the previous report.
@@ -117,7 +130,9 @@ async def my_responses(held: list[Membership], user: User, now: datetime) -> lis
     rows = (
         await SurveyResponse.filter(wanted, Q(awaiting, recent, join_type=Q.OR))
         .filter(round__opens_at__lte=now)
-        .select_related("round__campaign__organiser", "organisation")
+        .select_related(
+            "round__campaign__organiser", "round__campaign__form_version", "organisation"
+        )
         .order_by("round__due_at", "id")
         .limit(LISTED)
     )
@@ -129,6 +144,7 @@ class ListedReport:
     response: SurveyResponse
     group: str  # returned / overdue / due / done
     reason: str = ""
+    no_change: bool = False  # may be sent as "no change" in two taps
 
 
 async def my_reports(request: Request) -> Response:
@@ -137,6 +153,7 @@ async def my_reports(request: Request) -> Response:
     now = now_()
     responses = await my_responses(held, user, now)
     reasons = await return_reasons([r.id for r in responses if r.state == ResponseState.RETURNED])
+    unchanged = await attention.no_change_offered(responses, now)
     groups: dict[str, list[ListedReport]] = {"returned": [], "overdue": [], "due": [], "done": []}
     for response in responses:
         state = ResponseState(response.state)
@@ -147,7 +164,7 @@ async def my_reports(request: Request) -> Response:
         elif state in AWAITING_ANSWER:
             late = response.round.is_overdue(now)
             group = "overdue" if late else "due"
-            groups[group].append(ListedReport(response, group))
+            groups[group].append(ListedReport(response, group, no_change=response.id in unchanged))
         else:
             groups["done"].append(ListedReport(response, "done"))
     groups["done"].sort(key=lambda item: item.response.round.due_at, reverse=True)
@@ -307,6 +324,8 @@ async def page_context(
         "editable": editable,
         "can_submit": Action.SUBMIT in allowed_actions(state, access.actor, round_open=round_open),
         "can_copy": editable and response.round.number > 1,
+        "can_withdraw": can_withdraw(access.actor, response, now),
+        "offers_no_change": offers_no_change(access.actor, response, form, now),
         "totals": {key: answering.plain_number(total) for key, total in totals.items()},
         "totals_with_this": {
             key: answering.plain_number(total + answering.as_decimal(stored.get(key)))
@@ -553,25 +572,26 @@ async def submit_response(request: Request) -> Response:
 
 
 async def prefill_response(request: Request) -> Response:
-    """Copy from the previous round: into empty fields, or everything ("no change")."""
+    """Start from the previous round: 复制上期内容 (copy) into the empty fields, or
+    本期无新增 (carry) by each question's carry-over rule."""
     access = await require_response(request, response_id_of(request))
     if access.actor != Actor.RESPONDENT:
         raise policy.not_found()
     form = await form_data(request)
-    everything = form.get("mode") == "same"
+    carry = form.get("mode") == "carry"
     response = access.response
+    fill = answering.apply_no_change if carry else answering.copy_previous
     try:
-        await answering.copy_previous(
+        await fill(
             response,
             form=answering.form_of(response),
             user=policy.require_user(request),
             now=now_(),
-            everything=everything,
         )
     except Refusal as refusal:
         return await refused_page(request, access, 409, messages=[refusal.translated()])
-    done = "same" if everything else "copied"
-    anchor = "submit" if everything else ""
+    done = "carried" if carry else "copied"
+    anchor = "submit" if carry else ""
     return RedirectResponse(response_url(request, response.id, done, anchor), status_code=303)
 
 
