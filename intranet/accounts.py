@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from tortoise import timezone
 from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 
 from intranet.models import LoginFailure, User, UserSession
 from intranet.models.accounts import normalise_username
@@ -21,18 +22,45 @@ from intranet.security import (
 )
 from intranet.settings import Settings
 
+# Throttling slows whoever guesses without locking out the owner. Failures are counted
+# per (account, address): guesses from one place lock that account from that place only,
+# so the owner signing in from anywhere else (or from the same office after someone
+# else's mistakes there) is never refused. An address or an account that is under
+# attack as a whole ("hot") allows only one failure per account and address, so a
+# guesser spreading tries over many accounts, or many addresses, gets one each.
 THROTTLE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_ACCOUNT = 5
-MAX_FAILURES_PER_ADDRESS = 30
+MAX_FAILURES_PER_ACCOUNT = 5  # per (account, address)
+MAX_FAILURES_PER_ADDRESS = 30  # over all accounts: the address is hot
+MAX_FAILURES_PER_ACCOUNT_ANYWHERE = 20  # over all addresses: the account is hot
+MAX_FAILURES_WHEN_HOT = 1
 
 
-async def is_throttled(username: str, ip: str) -> bool:
+async def throttled_until(username: str, ip: str) -> datetime | None:
+    """When this account may next be tried from this address, if not now."""
+    name = normalise_username(username)
     since = timezone.now() - THROTTLE_WINDOW
     recent = LoginFailure.filter(created_at__gte=since)
-    by_account = recent.filter(username=normalise_username(username))
-    if await by_account.count() >= MAX_FAILURES_PER_ACCOUNT:
+    pair: list[datetime] = await (
+        recent.filter(username=name, ip=ip[:64])
+        .order_by("-created_at")
+        .limit(MAX_FAILURES_PER_ACCOUNT)
+        .values_list("created_at", flat=True)
+    )  # type: ignore[assignment]
+    if len(pair) < MAX_FAILURES_WHEN_HOT:
+        return None  # this address has not failed for this account: always let it try
+    limit = MAX_FAILURES_PER_ACCOUNT
+    if len(pair) < limit and await _is_hot(recent, name, ip):
+        limit = MAX_FAILURES_WHEN_HOT
+    if len(pair) < limit:
+        return None
+    # Free again once the limit-th latest failure has left the window.
+    return pair[limit - 1] + THROTTLE_WINDOW
+
+
+async def _is_hot(recent: QuerySet[LoginFailure], name: str, ip: str) -> bool:
+    if ip and await recent.filter(ip=ip[:64]).count() >= MAX_FAILURES_PER_ADDRESS:
         return True
-    return bool(ip) and await recent.filter(ip=ip).count() >= MAX_FAILURES_PER_ADDRESS
+    return await recent.filter(username=name).count() >= MAX_FAILURES_PER_ACCOUNT_ANYWHERE
 
 
 async def authenticate(settings: Settings, username: str, password: str, ip: str) -> User | None:
@@ -49,7 +77,9 @@ async def authenticate(settings: Settings, username: str, password: str, ip: str
     if not ok or user is None:
         await LoginFailure.create(username=name[:64], ip=ip[:64])
         return None
-    await LoginFailure.filter(username=name).delete()
+    # Only this address's failures are forgiven: the owner signing in does not wipe
+    # the count of someone guessing from elsewhere.
+    await LoginFailure.filter(username=name, ip=ip[:64]).delete()
     if needs_rehash(settings, user.password_hash):
         user.password_hash = await asyncio.to_thread(hash_password, settings, password)
         await user.save(update_fields=["password_hash"])

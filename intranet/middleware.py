@@ -90,6 +90,17 @@ def client_ip(scope: Scope, settings: Settings) -> str:
     return peer
 
 
+def forwarded_by_stranger(scope: Scope, settings: Settings) -> str | None:
+    """The peer's address when it sends X-Forwarded-For but is not a trusted proxy: most
+    likely a reverse proxy HUIBAO_TRUSTED_PROXIES does not name yet."""
+    peer = (scope.get("client") or ("", 0))[0] or ""
+    if "x-forwarded-for" not in Headers(scope=scope):
+        return None
+    if settings.trusted_proxies and _trusted(peer, settings.trusted_proxies):
+        return None
+    return peer
+
+
 def is_https(scope: Scope, settings: Settings) -> bool:
     if scope.get("scheme") == "https":
         return True
@@ -251,6 +262,23 @@ class SessionMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.settings = settings
+        self.warned_of_proxy = False
+
+    def warn_of_untrusted_proxy(self, scope: Scope) -> None:
+        """Once per process: behind an unnamed proxy every visitor seems to come from the
+        proxy, so one guesser's failed logins would slow everyone's."""
+        if self.warned_of_proxy:
+            return
+        peer = forwarded_by_stranger(scope, self.settings)
+        if peer is not None:
+            self.warned_of_proxy = True
+            logger.warning(
+                "X-Forwarded-For came from %s, which is not in HUIBAO_TRUSTED_PROXIES: the "
+                "header is ignored and visitors are taken to be at %s. If a reverse proxy "
+                "runs there, add its address to HUIBAO_TRUSTED_PROXIES (see README).",
+                peer or "an unknown address",
+                peer or "that address",
+            )
 
     async def load_session(self, token: str) -> UserSession | None:
         now = timezone.now()
@@ -287,6 +315,7 @@ class SessionMiddleware:
         )
         scope["huibao.csrf_binding"] = token if session else visitor
         scope["huibao.client_ip"] = client_ip(scope, self.settings)
+        self.warn_of_untrusted_proxy(scope)
         scope["huibao.https"] = is_https(scope, self.settings)
         chosen = cookies.get(LOCALE_COOKIE, "")
         if session and session.user.locale:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import math
+from datetime import datetime
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
+from tortoise import timezone
 
 from intranet import accounts, audit, i18n, policy
 from intranet.forms import FormErrors, clean_line, form_data, is_email_address, take_line
@@ -23,6 +27,21 @@ def _session_cookie(request: Request, token: str, *, max_age: int) -> str:
     )
 
 
+def _seconds_until(moment: datetime) -> int:
+    return max(math.ceil((moment - timezone.now()).total_seconds()), 1)
+
+
+def _try_again_at(request: Request, until: datetime) -> str:
+    """The throttled answer: when to try again, by the clock and in minutes."""
+    zone = request.app.state.settings.zone
+    return gettext(
+        "Too many failed attempts. Please try again after %(time)s (in about %(minutes)d minutes)."
+    ) % {
+        "time": until.astimezone(zone).strftime("%H:%M"),
+        "minutes": math.ceil(_seconds_until(until) / 60),
+    }
+
+
 async def login(request: Request) -> Response:
     next_url = accounts.safe_next(request.query_params.get("next"))
     if request.method == "GET":
@@ -38,11 +57,11 @@ async def login(request: Request) -> Response:
     settings = request.app.state.settings
     ip = request.scope.get("huibao.client_ip", "")
     context = {"next": next_url, "username": username}
-    if await accounts.is_throttled(username, ip):
-        context["error"] = gettext(
-            "Too many failed attempts. Please wait 15 minutes and try again."
-        )
-        return render(request, "intranet/login.html", context, status_code=429)
+    if until := await accounts.throttled_until(username, ip):
+        context["error"] = _try_again_at(request, until)
+        refused = render(request, "intranet/login.html", context, status_code=429)
+        refused.headers["retry-after"] = str(_seconds_until(until))
+        return refused
     user = None
     if username and password and len(password) <= MAX_PASSWORD_LENGTH:
         user = await accounts.authenticate(settings, username, password, ip)
@@ -119,12 +138,11 @@ async def change_password(request: Request) -> Response:
     errors = FormErrors()
     ip = request.scope.get("huibao.client_ip", "")
     # The same limit as the login form, or a borrowed session could guess without one.
-    if await accounts.is_throttled(user.username, ip):
-        errors.add(
-            "current_password",
-            gettext("Too many failed attempts. Please wait 15 minutes and try again."),
-        )
-        return await _password_refused(request, user, errors, status_code=429)
+    if until := await accounts.throttled_until(user.username, ip):
+        errors.add("current_password", _try_again_at(request, until))
+        response = await _password_refused(request, user, errors, status_code=429)
+        response.headers["retry-after"] = str(_seconds_until(until))
+        return response
     if not isinstance(current, str) or not await accounts.authenticate(
         settings, user.username, current, ip
     ):
