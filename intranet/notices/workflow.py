@@ -1,7 +1,8 @@
 """What happens to a notice: written, published, edited, withdrawn, forwarded.
 
 Views call these after checking permission (intranet.policy); nothing here checks who is
-asking. Every change is one transaction and one audit line.
+asking, but publishing checks again what the issuer may address, whoever saved the draft.
+Every change is one transaction and one audit line.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import Any
 from tortoise import timezone
 from tortoise.transactions import in_transaction
 
-from intranet import audit
+from intranet import audit, policy
+from intranet.i18n import N_
 from intranet.models import Organisation, User
 from intranet.notices import notify as notices_notify
 from intranet.notices import numbering, summary_cache
@@ -42,7 +44,15 @@ class DuplicateNumber(WorkflowError):
     pass
 
 
-DUPLICATE_NUMBER = "This document number is already used by another notice of the issuer."
+DUPLICATE_NUMBER = N_("This document number is already used by another notice of the issuer.")
+ADDRESSEES_OUT_OF_REACH = N_(
+    "The notice is addressed to organisations or groups its issuer may not address. "
+    "Edit its addressees and publish again."
+)
+
+
+class AddresseesOutOfReach(WorkflowError):
+    pass
 
 
 def set_body(notice: Notice, source: str, body_format: BodyFormat) -> None:
@@ -90,6 +100,8 @@ async def publish(
     are expanded into the audience, and it all commits together."""
     if not notice.is_draft:
         raise WorkflowError("Only a draft can be published.")
+    if await policy.addressees_out_of_reach(notice):
+        raise AddresseesOutOfReach(ADDRESSEES_OUT_OF_REACH)
     today = today or timezone.now().date()
     year = year_of(notice, today)
     prefix = await DocumentPrefix.get_or_none(id=notice.prefix_id) if notice.prefix_id else None  # type: ignore[attr-defined]
