@@ -2,8 +2,9 @@
 of the throughput per layer).
 
 Outermost first: SecurityHeaders (headers on every response, the 500 page for anything
-unhandled, the 503 page while the database cannot be reached) → BodyLimit → Sessions
-(who is asking, in which language) → CSRF → the router.
+unhandled, the 503 page while the database cannot be reached) → AllowedHosts (a Host
+header outside HUIBAO_ALLOWED_HOSTS gets 400) → BodyLimit → Sessions (who is asking, in
+which language) → CSRF → the router.
 """
 
 from __future__ import annotations
@@ -202,6 +203,55 @@ class SecurityHeadersMiddleware:
             else:
                 response = await self.render_error(scope, 500)
             await response(scope, receive, send_with_headers)
+
+
+def request_host(scope: Scope) -> str:
+    """The host the request names, lower case, without port or IPv6 brackets."""
+    host = Headers(scope=scope).get("host", "").strip().lower()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else ""
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
+    if not host:
+        return False
+    for pattern in allowed:
+        if pattern == "*" or pattern == host:
+            return True
+        if pattern.startswith("*.") and host.endswith(pattern[1:]):
+            return True
+    return False
+
+
+class AllowedHostsMiddleware:
+    """Refuses a request whose Host is not one of the site's names (400): pages, redirects
+    and links can then never be built on a host someone else chose. /healthz answers any
+    name, for load balancers that ask by address."""
+
+    def __init__(self, app: ASGIApp, settings: Settings, render_error: ErrorRenderer) -> None:
+        self.app = app
+        self.settings = settings
+        self.render_error = render_error
+        self.warned = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] == "/healthz":
+            await self.app(scope, receive, send)
+            return
+        host = request_host(scope)
+        if host_allowed(host, self.settings.allowed_hosts):
+            await self.app(scope, receive, send)
+            return
+        if not self.warned:  # once: a scanner would otherwise fill the log
+            self.warned = True
+            logger.warning(
+                "Refused a request for host %r, which is not in HUIBAO_ALLOWED_HOSTS (%s). "
+                "If people reach the site by that name, add it there.",
+                host,
+                ", ".join(self.settings.allowed_hosts),
+            )
+        await (await self.render_error(scope, 400))(scope, receive, send)
 
 
 class BodyTooLarge(Exception):
