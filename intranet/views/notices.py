@@ -586,6 +586,7 @@ def entry_updated(notice: Notice) -> datetime.datetime:
 
 def atom_feed(request: Request, notices: list[Notice]) -> bytes:
     feed = ET.Element("feed", {"xmlns": ATOM_NAMESPACE})
+
     # Links start with HUIBAO_SITE_URL, as in e-mail: never with the request's Host.
     def absolute(name: str, **params: Any) -> str:
         return site_url + request.app.url_path_for(name, **params)
@@ -597,9 +598,7 @@ def atom_feed(request: Request, notices: list[Notice]) -> bytes:
     updated = max((entry_updated(n) for n in notices), default=datetime.datetime.now(datetime.UTC))
     add_text(feed, "updated", rfc3339(updated))
     ET.SubElement(feed, "link", {"rel": "self", "href": self_url})
-    ET.SubElement(
-        feed, "link", {"rel": "alternate", "href": absolute("intranet:notices")}
-    )
+    ET.SubElement(feed, "link", {"rel": "alternate", "href": absolute("intranet:notices")})
     for notice in notices:
         url = absolute("intranet:notice", notice_id=notice.id)
         entry = ET.SubElement(feed, "entry")
