@@ -10,6 +10,7 @@ from tortoise import timezone
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
+from intranet.i18n import N_, gettext
 from intranet.models import LoginFailure, User, UserSession
 from intranet.models.accounts import normalise_username
 from intranet.security import (
@@ -86,21 +87,36 @@ async def authenticate(settings: Settings, username: str, password: str, ip: str
     return user
 
 
-async def start_session(settings: Settings, user: User, ip: str, user_agent: str) -> str:
-    """A new session (always a new id: a token from before login is worth nothing)."""
+def session_lifetime(settings: Settings, *, remember: bool) -> timedelta:
+    return timedelta(days=settings.remember_days if remember else settings.session_days)
+
+
+async def start_session(
+    settings: Settings, user: User, ip: str, user_agent: str, *, remember: bool = False
+) -> str:
+    """A new session (always a new id: a token from before login is worth nothing).
+    Remembered, it lasts HUIBAO_REMEMBER_DAYS in a cookie that outlives the browser;
+    otherwise HUIBAO_SESSION_DAYS at most, and the cookie ends with the browser."""
     token = new_token()
     now = timezone.now()
     await UserSession.create(
         key_hash=token_hash(token),
         user=user,
         last_seen_at=now,
-        expires_at=now + timedelta(days=settings.session_days),
+        expires_at=now + session_lifetime(settings, remember=remember),
         ip=ip[:64],
         user_agent=user_agent[:200],
+        remembered=remember,
     )
     user.last_login_at = now
     await user.save(update_fields=["last_login_at"])
     return token
+
+
+async def sessions_of(user: User) -> list[UserSession]:
+    """The person's live sessions, most recently used first."""
+    live = UserSession.filter(user=user, expires_at__gt=timezone.now())
+    return await live.order_by("-last_seen_at", "-created_at")
 
 
 async def end_session(token: str) -> None:
@@ -124,6 +140,39 @@ async def deactivate(user: User) -> None:
     user.is_active = False
     await user.save(update_fields=["is_active"])
     await end_all_sessions(user)
+
+
+# (marker in the User-Agent, name shown), first match wins: WeChat and Edge also say
+# Chrome and Safari, and Chrome says Safari.
+_BROWSERS = (
+    ("MicroMessenger", N_("WeChat")),
+    ("DingTalk", N_("DingTalk")),
+    ("Edg", "Edge"),
+    ("Firefox", "Firefox"),
+    ("Chrome", "Chrome"),
+    ("Chromium", "Chrome"),
+    ("Safari", "Safari"),
+)
+_SYSTEMS = (
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Android", "Android"),
+    ("HarmonyOS", "HarmonyOS"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "Mac"),
+    ("Macintosh", "Mac"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
+
+
+def device_of(user_agent: str) -> str:
+    """A short name for the browser and system a session was started from, such as
+    "Chrome · Android", for the list of sessions; "" when the User-Agent says nothing
+    we know."""
+    browser = next((gettext(name) for marker, name in _BROWSERS if marker in user_agent), "")
+    system = next((name for marker, name in _SYSTEMS if marker in user_agent), "")
+    return " · ".join(part for part in (browser, system) if part)
 
 
 def safe_next(target: str | None, default: str = "/") -> str:

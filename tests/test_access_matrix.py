@@ -51,6 +51,7 @@ ROUTE_ACCESS = {
     "intranet:logout": PUBLIC,
     "intranet:profile": SIGNED_IN,
     "intranet:change_password": SIGNED_IN,
+    "intranet:end_other_sessions": SIGNED_IN,
     "intranet:set_language": PUBLIC,
     "intranet:admin_organisations": ADMIN_OF_OBJECT,
     "intranet:admin_organisation_create": ADMIN_OF_OBJECT,
