@@ -141,9 +141,12 @@ async def profile(request: Request) -> Response:
 
 async def _sessions_context(request: Request, user: User) -> dict[str, Any]:
     current = request.scope.get("huibao.session")
+    key = current.key_hash if current else ""
+    sessions = await accounts.sessions_of(user)
     return {
-        "sessions": await accounts.sessions_of(user),
-        "current_session": current.key_hash if current else "",
+        # This device first, then the others by their last use.
+        "sessions": sorted(sessions, key=lambda session: session.key_hash != key),
+        "current_session": key,
         "device_of": accounts.device_of,
     }
 
