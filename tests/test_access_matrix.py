@@ -455,3 +455,33 @@ async def test_addressing_when_a_draft_is_published(  # type: ignore[no-untyped-
         page = BeautifulSoup(response.text, "html.parser").get_text(" ", strip=True)
         with use_locale("zh_CN"):
             assert gettext(workflow.ADDRESSEES_OUT_OF_REACH) in page
+
+
+async def test_a_pasted_notice_ticks_only_what_its_issuer_may_address(
+    world: World, as_user: Any
+) -> None:
+    text = "\n".join(
+        [
+            "辽宁省计算机学会",
+            "辽计会字〔2020〕第002号",
+            "关于做好专家储备工作的通知",
+            "辽宁省计算机学会人工智能专业委员会、各医药卫生类学会、各省级学会：",
+            "　　请按时报送专家名单。",
+            "辽宁省计算机学会",
+            "2020年2月12日",
+        ]
+    )
+    async with as_user("sec_a") as c:
+        paste = {"text": text, "issuer": str(world.society_a.id)}
+        response = await post(c, "/notices/paste", paste, token_from="/notices/paste")
+    page = BeautifulSoup(response.text, "html.parser")
+    ticked = {
+        (box["name"], box["value"])
+        for box in page.select("form.notice-form input[type=checkbox][checked]")
+    }
+    assert ("organisations", str(world.branch_a.id)) in ticked
+    assert not {name for name, _ in ticked} & {"categories", "all_societies"}
+    # What could not be ticked is named for the person to see, not silently dropped.
+    report = page.select_one(".notice-paste-report")
+    assert report is not None
+    assert "医药卫生类" in report.get_text() and "各省级学会" in report.get_text()
