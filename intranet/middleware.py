@@ -41,6 +41,7 @@ CROSS_SITE = frozenset({"cross-site", "same-site"})
 # Paths that need no session: cheap, and never set cookies.
 SESSIONLESS_PREFIXES = ("/static/", "/healthz")
 LAST_SEEN_EVERY = timedelta(minutes=5)
+RENEW_EVERY = timedelta(days=1)
 # What a 503 (the database briefly unreachable) tells clients to wait before trying again.
 RETRY_AFTER_SECONDS = 5
 
@@ -109,6 +110,10 @@ def is_https(scope: Scope, settings: Settings) -> bool:
     if settings.trusted_proxies and _trusted(peer, settings.trusted_proxies):
         return Headers(scope=scope).get("x-forwarded-proto", "") == "https"
     return False
+
+
+def _sets_cookie(headers: MutableHeaders, name: str) -> bool:
+    return any(value.startswith(f"{name}=") for value in headers.getlist("set-cookie"))
 
 
 def cookie_header(
@@ -330,7 +335,8 @@ class SessionMiddleware:
                 peer or "that address",
             )
 
-    async def load_session(self, token: str) -> UserSession | None:
+    async def load_session(self, token: str) -> tuple[UserSession | None, bool]:
+        """The live session of this token, if any, and whether it was renewed now."""
         now = timezone.now()
         session = (
             await UserSession.filter(key_hash=token_hash(token), expires_at__gt=now)
@@ -338,11 +344,24 @@ class SessionMiddleware:
             .first()
         )
         if session is None or not session.user.is_active:
-            return None
+            return None, False
+        renewed = False
         if now - session.last_seen_at > LAST_SEEN_EVERY:
             session.last_seen_at = now
-            await UserSession.filter(key_hash=session.key_hash).update(last_seen_at=now)
-        return session
+            changes: dict[str, Any] = {"last_seen_at": now}
+            if renewed := self.renewal_due(session, now):
+                session.expires_at = changes["expires_at"] = now + self.remembered_for
+            await UserSession.filter(key_hash=session.key_hash).update(**changes)
+        return session, renewed
+
+    @property
+    def remembered_for(self) -> timedelta:
+        return timedelta(days=self.settings.remember_days)
+
+    def renewal_due(self, session: UserSession, now: datetime) -> bool:
+        """A kept sign-in lasts HUIBAO_REMEMBER_DAYS from its last use, not from the
+        sign-in: renewed (and its cookie with it) at most once a day."""
+        return session.remembered and session.expires_at - now < self.remembered_for - RENEW_EVERY
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(SESSIONLESS_PREFIXES):
@@ -350,7 +369,7 @@ class SessionMiddleware:
             return
         cookies = cookies_of(scope)
         token = cookies.get(SESSION_COOKIE, "")
-        session = await self.load_session(token) if token else None
+        session, renewed = await self.load_session(token) if token else (None, False)
         visitor = cookies.get(VISITOR_COOKIE, "")
         set_visitor = not visitor
         if set_visitor:
@@ -373,14 +392,21 @@ class SessionMiddleware:
         i18n.set_locale(chosen if chosen in i18n.LOCALES else self.settings.default_locale)
 
         async def send_with_visitor(message: Message) -> None:
-            if set_visitor and message["type"] == "http.response.start":
+            if message["type"] == "http.response.start" and (set_visitor or renewed):
                 headers = MutableHeaders(scope=message)
-                headers.append(
-                    "set-cookie",
-                    cookie_header(
-                        VISITOR_COOKIE, visitor, secure=scope["huibao.https"], max_age=None
-                    ),
-                )
+                secure = scope["huibao.https"]
+                if set_visitor:
+                    headers.append(
+                        "set-cookie", cookie_header(VISITOR_COOKIE, visitor, secure=secure)
+                    )
+                if renewed and not _sets_cookie(headers, SESSION_COOKIE):
+                    # The kept sign-in was renewed: so is its cookie (unless the view
+                    # itself has just replaced or ended the session).
+                    max_age = int(self.remembered_for.total_seconds())
+                    headers.append(
+                        "set-cookie",
+                        cookie_header(SESSION_COOKIE, token, secure=secure, max_age=max_age),
+                    )
             await send(message)
 
         await self.app(scope, receive, send_with_visitor)

@@ -251,3 +251,60 @@ async def test_deactivation_ends_kept_sessions(world: World, app: Starlette) -> 
 def test_it_names_the_device_of_a_session(user_agent: str, device: str) -> None:
     with use_locale("zh_CN"):
         assert accounts.device_of(user_agent) == device
+
+
+# -- a kept sign-in lasts from its last use -----------------------------------------------
+
+
+async def age(session: UserSession, days: int) -> None:
+    """As if the session had been started `days` ago and last used then."""
+    then = timezone.now() - timedelta(days=days)
+    await UserSession.filter(key_hash=session.key_hash).update(
+        created_at=then, last_seen_at=then, expires_at=session.expires_at - timedelta(days=days)
+    )
+
+
+async def test_a_kept_sign_in_used_weekly_never_runs_out(
+    world: World, app: Starlette, settings: Settings
+) -> None:
+    async with new_client(app, headers={"user-agent": PHONE}) as phone:
+        kept = await sign_in(phone, "sec_a", remember=True)
+    session = await UserSession.get(user=world.secretary_a)
+    await age(session, 25)  # five days left
+
+    async with after_restart(app, kept) as phone:
+        opened = await phone.get("/profile")
+        again = await phone.get("/profile")
+    assert opened.status_code == 200
+    renewed = session_cookie(opened)
+    assert renewed.value == session_cookie(kept).value  # the same sign-in, kept longer
+    assert int(renewed["max-age"]) == settings.remember_days * 86400
+    session = await UserSession.get(key_hash=session.key_hash)
+    left = session.expires_at - timezone.now()
+    assert timedelta(days=settings.remember_days) - left < timedelta(minutes=1)
+    # Renewed once, not on every page.
+    assert SESSION_COOKIE not in again.headers.get("set-cookie", "")
+
+
+async def test_a_plain_sign_in_is_not_extended(world: World, app: Starlette) -> None:
+    async with new_client(app) as desktop:
+        await sign_in(desktop, "sec_a", remember=False)
+        session = await UserSession.get(user=world.secretary_a)
+        await age(session, 10)
+        response = await desktop.get("/profile")
+    assert SESSION_COOKIE not in response.headers.get("set-cookie", "")
+    after = await UserSession.get(key_hash=session.key_hash)
+    assert after.expires_at == session.expires_at - timedelta(days=10)
+
+
+async def test_a_kept_sign_in_unused_for_the_remembered_days_ends(
+    world: World, app: Starlette, settings: Settings
+) -> None:
+    async with new_client(app) as phone:
+        kept = await sign_in(phone, "sec_a", remember=True)
+    await age(await UserSession.get(user=world.secretary_a), settings.remember_days + 1)
+
+    async with after_restart(app, kept) as phone:
+        response = await phone.get("/profile")
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login")
