@@ -201,10 +201,8 @@ async def change_password(request: Request) -> Response:
 async def end_other_sessions(request: Request) -> Response:
     """Sign out every other device; this one stays signed in."""
     user: User = policy.require_user(request)
-    ended = await accounts.end_all_sessions(
-        user, except_token=request.cookies.get(SESSION_COOKIE, "")
-    )
-    await audit.record(request, "sessions.end_others", target=user, summary=str(ended))
+    await accounts.end_all_sessions(user, except_token=request.cookies.get(SESSION_COOKIE, ""))
+    await audit.record(request, "sessions.end_others", target=user)
     profile = request.app.url_path_for("intranet:profile")
     return RedirectResponse(f"{profile}?saved=sessions#sessions", status_code=303)
 
