@@ -202,8 +202,9 @@ def issuing_organisations(held: list[Membership]) -> list[Organisation]:
 
 
 def can_address_societies_at_large(issuer: Organisation) -> bool:
-    """ "All societies" and categories reach societies anywhere in the tree: only an issuer
-    at the top (the association), whose subtree holds them all, addresses them."""
+    """Whether the issuer may send to all societies or to a category: these reach societies
+    anywhere in the tree, so only an issuer at the top (the association), whose subtree
+    holds them all, may (as for campaigns' rosters)."""
     return issuer.depth == 0
 
 
