@@ -478,6 +478,7 @@ async def test_it_throttles_guesses_at_the_current_password(
         )
 
     assert refused.status_code == 429
+    assert 0 < int(refused.headers["retry-after"]) <= 15 * 60
     assert (await User.get(username="member_a")).password_hash == before
 
 
