@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from tortoise import timezone
 from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 
+from intranet.i18n import N_, gettext
 from intranet.models import LoginFailure, User, UserSession
 from intranet.models.accounts import normalise_username
 from intranet.security import (
@@ -21,18 +23,45 @@ from intranet.security import (
 )
 from intranet.settings import Settings
 
+# Throttling slows whoever guesses without locking out the owner. Failures are counted
+# per (account, address): guesses from one place lock that account from that place only,
+# so the owner signing in from anywhere else (or from the same office after someone
+# else's mistakes there) is never refused. An address or an account that is under
+# attack as a whole ("hot") allows only one failure per account and address, so a
+# guesser spreading tries over many accounts, or many addresses, gets one each.
 THROTTLE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_ACCOUNT = 5
-MAX_FAILURES_PER_ADDRESS = 30
+MAX_FAILURES_PER_ACCOUNT = 5  # per (account, address)
+MAX_FAILURES_PER_ADDRESS = 30  # over all accounts: the address is hot
+MAX_FAILURES_PER_ACCOUNT_ANYWHERE = 20  # over all addresses: the account is hot
+MAX_FAILURES_WHEN_HOT = 1
 
 
-async def is_throttled(username: str, ip: str) -> bool:
+async def throttled_until(username: str, ip: str) -> datetime | None:
+    """When this account may next be tried from this address, if not now."""
+    name = normalise_username(username)
     since = timezone.now() - THROTTLE_WINDOW
     recent = LoginFailure.filter(created_at__gte=since)
-    by_account = recent.filter(username=normalise_username(username))
-    if await by_account.count() >= MAX_FAILURES_PER_ACCOUNT:
+    pair: list[datetime] = await (
+        recent.filter(username=name, ip=ip[:64])
+        .order_by("-created_at")
+        .limit(MAX_FAILURES_PER_ACCOUNT)
+        .values_list("created_at", flat=True)
+    )  # type: ignore[assignment]
+    if len(pair) < MAX_FAILURES_WHEN_HOT:
+        return None  # this address has not failed for this account: always let it try
+    limit = MAX_FAILURES_PER_ACCOUNT
+    if len(pair) < limit and await _is_hot(recent, name, ip):
+        limit = MAX_FAILURES_WHEN_HOT
+    if len(pair) < limit:
+        return None
+    # Free again once the limit-th latest failure has left the window.
+    return pair[limit - 1] + THROTTLE_WINDOW
+
+
+async def _is_hot(recent: QuerySet[LoginFailure], name: str, ip: str) -> bool:
+    if ip and await recent.filter(ip=ip[:64]).count() >= MAX_FAILURES_PER_ADDRESS:
         return True
-    return bool(ip) and await recent.filter(ip=ip).count() >= MAX_FAILURES_PER_ADDRESS
+    return await recent.filter(username=name).count() >= MAX_FAILURES_PER_ACCOUNT_ANYWHERE
 
 
 async def authenticate(settings: Settings, username: str, password: str, ip: str) -> User | None:
@@ -49,28 +78,45 @@ async def authenticate(settings: Settings, username: str, password: str, ip: str
     if not ok or user is None:
         await LoginFailure.create(username=name[:64], ip=ip[:64])
         return None
-    await LoginFailure.filter(username=name).delete()
+    # Only this address's failures are forgiven: the owner signing in does not wipe
+    # the count of someone guessing from elsewhere.
+    await LoginFailure.filter(username=name, ip=ip[:64]).delete()
     if needs_rehash(settings, user.password_hash):
         user.password_hash = await asyncio.to_thread(hash_password, settings, password)
         await user.save(update_fields=["password_hash"])
     return user
 
 
-async def start_session(settings: Settings, user: User, ip: str, user_agent: str) -> str:
-    """A new session (always a new id: a token from before login is worth nothing)."""
+def session_lifetime(settings: Settings, *, remember: bool) -> timedelta:
+    return timedelta(days=settings.remember_days if remember else settings.session_days)
+
+
+async def start_session(
+    settings: Settings, user: User, ip: str, user_agent: str, *, remember: bool = False
+) -> str:
+    """A new session (always a new id: a token from before login is worth nothing).
+    Remembered, it lasts HUIBAO_REMEMBER_DAYS in a cookie that outlives the browser;
+    otherwise HUIBAO_SESSION_DAYS at most, and the cookie ends with the browser."""
     token = new_token()
     now = timezone.now()
     await UserSession.create(
         key_hash=token_hash(token),
         user=user,
         last_seen_at=now,
-        expires_at=now + timedelta(days=settings.session_days),
+        expires_at=now + session_lifetime(settings, remember=remember),
         ip=ip[:64],
         user_agent=user_agent[:200],
+        remembered=remember,
     )
     user.last_login_at = now
     await user.save(update_fields=["last_login_at"])
     return token
+
+
+async def sessions_of(user: User) -> list[UserSession]:
+    """The person's live sessions, most recently used first."""
+    live = UserSession.filter(user=user, expires_at__gt=timezone.now())
+    return await live.order_by("-last_seen_at", "-created_at")
 
 
 async def end_session(token: str) -> None:
@@ -94,6 +140,39 @@ async def deactivate(user: User) -> None:
     user.is_active = False
     await user.save(update_fields=["is_active"])
     await end_all_sessions(user)
+
+
+# (marker in the User-Agent, name shown), first match wins: WeChat and Edge also say
+# Chrome and Safari, and Chrome says Safari.
+_BROWSERS = (
+    ("MicroMessenger", N_("WeChat")),
+    ("DingTalk", N_("DingTalk")),
+    ("Edg", "Edge"),
+    ("Firefox", "Firefox"),
+    ("Chrome", "Chrome"),
+    ("Chromium", "Chrome"),
+    ("Safari", "Safari"),
+)
+_SYSTEMS = (
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Android", "Android"),
+    ("HarmonyOS", "HarmonyOS"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "Mac"),
+    ("Macintosh", "Mac"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
+
+
+def device_of(user_agent: str) -> str:
+    """A short name for the browser and system a session was started from, such as
+    "Chrome · Android", for the list of sessions; "" when the User-Agent says nothing
+    we know."""
+    browser = next((gettext(name) for marker, name in _BROWSERS if marker in user_agent), "")
+    system = next((name for marker, name in _SYSTEMS if marker in user_agent), "")
+    return " · ".join(part for part in (browser, system) if part)
 
 
 def safe_next(target: str | None, default: str = "/") -> str:

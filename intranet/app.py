@@ -20,6 +20,7 @@ from starlette.types import Scope
 from intranet import db, i18n
 from intranet.i18n import N_, gettext
 from intranet.middleware import (
+    AllowedHostsMiddleware,
     BodyLimitMiddleware,
     CSRFMiddleware,
     SecurityHeadersMiddleware,
@@ -144,6 +145,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     ]
     middleware = [
         Middleware(SecurityHeadersMiddleware, settings=settings, render_error=render_error),
+        Middleware(AllowedHostsMiddleware, settings=settings, render_error=render_error),
         Middleware(BodyLimitMiddleware, settings=settings, render_error=render_error),
         Middleware(SessionMiddleware, settings=settings),
         Middleware(CSRFMiddleware, settings=settings, render_error=render_error),

@@ -41,6 +41,7 @@ ACTION_LABELS: dict[str, str] = {
     "logout": N_("Logged out"),
     "profile.update": N_("Changed own profile"),
     "password.change": N_("Changed own password"),
+    "sessions.end_others": N_("Signed out own other devices"),
     "person.create": N_("Person created"),
     "person.update": N_("Person's details changed"),
     "person.deactivate": N_("Person deactivated"),

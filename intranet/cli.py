@@ -13,6 +13,7 @@ import dataclasses
 import getpass
 import importlib
 import os
+import socket
 import sqlite3
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -23,7 +24,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from intranet import db
-from intranet.settings import Settings, SettingsError, load_settings
+from intranet.settings import Settings, SettingsError, host_of, load_settings
 
 T = TypeVar("T")
 
@@ -246,6 +247,11 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     if not os.environ.get("HUIBAO_SITE_URL"):
         os.environ["HUIBAO_SITE_URL"] = url.rstrip("/")
         settings = dataclasses.replace(settings, site_url=url.rstrip("/"))
+    # Requests must name the site (HUIBAO_ALLOWED_HOSTS): by default its URL's host, this
+    # machine's loopback names, and the address served on.
+    if not os.environ.get("HUIBAO_ALLOWED_HOSTS"):
+        hosts = [host_of(settings.site_url), *settings.allowed_hosts, *_served_hosts(args.host)]
+        os.environ["HUIBAO_ALLOWED_HOSTS"] = ",".join(dict.fromkeys(h for h in hosts if h))
     if args.demo:
         print(_with_database(settings, lambda: _load_demo(settings, url)), flush=True)
     else:
@@ -270,6 +276,19 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=10,
     )
     return 0
+
+
+def _served_hosts(host: str) -> list[str]:
+    """The names a request may use to reach `host`: on every interface, this machine's
+    name and addresses as far as it knows them."""
+    if host not in ("0.0.0.0", "::", ""):
+        return [host.strip("[]").lower()]
+    names = [socket.gethostname().lower(), socket.getfqdn().lower()]
+    try:
+        found = socket.getaddrinfo(socket.gethostname(), None)
+    except OSError:
+        found = []
+    return names + [str(info[4][0]).split("%")[0] for info in found]
 
 
 def _url_host(host: str) -> str:

@@ -455,7 +455,7 @@ async def _prefix(organisation: Organisation, text: str) -> DocumentPrefix:
 
 async def _university(world: DemoWorld) -> None:
     """A university as a member unit of the association, with its organisation department
-    (the issuer of 科大组织部〔2020〕6号) and the Party branches it is addressed to."""
+    (the issuer of 科大组织部〔2020〕6号) and, under it, the Party branches it is addressed to."""
     university = world.organisations.get(UNIVERSITY)
     if university is None:
         university = await Organisation.create_under(
@@ -472,10 +472,12 @@ async def _university(world: DemoWorld) -> None:
             short_name="科大组织部",
             kind=OrganisationKind.DEPARTMENT,
         )
+    # The Party branches sit under the organisation department that directs them, so its
+    # notice to them stays inside its own subtree, as every notice must.
     for name in UNIVERSITY_BRANCHES:
         if name not in world.organisations:
             world.organisations[name] = await Organisation.create_under(
-                university, name=name, kind=OrganisationKind.BRANCH
+                world.organisations[UNIVERSITY_DEPARTMENT], name=name, kind=OrganisationKind.BRANCH
             )
 
 
@@ -561,7 +563,7 @@ async def _fixture_notices(world: DemoWorld, storage: LocalStorage) -> None:
         department,
         parse_notice(fixture_text(UNIVERSITY_FIXTURE)),
         author=None,
-        to=((AddresseeTarget.MEMBERS_OF, UNIVERSITY),),
+        to=((AddresseeTarget.MEMBERS_OF, UNIVERSITY_DEPARTMENT),),
         issued_on=UNIVERSITY_ISSUED_ON,
     )
 

@@ -2,8 +2,9 @@
 of the throughput per layer).
 
 Outermost first: SecurityHeaders (headers on every response, the 500 page for anything
-unhandled, the 503 page while the database cannot be reached) → BodyLimit → Sessions
-(who is asking, in which language) → CSRF → the router.
+unhandled, the 503 page while the database cannot be reached) → AllowedHosts (a Host
+header outside HUIBAO_ALLOWED_HOSTS gets 400) → BodyLimit → Sessions (who is asking, in
+which language) → CSRF → the router.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ CROSS_SITE = frozenset({"cross-site", "same-site"})
 # Paths that need no session: cheap, and never set cookies.
 SESSIONLESS_PREFIXES = ("/static/", "/healthz")
 LAST_SEEN_EVERY = timedelta(minutes=5)
+RENEW_EVERY = timedelta(days=1)
 # What a 503 (the database briefly unreachable) tells clients to wait before trying again.
 RETRY_AFTER_SECONDS = 5
 
@@ -90,6 +92,17 @@ def client_ip(scope: Scope, settings: Settings) -> str:
     return peer
 
 
+def forwarded_by_stranger(scope: Scope, settings: Settings) -> str | None:
+    """The peer's address when it sends X-Forwarded-For but is not a trusted proxy: most
+    likely a reverse proxy HUIBAO_TRUSTED_PROXIES does not name yet."""
+    peer = (scope.get("client") or ("", 0))[0] or ""
+    if "x-forwarded-for" not in Headers(scope=scope):
+        return None
+    if settings.trusted_proxies and _trusted(peer, settings.trusted_proxies):
+        return None
+    return peer
+
+
 def is_https(scope: Scope, settings: Settings) -> bool:
     if scope.get("scheme") == "https":
         return True
@@ -97,6 +110,10 @@ def is_https(scope: Scope, settings: Settings) -> bool:
     if settings.trusted_proxies and _trusted(peer, settings.trusted_proxies):
         return Headers(scope=scope).get("x-forwarded-proto", "") == "https"
     return False
+
+
+def _sets_cookie(headers: MutableHeaders, name: str) -> bool:
+    return any(value.startswith(f"{name}=") for value in headers.getlist("set-cookie"))
 
 
 def cookie_header(
@@ -193,6 +210,55 @@ class SecurityHeadersMiddleware:
             await response(scope, receive, send_with_headers)
 
 
+def request_host(scope: Scope) -> str:
+    """The host the request names, lower case, without port or IPv6 brackets."""
+    host = Headers(scope=scope).get("host", "").strip().lower()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else ""
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
+    if not host:
+        return False
+    for pattern in allowed:
+        if pattern == "*" or pattern == host:
+            return True
+        if pattern.startswith("*.") and host.endswith(pattern[1:]):
+            return True
+    return False
+
+
+class AllowedHostsMiddleware:
+    """Refuses a request whose Host is not one of the site's names (400): pages, redirects
+    and links can then never be built on a host someone else chose. /healthz answers any
+    name, for load balancers that ask by address."""
+
+    def __init__(self, app: ASGIApp, settings: Settings, render_error: ErrorRenderer) -> None:
+        self.app = app
+        self.settings = settings
+        self.render_error = render_error
+        self.warned = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] == "/healthz":
+            await self.app(scope, receive, send)
+            return
+        host = request_host(scope)
+        if host_allowed(host, self.settings.allowed_hosts):
+            await self.app(scope, receive, send)
+            return
+        if not self.warned:  # once: a scanner would otherwise fill the log
+            self.warned = True
+            logger.warning(
+                "Refused a request for host %r, which is not in HUIBAO_ALLOWED_HOSTS (%s). "
+                "If people reach the site by that name, add it there.",
+                host,
+                ", ".join(self.settings.allowed_hosts),
+            )
+        await (await self.render_error(scope, 400))(scope, receive, send)
+
+
 class BodyTooLarge(Exception):
     pass
 
@@ -251,8 +317,26 @@ class SessionMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.settings = settings
+        self.warned_of_proxy = False
 
-    async def load_session(self, token: str) -> UserSession | None:
+    def warn_of_untrusted_proxy(self, scope: Scope) -> None:
+        """Once per process: behind an unnamed proxy every visitor seems to come from the
+        proxy, so one guesser's failed logins would slow everyone's."""
+        if self.warned_of_proxy:
+            return
+        peer = forwarded_by_stranger(scope, self.settings)
+        if peer is not None:
+            self.warned_of_proxy = True
+            logger.warning(
+                "X-Forwarded-For came from %s, which is not in HUIBAO_TRUSTED_PROXIES: the "
+                "header is ignored and visitors are taken to be at %s. If a reverse proxy "
+                "runs there, add its address to HUIBAO_TRUSTED_PROXIES (see README).",
+                peer or "an unknown address",
+                peer or "that address",
+            )
+
+    async def load_session(self, token: str) -> tuple[UserSession | None, bool]:
+        """The live session of this token, if any, and whether it was renewed now."""
         now = timezone.now()
         session = (
             await UserSession.filter(key_hash=token_hash(token), expires_at__gt=now)
@@ -260,11 +344,24 @@ class SessionMiddleware:
             .first()
         )
         if session is None or not session.user.is_active:
-            return None
+            return None, False
+        renewed = False
         if now - session.last_seen_at > LAST_SEEN_EVERY:
             session.last_seen_at = now
-            await UserSession.filter(key_hash=session.key_hash).update(last_seen_at=now)
-        return session
+            changes: dict[str, Any] = {"last_seen_at": now}
+            if renewed := self.renewal_due(session, now):
+                session.expires_at = changes["expires_at"] = now + self.remembered_for
+            await UserSession.filter(key_hash=session.key_hash).update(**changes)
+        return session, renewed
+
+    @property
+    def remembered_for(self) -> timedelta:
+        return timedelta(days=self.settings.remember_days)
+
+    def renewal_due(self, session: UserSession, now: datetime) -> bool:
+        """A kept sign-in lasts HUIBAO_REMEMBER_DAYS from its last use, not from the
+        sign-in: renewed (and its cookie with it) at most once a day."""
+        return session.remembered and session.expires_at - now < self.remembered_for - RENEW_EVERY
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(SESSIONLESS_PREFIXES):
@@ -272,7 +369,7 @@ class SessionMiddleware:
             return
         cookies = cookies_of(scope)
         token = cookies.get(SESSION_COOKIE, "")
-        session = await self.load_session(token) if token else None
+        session, renewed = await self.load_session(token) if token else (None, False)
         visitor = cookies.get(VISITOR_COOKIE, "")
         set_visitor = not visitor
         if set_visitor:
@@ -287,6 +384,7 @@ class SessionMiddleware:
         )
         scope["huibao.csrf_binding"] = token if session else visitor
         scope["huibao.client_ip"] = client_ip(scope, self.settings)
+        self.warn_of_untrusted_proxy(scope)
         scope["huibao.https"] = is_https(scope, self.settings)
         chosen = cookies.get(LOCALE_COOKIE, "")
         if session and session.user.locale:
@@ -294,14 +392,21 @@ class SessionMiddleware:
         i18n.set_locale(chosen if chosen in i18n.LOCALES else self.settings.default_locale)
 
         async def send_with_visitor(message: Message) -> None:
-            if set_visitor and message["type"] == "http.response.start":
+            if message["type"] == "http.response.start" and (set_visitor or renewed):
                 headers = MutableHeaders(scope=message)
-                headers.append(
-                    "set-cookie",
-                    cookie_header(
-                        VISITOR_COOKIE, visitor, secure=scope["huibao.https"], max_age=None
-                    ),
-                )
+                secure = scope["huibao.https"]
+                if set_visitor:
+                    headers.append(
+                        "set-cookie", cookie_header(VISITOR_COOKIE, visitor, secure=secure)
+                    )
+                if renewed and not _sets_cookie(headers, SESSION_COOKIE):
+                    # The kept sign-in was renewed: so is its cookie (unless the view
+                    # itself has just replaced or ended the session).
+                    max_age = int(self.remembered_for.total_seconds())
+                    headers.append(
+                        "set-cookie",
+                        cookie_header(SESSION_COOKIE, token, secure=secure, max_age=max_age),
+                    )
             await send(message)
 
         await self.app(scope, receive, send_with_visitor)

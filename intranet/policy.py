@@ -16,7 +16,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 from intranet.models import AuditEvent, Membership, Organisation, Role, User
-from intranet.notices.models import Notice
+from intranet.notices.models import AddresseeTarget, Notice, NoticeAddressee
 
 
 class LoginRequired(HTTPException):
@@ -198,6 +198,40 @@ def issuing_organisations(held: list[Membership]) -> list[Organisation]:
     """The organisations a person may write notices for, as offered in the form."""
     return [
         o for o in organisations_with(held, Role.ADMIN, Role.STAFF, Role.SECRETARY) if o.is_active
+    ]
+
+
+def can_address_societies_at_large(issuer: Organisation) -> bool:
+    """Whether the issuer may send to all societies or to a category: these reach societies
+    anywhere in the tree, so only an issuer at the top (the association), whose subtree
+    holds them all, may (as for campaigns' rosters)."""
+    return issuer.depth == 0
+
+
+def can_address(
+    issuer: Organisation, target: AddresseeTarget, organisation: Organisation | None
+) -> bool:
+    """An issuer addresses its own subtree: organisations below it, all members of itself
+    or of one below it; a society its branches, member units and members. Categories
+    and all societies only as can_address_societies_at_large says."""
+    if target in (AddresseeTarget.CATEGORY, AddresseeTarget.ALL_SOCIETIES):
+        return can_address_societies_at_large(issuer)
+    if organisation is None or not organisation.is_within(issuer):
+        return False
+    return target == AddresseeTarget.MEMBERS_OF or organisation.id != issuer.id
+
+
+async def addressees_out_of_reach(notice: Notice) -> list[NoticeAddressee]:
+    """The notice's addressees its issuer may not address (whoever saved them): checked
+    again at publication, so no draft is published past the rule."""
+    issuer = await Organisation.get(id=notice.issuer_id)  # type: ignore[attr-defined]
+    rows = await NoticeAddressee.filter(notice_id=notice.id)
+    ids = {row.organisation_id for row in rows if row.organisation_id}  # type: ignore[attr-defined]
+    named = {o.id: o for o in await Organisation.filter(id__in=ids)} if ids else {}
+    return [
+        row
+        for row in rows
+        if not can_address(issuer, row.target, named.get(row.organisation_id))  # type: ignore[attr-defined]
     ]
 
 

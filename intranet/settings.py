@@ -7,6 +7,7 @@ error that names the setting.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 SECRET_KEY_FILE = "secret_key"
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 MIN_SECRET_KEY_LENGTH = 32
 
 
@@ -53,6 +55,11 @@ class Settings:
     smtp_from: str = "huibao@localhost"
     # Where links in e-mail point: the address people reach the site at.
     site_url: str = "http://127.0.0.1:8000"
+    # The host names requests may name in Host: "*" for any, "*.example.org" for its
+    # subdomains. Other hosts are refused, so no page or link takes a forged Host.
+    allowed_hosts: tuple[str, ...] = LOCAL_HOSTS
+    # "Keep me signed in on this device": how long such a sign-in lasts.
+    remember_days: int = 30
 
     @property
     def is_sqlite(self) -> bool:
@@ -224,6 +231,30 @@ def _site_url(env: Mapping[str, str]) -> str:
     return raw
 
 
+_HOST_NAME = re.compile(r"(\*|(\*\.)?[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?|[0-9a-f:.]+)")
+
+
+def host_of(site_url: str) -> str:
+    """The host name in a URL, lower case, without port or IPv6 brackets."""
+    from urllib.parse import urlsplit
+
+    return (urlsplit(site_url).hostname or "").lower()
+
+
+def _allowed_hosts(env: Mapping[str, str], site_url: str) -> tuple[str, ...]:
+    raw = env.get("HUIBAO_ALLOWED_HOSTS", "").strip()
+    if not raw:
+        return tuple(dict.fromkeys((host_of(site_url), *LOCAL_HOSTS)))
+    hosts = tuple(dict.fromkeys(item.strip().lower() for item in raw.split(",") if item.strip()))
+    for host in hosts:
+        if not _HOST_NAME.fullmatch(host.strip("[]")):
+            raise SettingsError(
+                f"HUIBAO_ALLOWED_HOSTS: {host!r} is not a host name such as huibao.example.org, "
+                "*.example.org or 10.0.0.5 (no scheme, no port)"
+            )
+    return tuple(host.strip("[]") for host in hosts)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     data_dir = _data_dir(env)
@@ -248,5 +279,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         smtp_user=_header_safe(env, "HUIBAO_SMTP_USER", ""),
         smtp_password=env.get("HUIBAO_SMTP_PASSWORD", ""),
         smtp_from=_smtp_from(env),
-        site_url=_site_url(env),
+        site_url=(site_url := _site_url(env)),
+        allowed_hosts=_allowed_hosts(env, site_url),
+        remember_days=_int(env, "HUIBAO_REMEMBER_DAYS", 30, 1, 365),
     )

@@ -131,11 +131,12 @@ OOXML_FOLDERS = (("word/", K.DOCX), ("xl/", K.XLSX), ("ppt/", K.PPTX))
 MARKUP_STARTS = (b"<!doctype", b"<html", b"<head", b"<body", b"<svg", b"<?xml", b"<script")
 TEXT_ENCODINGS = ("utf-8-sig", "gb18030")
 
-# Windows refuses these as file names whatever the extension (CON.txt, nul.tar.gz).
+# Windows refuses these as file names whatever the extension (CON.txt, nul.tar.gz), and
+# also in their folded forms: it reads ＣＯＮ, COM¹ and LPT² as CON, COM1 and LPT2.
 RESERVED_NAMES = frozenset(
-    ["CON", "PRN", "AUX", "NUL"]
-    + [f"COM{n}" for n in range(1, 10)]
-    + [f"LPT{n}" for n in range(1, 10)]
+    ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$", "CLOCK$"]
+    + [f"COM{n}" for n in range(10)]
+    + [f"LPT{n}" for n in range(10)]
 )
 _UNSAFE_CHARS = re.compile(r'[<>:"|?*]')
 _INVISIBLE_CATEGORIES = {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}
@@ -159,9 +160,17 @@ def clean_filename(name: str) -> str:
     name = name.lstrip(". ").rstrip(". ")
     if not name:
         raise UploadRefused("name", N_("The file needs a name"))
-    if name.split(".")[0].strip().upper() in RESERVED_NAMES:
+    if is_reserved_name(name):
         name = "_" + name
     return _trim(name)
+
+
+def is_reserved_name(name: str) -> bool:
+    """Whether Windows would take the name for a device: the part before the first dot,
+    less spaces, compared in its compatibility-folded forms (NFKC and NFKD)."""
+    stem = name.split(".")[0]
+    folded = {unicodedata.normalize(form, stem).strip(" ").upper() for form in ("NFKC", "NFKD")}
+    return not folded.isdisjoint(RESERVED_NAMES)
 
 
 def _trim(name: str) -> str:
@@ -198,7 +207,9 @@ def _ascii_fallback(name: str) -> str:
     stem, extension = _ascii(stem).strip(" ."), _ascii(extension)
     if not any(ch.isalnum() for ch in stem):
         stem = FALLBACK_NAME
-    return f"{stem}.{extension}" if extension else stem
+    fallback = f"{stem}.{extension}" if extension else stem
+    # Dropping what is not ASCII can make a device name (ＣＯＮ.txt, CO中N.txt → CON.txt).
+    return "_" + fallback if is_reserved_name(fallback) else fallback
 
 
 def _ascii(text: str) -> str:

@@ -476,7 +476,8 @@ def branch_roles_form() -> FormDefinition:
 
 async def _branch_campaign(demo: DemoContext, university: Organisation) -> None:
     # Created with the university by intranet.demo: its notice is addressed to them.
-    existing = {o.name: o for o in await Organisation.filter(parent=university)}
+    inside = Organisation.filter(path__startswith=university.path, name__in=UNIVERSITY_BRANCHES)
+    existing = {o.name: o for o in await inside}
     branches = [existing[name] for name in UNIVERSITY_BRANCHES if name in existing]
     if not branches:
         return

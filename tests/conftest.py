@@ -44,6 +44,8 @@ def settings(data_dir: Path) -> Settings:
             "HUIBAO_DATA_DIR": str(data_dir),
             "HUIBAO_DATABASE_URL": test_database_url(data_dir),
             "HUIBAO_SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+            # Where the in-process client reaches the site (httpx's default host).
+            "HUIBAO_SITE_URL": "http://testserver",
             # Cheap hashes keep the suite fast; production parameters are the defaults.
             "HUIBAO_ARGON2_TIME_COST": "1",
             "HUIBAO_ARGON2_MEMORY_KIB": "64",

@@ -9,10 +9,22 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
+from bs4 import BeautifulSoup
 from starlette.routing import Mount, Route
 
+from intranet.i18n import gettext, use_locale
 from intranet.models import Category, Membership, Organisation, User
-from tests.conftest import World, login, new_client
+from intranet.notices import workflow
+from intranet.notices.models import (
+    AddresseeTarget,
+    Notice,
+    NoticeAddressee,
+    NoticeAudience,
+    NoticeState,
+)
+from tests.conftest import World, login, new_client, post
+from tests.notice_helpers import make_notice, to_members_of
 
 PUBLIC = "public"  # anyone, signed in or not
 SIGNED_IN = "signed in"  # anyone with an account
@@ -39,6 +51,7 @@ ROUTE_ACCESS = {
     "intranet:logout": PUBLIC,
     "intranet:profile": SIGNED_IN,
     "intranet:change_password": SIGNED_IN,
+    "intranet:end_other_sessions": SIGNED_IN,
     "intranet:set_language": PUBLIC,
     "intranet:admin_organisations": ADMIN_OF_OBJECT,
     "intranet:admin_organisation_create": ADMIN_OF_OBJECT,
@@ -321,3 +334,158 @@ async def test_admin_writes_on_another_organisation_are_refused_and_change_nothi
             await client.aclose()
     assert wrong == []
     assert await snapshot() == before
+
+
+# -- whom a notice may be addressed to ----------------------------------------------------
+# An issuer addresses its own subtree; all societies and categories only an issuer whose
+# subtree holds them (the association). Checked when a draft is saved and again when it
+# is published, whoever saved it.
+
+ADDRESSING = [
+    # (who, issuer, field, addressee, allowed)
+    ("sec_a", "society_a", "organisations", "branch_a", True),
+    ("sec_a", "society_a", "members_of", "society_a", True),
+    ("sec_a", "society_a", "members_of", "branch_a", True),
+    ("sec_a", "society_a", "cc_organisations", "branch_a", True),
+    ("sec_a", "society_a", "categories", "medicine", False),
+    ("sec_a", "society_a", "cc_categories", "medicine", False),
+    ("sec_a", "society_a", "all_societies", None, False),
+    ("sec_a", "society_a", "cc_all_societies", None, False),
+    ("sec_a", "society_a", "organisations", "society_b", False),
+    ("sec_a", "society_a", "members_of", "association", False),
+    ("staff", "association", "categories", "medicine", True),
+    ("staff", "association", "all_societies", None, True),
+    ("staff", "association", "organisations", "society_b", True),
+    ("staff", "association", "members_of", "association", True),
+]
+ADDRESSING_IDS = [f"{who}-{field}-{thing}" for who, _, field, thing, _ in ADDRESSING]
+
+
+def addressing_form(world: World, issuer: Organisation, field: str, thing: str | None) -> dict:  # type: ignore[type-arg]
+    value = "1" if thing is None else str(getattr(world, thing).id)
+    return {
+        "issuer": str(issuer.id),
+        "numbering": "none",
+        "typed_number": "",
+        "title": "关于做好网上值班工作的通知",
+        "addressee_line": "",
+        "cc_line": "",
+        "body_format": "markdown",
+        "body": "请做好网上值班工作。",
+        "signature": issuer.name,
+        "issued_on": "",
+        "category": "notice",
+        field: value,
+        # Something legal in 主送 too, so only the row under test can be refused.
+        **(
+            {}
+            if field.startswith(("organisations", "members_of"))
+            else {"members_of": str(issuer.id)}
+        ),
+    }
+
+
+@pytest.mark.parametrize(
+    ("who", "issuer", "field", "thing", "allowed"), ADDRESSING, ids=ADDRESSING_IDS
+)
+async def test_addressing_when_a_draft_is_saved(  # type: ignore[no-untyped-def]
+    app,
+    world: World,
+    as_user: Any,
+    who: str,
+    issuer: str,
+    field: str,
+    thing: str | None,
+    allowed: bool,
+) -> None:
+    async with as_user(who) as c:
+        form = addressing_form(world, getattr(world, issuer), field, thing)
+        page = await c.get("/notices/new", params={"issuer": form["issuer"]})
+        offered = {
+            (box["name"], box["value"])
+            for box in BeautifulSoup(page.text, "html.parser").select(
+                "form.notice-form input[type=checkbox]"
+            )
+        }
+        response = await post(c, "/notices/new", form, token_from="/notices/new")
+    # The form offers exactly what may be chosen.
+    assert ((field, form[field]) in offered) is allowed
+    if allowed:
+        assert response.status_code == 303, response.text[:500]
+        assert await NoticeAddressee.exists(notice__title=form["title"])
+    else:
+        assert response.status_code == 400
+        assert not await Notice.exists(title=form["title"])
+
+
+@pytest.mark.parametrize(
+    ("who", "issuer", "field", "thing", "allowed"), ADDRESSING, ids=ADDRESSING_IDS
+)
+async def test_addressing_when_a_draft_is_published(  # type: ignore[no-untyped-def]
+    app,
+    world: World,
+    as_user: Any,
+    who: str,
+    issuer: str,
+    field: str,
+    thing: str | None,
+    allowed: bool,
+) -> None:
+    # A draft saved before the rule, or under a role since taken away: publication asks again.
+    target = {
+        "organisations": AddresseeTarget.ORGANISATION,
+        "members_of": AddresseeTarget.MEMBERS_OF,
+        "categories": AddresseeTarget.CATEGORY,
+        "all_societies": AddresseeTarget.ALL_SOCIETIES,
+    }[field.removeprefix("cc_")]
+    addressee = (target, getattr(world, thing) if thing else None)
+    in_cc = field.startswith("cc_")
+    draft = await make_notice(
+        getattr(world, issuer),
+        to=[to_members_of(getattr(world, issuer))] if in_cc else [addressee],
+        cc=[addressee] if in_cc else [],
+        publish=False,
+    )
+    async with as_user(who) as c:
+        response = await post(c, f"/notices/{draft.id}/publish", token_from=f"/notices/{draft.id}")
+    draft = await Notice.get(id=draft.id)
+    if allowed:
+        assert response.status_code == 303
+        assert draft.state == NoticeState.PUBLISHED
+    else:
+        assert response.status_code == 400
+        assert draft.state == NoticeState.DRAFT
+        assert not await NoticeAudience.exists(notice_id=draft.id)
+        page = BeautifulSoup(response.text, "html.parser").get_text(" ", strip=True)
+        with use_locale("zh_CN"):
+            assert gettext(workflow.ADDRESSEES_OUT_OF_REACH) in page
+
+
+async def test_a_pasted_notice_ticks_only_what_its_issuer_may_address(
+    world: World, as_user: Any
+) -> None:
+    text = "\n".join(
+        [
+            "辽宁省计算机学会",
+            "辽计会字〔2020〕第002号",
+            "关于做好专家储备工作的通知",
+            "辽宁省计算机学会人工智能专业委员会、各医药卫生类学会、各省级学会：",
+            "　　请按时报送专家名单。",
+            "辽宁省计算机学会",
+            "2020年2月12日",
+        ]
+    )
+    async with as_user("sec_a") as c:
+        paste = {"text": text, "issuer": str(world.society_a.id)}
+        response = await post(c, "/notices/paste", paste, token_from="/notices/paste")
+    page = BeautifulSoup(response.text, "html.parser")
+    ticked = {
+        (box["name"], box["value"])
+        for box in page.select("form.notice-form input[type=checkbox][checked]")
+    }
+    assert ("organisations", str(world.branch_a.id)) in ticked
+    assert not {name for name, _ in ticked} & {"categories", "all_societies"}
+    # What could not be ticked is named for the person to see, not silently dropped.
+    report = page.select_one(".notice-paste-report")
+    assert report is not None
+    assert "医药卫生类" in report.get_text() and "各省级学会" in report.get_text()

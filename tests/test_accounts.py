@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -251,31 +252,71 @@ async def test_it_keeps_a_current_hash_at_login(world: World, client: httpx.Asyn
 
 # -- throttling --------------------------------------------------------------------------
 
+ATTACKER = ("203.0.113.5", 1234)
+OWNER_ELSEWHERE = ("198.51.100.20", 4000)
 
-async def test_it_refuses_an_account_after_five_failures(
+
+async def fail_at(client: httpx.AsyncClient, username: str, times: int, **kwargs: Any) -> None:
+    token = await csrf_token(client)
+    for _ in range(times):
+        response = await client.post(
+            "/login",
+            data={"username": username, "password": WRONG_PASSWORD, "csrf_token": token},
+            **kwargs,
+        )
+        assert response.status_code == 400
+
+
+async def test_it_refuses_an_account_from_an_address_after_five_failures_there(
     world: World, app: Starlette, client: httpx.AsyncClient
 ) -> None:
-    for _ in range(accounts.MAX_FAILURES_PER_ACCOUNT):
-        assert (await login(client, "member_a", WRONG_PASSWORD)).status_code == 400
+    await fail_at(client, "member_a", accounts.MAX_FAILURES_PER_ACCOUNT)
 
     refused = await login(client, "member_a")
 
     assert refused.status_code == 429
-    assert login_error(refused) == zh(
-        "Too many failed attempts. Please wait 15 minutes and try again."
-    )
     assert not client.cookies.get(SESSION_COOKIE)
-    # The lock is on the account, whichever address the attempts come from.
-    async with new_client(app, peer=("198.51.100.20", 4000)) as elsewhere:
-        assert (await login(elsewhere, "member_a")).status_code == 429
-        assert (await login(elsewhere, "sec_a")).status_code == 303
+    # Another account from the same address is not held up by member_a's failures.
+    async with new_client(app) as same_office:
+        assert (await login(same_office, "sec_a")).status_code == 303
+
+
+async def test_the_owner_signs_in_from_elsewhere_while_the_account_is_attacked(
+    world: World, app: Starlette
+) -> None:
+    async with new_client(app, peer=ATTACKER) as attacker:
+        await fail_at(attacker, "member_a", accounts.MAX_FAILURES_PER_ACCOUNT)
+        assert (await login(attacker, "member_a")).status_code == 429
+        async with new_client(app, peer=OWNER_ELSEWHERE) as owner:
+            assert (await login(owner, "member_a")).status_code == 303
+        # The owner signing in forgives only the owner's own address.
+        assert (await login(attacker, "member_a")).status_code == 429
+
+
+async def test_a_throttled_answer_says_when_to_try_again(
+    world: World, settings: Settings, client: httpx.AsyncClient
+) -> None:
+    await fail_at(client, "member_a", accounts.MAX_FAILURES_PER_ACCOUNT)
+    # The failures were ten minutes ago: five minutes of the window are left.
+    then = timezone.now() - timedelta(minutes=10)
+    await LoginFailure.all().update(created_at=then)
+
+    refused = await login(client, "member_a")
+
+    assert refused.status_code == 429
+    retry_after = int(refused.headers["retry-after"])
+    assert 240 < retry_after <= 300
+    free_at = (then + accounts.THROTTLE_WINDOW).astimezone(settings.zone)
+    assert login_error(refused) == zh(
+        "Too many failed attempts. Please try again after %(time)s (in about %(minutes)d minutes)."
+    ) % {"time": free_at.strftime("%H:%M"), "minutes": 5}
+    assert "分钟" in login_error(refused)
 
 
 async def test_it_forgets_failures_after_the_window(
     world: World, client: httpx.AsyncClient
 ) -> None:
-    for _ in range(accounts.MAX_FAILURES_PER_ACCOUNT):
-        await login(client, "member_a", WRONG_PASSWORD)
+    await fail_at(client, "member_a", accounts.MAX_FAILURES_PER_ACCOUNT)
     await LoginFailure.all().update(
         created_at=timezone.now() - accounts.THROTTLE_WINDOW - timedelta(seconds=1)
     )
@@ -295,24 +336,48 @@ async def fail_from_one_address(client: httpx.AsyncClient, **kwargs: Any) -> Non
         assert response.status_code == 400
 
 
-async def test_it_refuses_an_address_after_thirty_failures(world: World, app: Starlette) -> None:
-    async with new_client(app, peer=("203.0.113.5", 1234)) as attacker:
+async def test_a_correct_password_signs_in_after_other_accounts_failed_from_that_address(
+    world: World, app: Starlette
+) -> None:
+    """One guesser in an office (or behind a proxy) does not lock everyone there out."""
+    async with new_client(app, peer=ATTACKER) as attacker:
         await fail_from_one_address(attacker)
+    async with new_client(app, peer=ATTACKER) as colleague:
+        assert (await login(colleague, "member_a")).status_code == 303
+        assert await is_signed_in(colleague)
+
+
+async def test_a_busy_address_gets_one_guess_per_account(world: World, app: Starlette) -> None:
+    async with new_client(app, peer=ATTACKER) as attacker:
+        await fail_from_one_address(attacker)
+        await fail_at(attacker, "member_a", 1)
+
         refused = await login(attacker, "member_a")
 
-        assert refused.status_code == 429
-        assert login_error(refused) == zh(
-            "Too many failed attempts. Please wait 15 minutes and try again."
-        )
+    assert refused.status_code == 429
+    assert int(refused.headers["retry-after"]) > 0
+    async with new_client(app, peer=OWNER_ELSEWHERE) as owner:
+        assert (await login(owner, "member_a")).status_code == 303
 
-    async with new_client(app, peer=("198.51.100.20", 4000)) as colleague:
-        assert (await login(colleague, "member_a")).status_code == 303
+
+async def test_an_account_guessed_at_from_many_addresses_gets_one_guess_per_address(
+    world: World, app: Starlette
+) -> None:
+    for number in range(accounts.MAX_FAILURES_PER_ACCOUNT_ANYWHERE):
+        async with new_client(app, peer=(f"192.0.2.{number + 1}", 999)) as bot:
+            await fail_at(bot, "admin", 1)
+    async with new_client(app, peer=("192.0.2.200", 999)) as bot:
+        await fail_at(bot, "admin", 1)
+        assert (await login(bot, "admin")).status_code == 429
+    # The owner, from an address that has not failed for the account, signs in.
+    async with new_client(app, peer=OWNER_ELSEWHERE) as owner:
+        assert (await login(owner, "admin")).status_code == 303
 
 
 async def test_it_ignores_forwarded_for_from_an_untrusted_peer(
     world: World, app: Starlette
 ) -> None:
-    async with new_client(app, peer=("203.0.113.5", 1234)) as attacker:
+    async with new_client(app, peer=ATTACKER) as attacker:
         token = await csrf_token(attacker)
         for number in range(accounts.MAX_FAILURES_PER_ADDRESS):
             await attacker.post(
@@ -320,6 +385,8 @@ async def test_it_ignores_forwarded_for_from_an_untrusted_peer(
                 data={"username": f"guess{number}", "password": "x" * 12, "csrf_token": token},
                 headers={"x-forwarded-for": f"192.0.2.{number + 1}"},
             )
+        # Counted against the peer, so the address is busy: one guess at member_a.
+        await fail_at(attacker, "member_a", 1, headers={"x-forwarded-for": "192.0.2.99"})
         refused = await login(attacker, "member_a")
 
     assert refused.status_code == 429
@@ -343,7 +410,7 @@ async def test_it_counts_the_forwarded_address_from_a_trusted_proxy(
     # A client may send its own X-Forwarded-For; the proxy appends the address it saw.
     colleague = {"x-forwarded-for": "203.0.113.5, 198.51.100.20"}
     async with through_proxy(proxied_app) as c:
-        await fail_from_one_address(c, headers=attacker)
+        await fail_at(c, "member_a", accounts.MAX_FAILURES_PER_ACCOUNT, headers=attacker)
         token = await csrf_token(c)
         form = {"username": "member_a", "password": PASSWORD, "csrf_token": token}
 
@@ -355,6 +422,31 @@ async def test_it_counts_the_forwarded_address_from_a_trusted_proxy(
     assert set(await LoginFailure.all().values_list("ip", flat=True)) == {"203.0.113.5"}
     session = await UserSession.get(user=world.member_a)
     assert session.ip == "198.51.100.20"
+
+
+async def test_it_warns_once_of_forwarded_for_from_an_untrusted_peer(
+    world: World, app: Starlette, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="huibao")
+    async with new_client(app, peer=("10.0.0.1", 5555)) as behind_proxy:
+        for _ in range(3):
+            await behind_proxy.get("/login", headers={"x-forwarded-for": "203.0.113.5"})
+
+    warnings = [r for r in caplog.records if "HUIBAO_TRUSTED_PROXIES" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "10.0.0.1" in warnings[0].getMessage()
+
+
+async def test_it_does_not_warn_of_a_trusted_proxy(
+    world: World, proxied_app: Starlette, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="huibao")
+    async with through_proxy(proxied_app) as c:
+        await c.get("/login", headers={"x-forwarded-for": "203.0.113.5"})
+    async with new_client(proxied_app) as direct:
+        await direct.get("/login")
+
+    assert not [r for r in caplog.records if "HUIBAO_TRUSTED_PROXIES" in r.getMessage()]
 
 
 async def test_it_throttles_guesses_at_the_current_password(
@@ -386,6 +478,7 @@ async def test_it_throttles_guesses_at_the_current_password(
         )
 
     assert refused.status_code == 429
+    assert 0 < int(refused.headers["retry-after"]) <= 15 * 60
     assert (await User.get(username="member_a")).password_hash == before
 
 

@@ -145,3 +145,18 @@ async def test_a_missing_file_gives_the_not_found_page(
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("text/html")
     assert "Not found" in response.text
+
+
+async def test_a_device_name_in_full_width_is_not_offered_as_one(
+    app: Starlette, world: World, as_user: Any
+) -> None:
+    # Stored as it came (an attachment forwarded from before names were folded): the
+    # browser's plain-ASCII name must still not be CON.txt, which Windows cannot save.
+    notice = await make_notice(world.association, to=[to_members_of(world.society_a)])
+    attachment = await attach(app, notice, "ＣＯＮ.txt", b"plain text\n", kind="txt")
+    async with as_user("member_a") as c:
+        response = await c.get(url_of(attachment))
+    assert response.status_code == 200
+    disposition = response.headers["content-disposition"]
+    assert disposition.startswith('attachment; filename="_CON.txt";'), disposition
+    assert f"filename*=UTF-8''{quote('_ＣＯＮ.txt')}" in disposition

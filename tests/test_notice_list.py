@@ -309,7 +309,7 @@ async def test_the_filters_offer_only_issuers_and_years_the_person_can_read(
     await make_notice(
         filtered_world.society_b,
         "医学会内部通知",
-        to=[to_organisation(filtered_world.society_b)],
+        to=[to_members_of(filtered_world.society_b)],
         issued_on=datetime.date(2019, 1, 1),
     )
     async with as_user("member_a") as c:

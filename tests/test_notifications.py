@@ -119,9 +119,9 @@ async def test_the_right_people_get_the_right_mail_once(
     _, message = inbox.received[0]
     assert message["Subject"] == "关于报送2026年工作总结的通知"
     assert "huibao@example.org" in message["From"]
-    assert "http://127.0.0.1:8000/notices/7" in text_part(message)
+    assert "http://testserver/notices/7" in text_part(message)  # the tests' HUIBAO_SITE_URL
     html = message.get_body(preferencelist=("html",)).get_content()
-    assert 'href="http://127.0.0.1:8000/notices/7"' in html
+    assert 'href="http://testserver/notices/7"' in html
     # Nothing left to send: a second pass sends nothing.
     assert (await deliver_due(START + timedelta(hours=1), backend(port))).claimed == 0
     assert len(inbox.received) == 2

@@ -187,3 +187,19 @@ def test_it_stops_cleanly_on_a_signal(server: Server, how: signal.Signals) -> No
     assert status in (0, -how), server.output()
     assert "Application shutdown complete" in server.output()
     assert "Traceback" not in server.output()
+
+
+def test_it_answers_only_for_its_own_names(server: Server) -> None:
+    # Served on 127.0.0.1 without HUIBAO_SITE_URL: that address and localhost are the
+    # site's names; any other Host is refused before a page or a link is built on it.
+    with httpx.Client(timeout=10) as browser:
+        own = browser.get(server.base_url + "/login")
+        by_name = browser.get(f"http://localhost:{server.port}/login")
+        forged = browser.get(server.base_url + "/login", headers={"host": "evil.example"})
+        health = browser.get(server.base_url + "/healthz", headers={"host": "10.0.0.7"})
+    assert own.status_code == 200
+    assert by_name.status_code == 200
+    assert forged.status_code == 400
+    assert "evil.example" not in forged.text
+    assert health.text == "ok"  # load balancers may ask by address
+    assert "HUIBAO_ALLOWED_HOSTS" in server.output()  # the refusal is logged, once

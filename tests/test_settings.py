@@ -42,6 +42,11 @@ def test_it_works_with_nothing_set(env: dict[str, str], tmp_path: Path) -> None:
         ("HUIBAO_LOCALE", "fr"),
         ("HUIBAO_TRUSTED_PROXIES", "10.0.0.1, proxy.example.org"),
         ("HUIBAO_TRUSTED_PROXIES", "10.0.0.0/33"),
+        ("HUIBAO_ALLOWED_HOSTS", "https://huibao.example.org"),
+        ("HUIBAO_ALLOWED_HOSTS", "huibao.example.org:8000"),
+        ("HUIBAO_ALLOWED_HOSTS", "huibao example"),
+        ("HUIBAO_REMEMBER_DAYS", "0"),
+        ("HUIBAO_REMEMBER_DAYS", "a month"),
         ("HUIBAO_DATABASE_URL", "mysql://huibao@localhost/huibao"),
         ("HUIBAO_DATABASE_URL", "postgres://"),
         ("HUIBAO_SECRET_KEY", "too-short"),
@@ -94,6 +99,27 @@ def test_it_reads_trusted_proxies(env: dict[str, str]) -> None:
     settings = load_settings({**env, "HUIBAO_TRUSTED_PROXIES": " 10.0.0.1, 172.16.0.0/12 ,"})
 
     assert settings.trusted_proxies == ("10.0.0.1", "172.16.0.0/12")
+
+
+def test_it_answers_to_the_site_url_and_this_machine_by_default(env: dict[str, str]) -> None:
+    plain = load_settings(env)
+    behind_proxy = load_settings({**env, "HUIBAO_SITE_URL": "https://Huibao.Example.org:8443/"})
+
+    assert set(plain.allowed_hosts) == {"127.0.0.1", "localhost", "::1"}
+    assert set(behind_proxy.allowed_hosts) == {
+        "huibao.example.org",
+        "127.0.0.1",
+        "localhost",
+        "::1",
+    }
+
+
+def test_it_reads_allowed_hosts(env: dict[str, str]) -> None:
+    settings = load_settings(
+        {**env, "HUIBAO_ALLOWED_HOSTS": " Huibao.example.org, *.example.net ,[::1],"}
+    )
+
+    assert settings.allowed_hosts == ("huibao.example.org", "*.example.net", "::1")
 
 
 def test_it_accepts_postgresql_urls(env: dict[str, str]) -> None:

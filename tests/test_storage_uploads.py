@@ -281,6 +281,30 @@ def test_it_cleans_file_names(raw: str, clean: str) -> None:
     assert clean_filename(raw) == clean
 
 
+@pytest.mark.parametrize(
+    ("raw", "stored", "fallback"),
+    [
+        ("ＣＯＮ.txt", "_ＣＯＮ.txt", "_CON.txt"),
+        ("COM¹.txt", "_COM¹.txt", "_COM1.txt"),
+        ("LPT².txt", "_LPT².txt", "_LPT2.txt"),
+        ("CONIN$.txt", "_CONIN$.txt", "_CONIN$.txt"),
+        ("conout$.log", "_conout$.log", "_conout$.log"),
+        ("ｎｕｌ .tar.gz", "_ｎｕｌ .tar.gz", "_nul .tar.gz"),
+        ("Ａｕｘ", "_Ａｕｘ", "_Aux"),
+        ("COM0.txt", "_COM0.txt", "_COM0.txt"),
+        # Not a device name itself, but its ASCII fallback would be one.
+        ("CO中N.txt", "CO中N.txt", "_CON.txt"),
+        ("LPT²号.docx", "LPT²号.docx", "_LPT2.docx"),
+        # Names that merely start like one are left alone.
+        ("COM¹².txt", "COM¹².txt", "COM12.txt"),
+        ("ＣＯＮＳＯＬＥ.txt", "ＣＯＮＳＯＬＥ.txt", "CONSOLE.txt"),
+    ],
+)
+def test_it_keeps_device_names_out_after_folding(raw: str, stored: str, fallback: str) -> None:
+    assert clean_filename(raw) == stored
+    assert content_disposition(raw).startswith(f'attachment; filename="{fallback}";')
+
+
 def test_it_trims_long_names_keeping_the_extension() -> None:
     name = clean_filename("长" * 300 + ".pdf")
     assert len(name) == 120

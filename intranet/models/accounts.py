@@ -49,6 +49,8 @@ class UserSession(Model):
     expires_at = fields.DatetimeField(db_index=True)
     ip = fields.CharField(max_length=64, default="")
     user_agent = fields.CharField(max_length=200, default="")
+    # "Keep me signed in on this device": a lasting cookie and HUIBAO_REMEMBER_DAYS.
+    remembered = fields.BooleanField(default=False)
 
     class Meta:
         table = "user_session"

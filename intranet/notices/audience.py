@@ -7,7 +7,9 @@ organisation:
 - all societies → every active society (UNIT);
 - all members of X → X and every organisation below it, for everyone with a role there
   (EVERYONE).
-An organisation named both ways keeps the wider scope, and 主送 wins over 抄送.
+An organisation named both ways keeps the wider scope, and 主送 wins over 抄送. Nothing
+outside the issuer's subtree is ever reached (intranet.policy.can_address is the rule;
+this keeps a row that slipped past it from reaching anyone).
 """
 
 from __future__ import annotations
@@ -78,6 +80,13 @@ async def fix_audience(notice: Notice) -> None:
     """Replace the notice's audience rows with those its addressees give now."""
     addressees = await NoticeAddressee.filter(notice=notice)
     received = await receiving_organisations(addressees)
+    issuer = await Organisation.get(id=notice.issuer_id)  # type: ignore[attr-defined]
+    inside = set(
+        await Organisation.filter(id__in=list(received), path__startswith=issuer.path).values_list(
+            "id", flat=True
+        )
+    )
+    received = {org_id: value for org_id, value in received.items() if org_id in inside}
     async with in_transaction():
         await NoticeAudience.filter(notice=notice).delete()
         await NoticeAudience.bulk_create(

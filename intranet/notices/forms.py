@@ -19,6 +19,7 @@ from enum import StrEnum
 
 from starlette.datastructures import FormData
 
+from intranet import policy
 from intranet.forms import FormErrors, clean_line, clean_text, parse_id, take_line
 from intranet.i18n import N_, gettext
 from intranet.models import Category, Organisation
@@ -54,6 +55,10 @@ NUMBER_MAX = _limit("document_number")
 # this many Chinese characters fit in it as UTF-8.
 BODY_MAX = 300_000
 DATE_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}")
+AT_LARGE_REFUSED = N_(
+    "Only the association addresses all societies or categories of societies; "
+    "choose organisations inside the issuing organisation."
+)
 
 BODY_FORMAT_LABELS = {
     BodyFormat.MARKDOWN: N_("Markdown (plain text with simple marks)"),
@@ -81,8 +86,9 @@ class FormOptions:
     issuer: Organisation
     organisations: list[Organisation]  # active, strictly inside the issuer, tree order
     members_of: list[Organisation]  # the issuer and the organisations inside it
-    categories: list[Category]
+    categories: list[Category]  # none unless the issuer addresses societies at large
     prefixes: list[DocumentPrefix]
+    all_societies: bool = False  # whether "all societies" is offered
 
     @classmethod
     async def load(cls, issuer: Organisation) -> FormOptions:
@@ -90,12 +96,14 @@ class FormOptions:
             "path"
         )
         below = [o for o in inside if o.id != issuer.id]
+        at_large = policy.can_address_societies_at_large(issuer)
         return cls(
             issuer=issuer,
             organisations=below,
             members_of=[issuer, *below],
-            categories=await Category.all(),
+            categories=await Category.all() if at_large else [],
             prefixes=await DocumentPrefix.filter(organisation_id=issuer.id),
+            all_societies=at_large,
         )
 
     def indent(self, organisation: Organisation) -> int:
@@ -366,9 +374,11 @@ def _read_addressees(
             f"{prefix}categories",
             allowed_categories,
             errors,
-            gettext("Choose categories from the list."),
+            gettext("Choose categories from the list.")
+            if options.all_societies
+            else gettext(AT_LARGE_REFUSED),
         ),
-        all_societies=form.get(f"{prefix}all_societies") == "1",
+        all_societies=_read_all_societies(form, options, errors, prefix),
         members_of_ids=_read_ids(
             form,
             f"{prefix}members_of",
@@ -377,6 +387,19 @@ def _read_addressees(
             gettext("Choose the issuing organisation or organisations inside it, from the list."),
         ),
     )
+
+
+def _read_all_societies(
+    form: FormData, options: FormOptions, errors: FormErrors, prefix: str
+) -> bool:
+    chosen = form.get(f"{prefix}all_societies") == "1"
+    if chosen and not options.all_societies:
+        errors.add(
+            f"{prefix}all_societies",
+            gettext(AT_LARGE_REFUSED),
+        )
+        return False
+    return chosen
 
 
 def _read_ids(
@@ -527,7 +550,7 @@ def match_addressees(names: list[str], options: FormOptions) -> tuple[Addressees
             found.add(AddresseeTarget.ORGANISATION, named.id, None)
         elif category is not None:
             found.add(AddresseeTarget.CATEGORY, None, category.id)
-        elif bare in ALL_SOCIETIES_NAMES:
+        elif bare in ALL_SOCIETIES_NAMES and options.all_societies:
             found.all_societies = True
         elif "会员" in bare:
             found.add(AddresseeTarget.MEMBERS_OF, options.issuer.id, None)

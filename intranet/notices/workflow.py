@@ -1,7 +1,8 @@
 """What happens to a notice: written, published, edited, withdrawn, forwarded.
 
 Views call these after checking permission (intranet.policy); nothing here checks who is
-asking. Every change is one transaction and one audit line.
+asking, but publishing checks again what the issuer may address, whoever saved the draft.
+Every change is one transaction and one audit line.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Any
 from tortoise import timezone
 from tortoise.transactions import in_transaction
 
-from intranet import audit
+from intranet import audit, policy
+from intranet.i18n import N_
 from intranet.models import AuditEvent, Organisation, User
 from intranet.notices import notify as notices_notify
 from intranet.notices import numbering, summary_cache
@@ -47,7 +49,15 @@ class DuplicateNumber(WorkflowError):
 # far, which is deeper than any forwarding chain the site makes.
 MAX_FORWARDED_DEPTH = 10
 
-DUPLICATE_NUMBER = "This document number is already used by another notice of the issuer."
+DUPLICATE_NUMBER = N_("This document number is already used by another notice of the issuer.")
+ADDRESSEES_OUT_OF_REACH = N_(
+    "The notice is addressed to organisations or groups its issuer may not address. "
+    "Edit its addressees and publish again."
+)
+
+
+class AddresseesOutOfReach(WorkflowError):
+    pass
 
 
 def set_body(notice: Notice, source: str, body_format: BodyFormat) -> None:
@@ -118,6 +128,8 @@ async def publish(
     are expanded into the audience, and it all commits together."""
     if not notice.is_draft:
         raise WorkflowError("Only a draft can be published.")
+    if await policy.addressees_out_of_reach(notice):
+        raise AddresseesOutOfReach(ADDRESSEES_OUT_OF_REACH)
     today = today or timezone.now().date()
     year = year_of(notice, today)
     prefix = await DocumentPrefix.get_or_none(id=notice.prefix_id) if notice.prefix_id else None  # type: ignore[attr-defined]

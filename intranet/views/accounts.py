@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import math
+from datetime import datetime
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
+from tortoise import timezone
 
 from intranet import accounts, audit, i18n, policy
 from intranet.forms import FormErrors, clean_line, form_data, is_email_address, take_line
@@ -17,10 +22,34 @@ from intranet.templating import render
 PROFILE_FIELDS = {"display_name": 64, "email": 254, "phone": 32, "title": 64}
 
 
-def _session_cookie(request: Request, token: str, *, max_age: int) -> str:
+def _session_cookie(request: Request, token: str, *, max_age: int | None) -> str:
     return cookie_header(
         SESSION_COOKIE, token, secure=request.scope.get("huibao.https", False), max_age=max_age
     )
+
+
+def _new_session_cookie(request: Request, token: str, *, remember: bool) -> str:
+    """A remembered session's cookie outlives the browser; any other ends with it."""
+    settings = request.app.state.settings
+    lifetime = accounts.session_lifetime(settings, remember=True)
+    return _session_cookie(
+        request, token, max_age=int(lifetime.total_seconds()) if remember else None
+    )
+
+
+def _seconds_until(moment: datetime) -> int:
+    return max(math.ceil((moment - timezone.now()).total_seconds()), 1)
+
+
+def _try_again_at(request: Request, until: datetime) -> str:
+    """The throttled answer: when to try again, by the clock and in minutes."""
+    zone = request.app.state.settings.zone
+    return gettext(
+        "Too many failed attempts. Please try again after %(time)s (in about %(minutes)d minutes)."
+    ) % {
+        "time": until.astimezone(zone).strftime("%H:%M"),
+        "minutes": math.ceil(_seconds_until(until) / 60),
+    }
 
 
 async def login(request: Request) -> Response:
@@ -37,12 +66,13 @@ async def login(request: Request) -> Response:
     next_url = accounts.safe_next(next_value if isinstance(next_value, str) else None)
     settings = request.app.state.settings
     ip = request.scope.get("huibao.client_ip", "")
-    context = {"next": next_url, "username": username}
-    if await accounts.is_throttled(username, ip):
-        context["error"] = gettext(
-            "Too many failed attempts. Please wait 15 minutes and try again."
-        )
-        return render(request, "intranet/login.html", context, status_code=429)
+    remember = form.get("remember") == "1"
+    context = {"next": next_url, "username": username, "remember": remember}
+    if until := await accounts.throttled_until(username, ip):
+        context["error"] = _try_again_at(request, until)
+        refused = render(request, "intranet/login.html", context, status_code=429)
+        refused.headers["retry-after"] = str(_seconds_until(until))
+        return refused
     user = None
     if username and password and len(password) <= MAX_PASSWORD_LENGTH:
         user = await accounts.authenticate(settings, username, password, ip)
@@ -55,12 +85,11 @@ async def login(request: Request) -> Response:
     if previous:
         # This browser's earlier session (perhaps someone else's) ends, not just its cookie.
         await accounts.end_session(previous)
-    token = await accounts.start_session(settings, user, ip, request.headers.get("user-agent", ""))
+    user_agent = request.headers.get("user-agent", "")
+    token = await accounts.start_session(settings, user, ip, user_agent, remember=remember)
     await audit.record(request, "login", target=user, actor=user)
     response = RedirectResponse(next_url, status_code=303)
-    response.headers.append(
-        "set-cookie", _session_cookie(request, token, max_age=settings.session_days * 86400)
-    )
+    response.headers.append("set-cookie", _new_session_cookie(request, token, remember=remember))
     return response
 
 
@@ -83,6 +112,7 @@ async def profile(request: Request) -> Response:
         "memberships": held,
         "errors": FormErrors(),
         "password_errors": FormErrors(),
+        **await _sessions_context(request, user),
     }
     if request.method == "GET":
         context["saved"] = request.query_params.get("saved")
@@ -109,6 +139,18 @@ async def profile(request: Request) -> Response:
     return RedirectResponse(request.app.url_path_for("intranet:profile") + "?saved=1", 303)
 
 
+async def _sessions_context(request: Request, user: User) -> dict[str, Any]:
+    current = request.scope.get("huibao.session")
+    key = current.key_hash if current else ""
+    sessions = await accounts.sessions_of(user)
+    return {
+        # This device first, then the others by their last use.
+        "sessions": sorted(sessions, key=lambda session: session.key_hash != key),
+        "current_session": key,
+        "device_of": accounts.device_of,
+    }
+
+
 async def change_password(request: Request) -> Response:
     user: User = policy.require_user(request)
     settings = request.app.state.settings
@@ -119,12 +161,11 @@ async def change_password(request: Request) -> Response:
     errors = FormErrors()
     ip = request.scope.get("huibao.client_ip", "")
     # The same limit as the login form, or a borrowed session could guess without one.
-    if await accounts.is_throttled(user.username, ip):
-        errors.add(
-            "current_password",
-            gettext("Too many failed attempts. Please wait 15 minutes and try again."),
-        )
-        return await _password_refused(request, user, errors, status_code=429)
+    if until := await accounts.throttled_until(user.username, ip):
+        errors.add("current_password", _try_again_at(request, until))
+        response = await _password_refused(request, user, errors, status_code=429)
+        response.headers["retry-after"] = str(_seconds_until(until))
+        return response
     if not isinstance(current, str) or not await accounts.authenticate(
         settings, user.username, current, ip
     ):
@@ -138,21 +179,32 @@ async def change_password(request: Request) -> Response:
     if errors:
         return await _password_refused(request, user, errors, status_code=400)
     await accounts.set_password(settings, user, str(new))
-    # Every session ends, this one included; a new one is started for this browser.
+    # Every session ends, this one included; a new one is started for this browser,
+    # remembered if this one was.
+    session = request.scope.get("huibao.session")
+    remember = bool(session and session.remembered)
     await accounts.end_all_sessions(user)
     token = await accounts.start_session(
         settings,
         user,
         request.scope.get("huibao.client_ip", ""),
         request.headers.get("user-agent", ""),
+        remember=remember,
     )
     await audit.record(request, "password.change", target=user)
     profile = request.app.url_path_for("intranet:profile")
     response = RedirectResponse(f"{profile}?saved=password", status_code=303)
-    response.headers.append(
-        "set-cookie", _session_cookie(request, token, max_age=settings.session_days * 86400)
-    )
+    response.headers.append("set-cookie", _new_session_cookie(request, token, remember=remember))
     return response
+
+
+async def end_other_sessions(request: Request) -> Response:
+    """Sign out every other device; this one stays signed in."""
+    user: User = policy.require_user(request)
+    await accounts.end_all_sessions(user, except_token=request.cookies.get(SESSION_COOKIE, ""))
+    await audit.record(request, "sessions.end_others", target=user)
+    profile = request.app.url_path_for("intranet:profile")
+    return RedirectResponse(f"{profile}?saved=sessions#sessions", status_code=303)
 
 
 async def _password_refused(
@@ -164,6 +216,7 @@ async def _password_refused(
         "memberships": held,
         "errors": FormErrors(),
         "password_errors": errors,
+        **await _sessions_context(request, user),
     }
     return render(request, "intranet/profile.html", context, status_code=status_code)
 
@@ -196,5 +249,11 @@ routes = [
     Route("/logout", logout, methods=["POST"], name="intranet:logout"),
     Route("/profile", profile, methods=["GET", "POST"], name="intranet:profile"),
     Route("/profile/password", change_password, methods=["POST"], name="intranet:change_password"),
+    Route(
+        "/profile/sessions/end-others",
+        end_other_sessions,
+        methods=["POST"],
+        name="intranet:end_other_sessions",
+    ),
     Route("/language", set_language, methods=["POST"], name="intranet:set_language"),
 ]

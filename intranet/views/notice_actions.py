@@ -105,7 +105,7 @@ async def publish(request: Request) -> Response:
         return refused(request, notice, title, [gettext(NO_ADDRESSEES)], edit_link=True)
     try:
         await workflow.publish(notice, user, request=request)
-    except workflow.DuplicateNumber as error:
+    except (workflow.DuplicateNumber, workflow.AddresseesOutOfReach) as error:
         message, edit_link = error.message, True
     except workflow.WorkflowError as error:  # published by a second click meanwhile
         message, edit_link = error.message, False

@@ -591,17 +591,21 @@ def entry_updated(notice: Notice) -> datetime.datetime:
 
 def atom_feed(request: Request, notices: list[Notice]) -> bytes:
     feed = ET.Element("feed", {"xmlns": ATOM_NAMESPACE})
-    self_url = str(request.url_for("intranet:notices_feed"))
+
+    # Links start with HUIBAO_SITE_URL, as in e-mail: never with the request's Host.
+    def absolute(name: str, **params: Any) -> str:
+        return site_url + request.app.url_path_for(name, **params)
+
+    site_url = request.app.state.settings.site_url.rstrip("/")
+    self_url = absolute("intranet:notices_feed")
     add_text(feed, "id", self_url)
     add_text(feed, "title", gettext("Public notices"))
     updated = max((entry_updated(n) for n in notices), default=datetime.datetime.now(datetime.UTC))
     add_text(feed, "updated", rfc3339(updated))
     ET.SubElement(feed, "link", {"rel": "self", "href": self_url})
-    ET.SubElement(
-        feed, "link", {"rel": "alternate", "href": str(request.url_for("intranet:notices"))}
-    )
+    ET.SubElement(feed, "link", {"rel": "alternate", "href": absolute("intranet:notices")})
     for notice in notices:
-        url = str(request.url_for("intranet:notice", notice_id=notice.id))
+        url = absolute("intranet:notice", notice_id=notice.id)
         entry = ET.SubElement(feed, "entry")
         add_text(entry, "id", url)
         title = (

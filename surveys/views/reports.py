@@ -17,7 +17,6 @@ from typing import Any
 
 from markupsafe import Markup
 from starlette.background import BackgroundTask
-from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -482,7 +481,9 @@ async def start_export(
         subtotals=subtotals,
         organisation_ids=scope_ids(scope),
     )
-    return RedirectResponse(request.url_for("surveys:export_status", token=token), 303)
+    # A path, not a URL: the redirect never names a host (the Host header could be anyone's).
+    status = request.app.url_path_for("surveys:export_status", token=token)
+    return RedirectResponse(status, 303)
 
 
 async def own_job(request: Request) -> tuple[str, exports.JobStatus]:
@@ -516,10 +517,10 @@ async def export_status(request: Request) -> Response:
     return render(request, EXPORT_PAGE, context, partial=EXPORT_STATUS)
 
 
-def back_link(request: Request, job: exports.JobStatus) -> URL:
+def back_link(request: Request, job: exports.JobStatus) -> str:
     if job.kind == "round":
-        return request.url_for("surveys:round_report", round_id=job.target_id)
-    return request.url_for("surveys:campaign_trend", campaign_id=job.target_id)
+        return request.app.url_path_for("surveys:round_report", round_id=job.target_id)
+    return request.app.url_path_for("surveys:campaign_trend", campaign_id=job.target_id)
 
 
 async def export_download(request: Request) -> Response:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import re
+import unicodedata
 import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -285,7 +286,28 @@ HOSTILE_NAMES = [
     "名单\u200b\u2028.pdf".encode(),
     b"CON.pdf",
     b"%2e%2e%2fpasswd.pdf",
+    # Device names in forms Windows (or an ASCII fallback) folds back to CON, COM1, LPT2…
+    "ＣＯＮ.pdf".encode(),
+    "COM¹.pdf".encode(),
+    "LPT².pdf".encode(),
+    b"CONIN$.pdf",
+    "ｎｕｌ .pdf".encode(),
+    "CO中N.pdf".encode(),
 ]
+WINDOWS_DEVICES = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"} | {
+    f"{port}{n}" for port in ("COM", "LPT") for n in "0123456789"
+}
+
+
+def is_windows_device(name: str) -> bool:
+    """What Windows would open as a device: the stem, compatibility-folded, less spaces."""
+    stem = name.split(".")[0]
+    return any(
+        unicodedata.normalize(form, stem).strip(" ").upper() in WINDOWS_DEVICES
+        for form in ("NFKC", "NFKD")
+    )
+
+
 UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
 
 
@@ -323,6 +345,7 @@ async def test_a_hostile_name_on_a_file_answer_is_stored_safely(
         assert not UNSAFE.search(shown), shown
         assert 0 < len(shown) <= 200 and shown.endswith(".pdf")
         assert not shown.startswith(".")
+        assert not is_windows_device(shown), shown
         download = await c.get(
             f"/reports/responses/{targets.response.id}/files/summary_file/{stored['key']}"
         )
@@ -339,6 +362,7 @@ def check_download_headers(download: httpx.Response) -> None:
     ), disposition
     fallback = disposition.split('filename="', 1)[1].split('"; filename*=', 1)[0]
     assert '"' not in fallback and "\\" not in fallback and "/" not in fallback
+    assert not is_windows_device(fallback), fallback
     assert download.headers["x-content-type-options"] == "nosniff"
     assert not download.headers["content-type"].startswith(("text/html", "image/svg"))
     # One header each: nothing smuggled in through the name.
