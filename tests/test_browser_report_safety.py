@@ -226,3 +226,41 @@ async def test_leaving_while_a_save_is_unanswered_warns(browser, server: LiveSer
     await page.goto(url)
     await expect(page.locator("#input-advice_submitted")).to_have_value("9")
     await page.context.close()
+
+
+async def test_the_instructions_fold_with_a_visible_marker(browser, server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+    page = await signed_in(browser, server, "secretary", PHONE)
+    await open_report(page, server, 6)
+    block = page.locator("details.survey-instructions")
+    summary = block.locator("summary")
+    await expect(summary).to_have_text("填报说明")
+    marker = await summary.evaluate(
+        "s => { const m = getComputedStyle(s, '::before');"
+        " return [m.content, parseFloat(m.borderLeftWidth), m.transform]; }"
+    )
+    assert marker[0] != "none" and marker[1] > 0, marker
+    was_open = await block.evaluate("d => d.open")
+    await summary.click()
+    assert await block.evaluate("d => d.open") != was_open
+    if not await block.evaluate("d => d.open"):
+        await summary.click()
+    await expect(page.locator(".survey-instructions-text")).to_be_visible()
+    await shot(page, "weekly-report-instructions", PHONE)
+    no_problems(page)
+    await page.context.close()
+
+
+async def test_the_builder_shows_keys_only_when_asked(browser, server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+    for viewport in (PHONE, DESKTOP):
+        page = await signed_in(browser, server, "staff", viewport)
+        await page.goto(server.url + "/reports/forms")
+        await page.locator("table.form-list tbody a", has_text="疫情防控工作进展周报").first.click()
+        await expect(page.locator(".builder-heading h1")).to_contain_text("表单设计")
+        keys = page.locator("code.builder-key", has_text="online_meetings")
+        await expect(keys.first).to_be_hidden()
+        await expect(page.locator("#new-question-online_work-type")).to_contain_text("日期")
+        await shot(page, "form-builder", viewport)
+        await page.locator("details.builder-show-keys > summary").click()
+        await expect(keys.first).to_be_visible()
+        no_problems(page)
+        await page.context.close()
