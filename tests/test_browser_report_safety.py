@@ -150,6 +150,7 @@ async def test_a_half_typed_row_is_saved_and_held_back_at_submission(
 
     await page.goto(url)
     assert any(row[0] == "孙一鸣" for row in await table_rows(page, "experts"))
+    await expect(hint).to_contain_text(f"第{number}行「单位」")  # still there on return
     await page.get_by_role("button", name="提交", exact=True).click()
     summary = page.locator(".error-summary")
     await expect(summary).to_contain_text(f"储备专家名单 第{number}行「单位」")

@@ -176,9 +176,12 @@ async def test_a_half_filled_row_is_saved_and_submission_names_its_empty_cells(
         assert hint is not None and "第2行「单位」" in hint.get_text()
         stored = (await Response.get(id=response.id)).answers["experts"]
         assert [row["name"] for row in stored] == ["王教授", "赵思源"]
-        data = whole_form(page(await c.get(f"/reports/responses/{response.id}")))
+        shown = page(await c.get(f"/reports/responses/{response.id}"))
+        assert "第2行「单位」" in shown.select_one("#feedback-experts .q-hint").get_text()
+        data = whole_form(shown)
         refused = await c.post(f"/reports/responses/{response.id}/submit", data=data)
     assert refused.status_code == 422
+    assert page(refused).select_one("#feedback-experts .q-hint") is None  # the error says it
     listed = [a.get_text(" ", strip=True) for a in page(refused).select(".error-summary li a")]
     assert listed == ["储备专家名单 第2行「单位」: 此题必须作答。"], listed
     assert (await Response.get(id=response.id)).state != ResponseState.SUBMITTED

@@ -337,6 +337,7 @@ async def page_context(
         "problems": problems_by_question(form, problems or []),
         "problem_list": listed_problems(form, problems or []),
         "conflicts": {c.question.key: c for c in conflicts or []},
+        "to_fill": {q.key: cells_to_fill(form, q, stored.get(q.key)) for q in form.questions()},
         "messages": messages or [],
         "done": gettext(DONE_MESSAGES[done]) if done in DONE_MESSAGES else "",
         "editable": editable,
