@@ -407,23 +407,11 @@ def _check_row(
     ]
     checked = {key: check_answer(column, cells.get(key)) for key, column in columns.items()}
     row = {key: answer.value for key, answer in checked.items()}
-    typed = any(_has_text(cells.get(key)) for key in columns)
+    # A required cell left empty is not a problem here: a half-typed row is a draft and
+    # is saved as such; missing_required() holds it back at submission.
     for key, answer in checked.items():
         problems += [replace(p, row=number, column=key) for p in answer.problems]
-        if typed and answer.ok and answer.value is None and columns[key].required:
-            problems.append(Problem("", "required", REQUIRED, row=number, column=key))
     return row, problems
-
-
-def _has_text(raw: object) -> bool:
-    """Whether a cell holds anything at all, valid or not (so the row is not blank)."""
-    if raw is None:
-        return False
-    if isinstance(raw, str):
-        return bool(raw.strip())
-    if isinstance(raw, list | tuple):
-        return any(_has_text(item) for item in raw)
-    return True
 
 
 # -- entry points ----------------------------------------------------------------------------
@@ -461,13 +449,26 @@ def missing_required(form: FormDefinition, answers: Mapping[str, Any]) -> list[P
     """Every required question with no answer in `answers` (checked values), in form order.
 
     Submit lists them all at once, each linked to its field, rather than the first only.
-    Required columns of a table are checked row by row by check_answer(): a table with
-    no rows is missing only if the table question itself is required.
+    A table with no rows is missing only if the table question itself is required; each
+    row it has must fill in its required columns (a Problem per empty cell, with the row
+    counted from 1 and the column's key).
     """
     return list(_missing(form.questions(), answers))
 
 
 def _missing(questions: Iterator[Question], answers: Mapping[str, Any]) -> Iterator[Problem]:
     for question in questions:
-        if question.required and not is_answered(answers.get(question.key)):
+        value = answers.get(question.key)
+        if question.required and not is_answered(value):
             yield Problem(question.key, "required", REQUIRED)
+        if question.type == QuestionType.TABLE and isinstance(value, list):
+            yield from _missing_cells(question, value)
+
+
+def _missing_cells(table: Question, rows: list[Any]) -> Iterator[Problem]:
+    required = [column.key for column in table.columns if column.required]
+    for number, row in enumerate(rows, start=1):
+        cells = row if isinstance(row, Mapping) else {}
+        for key in required:
+            if not is_answered(cells.get(key)):
+                yield Problem(table.key, "required", REQUIRED, row=number, column=key)

@@ -1,16 +1,17 @@
 """A form as an .xlsx workbook, XLSForm-like, so staff can draft forms in Excel.
 
-Three sheets, each with a header row:
+Three sheets, each with a header row, named in Chinese as export writes them or in
+English as XLSForm does (import takes either, in any letter case):
 
-- `survey`: one row per question (type, key, label, hint, required, min, max, unit,
+- `题目` (`survey`): one row per question (type, key, label, hint, required, min, max, unit,
   aggregate, cumulative, carry). `carry` says what a new round starts from:
   increment (本期新增), standing (存量 or 现状) or nothing (每期重新填写); empty leaves
   it undeclared (surveys.schema.Question.carries), and older workbooks without the
   column still import. `begin section`/`end section` rows wrap each section and carry
   its key and title; `begin table`/`end table` wrap a table's columns, like XLSForm's
   `begin repeat`. Choice questions are typed `single_choice <list_name>`.
-- `choices`: list_name, value, label.
-- `settings`: title, instructions, respondent, in the second row.
+- `选项` (`choices`): list_name, value, label.
+- `设置` (`settings`): title, instructions, respondent, in the second row.
 
 Export writes every cell as a string, so a label such as "=1+1" stays text. Import
 lists every mistake it finds, by sheet, row and column, and returns nothing unless the
@@ -52,6 +53,9 @@ SURVEY = "survey"
 CHOICES = "choices"
 SETTINGS = "settings"
 SHEETS = (SURVEY, CHOICES, SETTINGS)
+# The names export gives the sheets, for the staff who fill them in; the English names
+# are accepted too. A sheet's name is part of the file format, not interface text.
+SHEET_TITLES = {SURVEY: "题目", CHOICES: "选项", SETTINGS: "设置"}
 SURVEY_COLUMNS = (
     "type",
     "key",
@@ -192,7 +196,7 @@ def form_to_xlsx(form: FormDefinition) -> bytes:
         (SETTINGS, SETTINGS_COLUMNS, [_settings_row(form)]),
     )
     for name, columns, rows in sheets:
-        worksheet = workbook.add_worksheet(name)
+        worksheet = workbook.add_worksheet(SHEET_TITLES[name])
         _write_rows(worksheet, [list(columns)], header, first_row=0)
         _write_rows(worksheet, rows, wrap, first_row=1)
         worksheet.freeze_panes(1, 0)
@@ -347,7 +351,7 @@ def form_from_xlsx(data: bytes) -> FormDefinition:
     sheets = _read_workbook(data, problems)
     form = _build_form(sheets, problems) if sheets is not None else None
     if problems.found or form is None:
-        order = {name: index for index, name in enumerate(SHEETS)}
+        order = {name: index for index, kind in enumerate(SHEETS) for name in sheet_names(kind)}
         raise ImportProblems(
             sorted(
                 problems.found,
@@ -373,12 +377,14 @@ def _read_workbook(data: bytes, problems: _Problems) -> dict[str, _Sheet | None]
     try:
         by_name = {name.strip().lower(): workbook[name] for name in workbook.sheetnames}
         sheets: dict[str, _Sheet | None] = {}
-        for name in SHEETS:
-            if name not in by_name:
-                problems.sheet(name, MISSING_SHEET, sheet=name)
-                sheets[name] = None
+        for kind in SHEETS:
+            found = next((by_name[n] for n in sheet_names(kind) if n in by_name), None)
+            if found is None:
+                title = SHEET_TITLES[kind]
+                problems.sheet(title, MISSING_SHEET, sheet=f"{title} ({kind})")
+                sheets[kind] = None
             else:
-                sheets[name] = _read_sheet(by_name[name], name, problems)
+                sheets[kind] = _read_sheet(found, kind, problems)
         return sheets
     except Exception:  # read-only sheets are parsed only now: damaged XML, entity bombs
         problems.sheet("", NOT_XLSX)
@@ -405,9 +411,15 @@ def _looks_like_xlsx(data: bytes, problems: _Problems) -> bool:
     return True
 
 
-def _read_sheet(worksheet: Any, name: str, problems: _Problems) -> _Sheet | None:
+def sheet_names(kind: str) -> tuple[str, str]:
+    """The names a sheet of this kind may have (its title in export, its XLSForm name)."""
+    return SHEET_TITLES[kind], kind
+
+
+def _read_sheet(worksheet: Any, kind: str, problems: _Problems) -> _Sheet | None:
+    name = str(worksheet.title)  # problems name the sheet as the workbook does
     header = next(worksheet.iter_rows(min_row=1, max_row=1, max_col=MAX_COLUMNS), ())
-    letters = _read_header(header, name, problems)
+    letters = _read_header(header, kind, name, problems)
     if letters is None:
         return None
     positions = {column: _column_index(letter) for column, letter in letters.items()}
@@ -429,8 +441,10 @@ def _read_sheet(worksheet: Any, name: str, problems: _Problems) -> _Sheet | None
     return _Sheet(name=name, letters=letters, rows=result)
 
 
-def _read_header(header: Sequence[Any], sheet: str, problems: _Problems) -> dict[str, str] | None:
-    known = COLUMNS[sheet]
+def _read_header(
+    header: Sequence[Any], kind: str, sheet: str, problems: _Problems
+) -> dict[str, str] | None:
+    known = COLUMNS[kind]
     letters: dict[str, str] = {}
     for index, cell in enumerate(header):
         name = _cell_text(cell.value).strip().lower()
@@ -444,7 +458,7 @@ def _read_header(header: Sequence[Any], sheet: str, problems: _Problems) -> dict
             problems.cell(sheet, 1, name, letter, DUPLICATE_COLUMN, column=name)
         else:
             letters[name] = letter
-    missing = [column for column in REQUIRED_COLUMNS[sheet] if column not in letters]
+    missing = [column for column in REQUIRED_COLUMNS[kind] if column not in letters]
     for column in missing:
         problems.cell(sheet, 1, column, "", MISSING_COLUMN, column=column)
     return None if missing else letters

@@ -166,15 +166,16 @@ async def test_secretary_fills_the_weekly_report_over_two_visits_on_a_phone(
     ticked = not await video.is_checked()
     await video.set_checked(ticked)
     await expect(page.locator("#feedback-channels")).to_contain_text("已保存")
-    # A new expert in the spare row: half typed, it is refused, saying which row;
-    # complete, it is saved.
+    # A new expert in the spare row: half typed, it is saved as a draft with a hint of
+    # what submitting needs (row and column); complete, the hint goes.
     rows = page.locator("#field-experts tbody tr[data-row]")
     spare = rows.last
     number = await rows.count()
     await spare.locator("input[name$='.name']").fill("赵思源")
     await page.keyboard.press("Tab")
-    await expect(page.locator("#feedback-experts")).to_contain_text(f"第{number}行")
+    await expect(page.locator("#feedback-experts .q-hint")).to_contain_text(f"第{number}行「单位」")
     await spare.locator("input[name$='.employer']").fill("东北大学")
+    await expect(page.locator("#feedback-experts .q-hint")).to_have_count(0)
     await expect(page.locator("#feedback-experts")).to_contain_text("已保存")
     await expect(page.locator("#save-status")).to_contain_text("已保存")
     await shot(page, "weekly-report-filling", PHONE, readme="weekly-report-phone")

@@ -504,12 +504,11 @@ def test_it_locates_table_problems_by_row_and_column() -> None:
     checked = check_answer(CASES, rows)
     assert checked.value is None
     assert [(p.question, p.row, p.column, p.code) for p in checked.problems] == [
-        ("exemplary_cases", 3, "title", "required"),
         ("exemplary_cases", 3, "kind", "not_a_choice"),
         ("exemplary_cases", 3, "reported_on", "impossible_date"),
         ("exemplary_cases", 3, "summary", "too_long"),
     ]
-    assert checked.problems[1].location == "exemplary_cases[3].kind"
+    assert checked.problems[0].location == "exemplary_cases[3].kind"
 
 
 def test_it_stores_cells_in_their_checked_form() -> None:
@@ -522,8 +521,6 @@ def test_it_stores_cells_in_their_checked_form() -> None:
 @pytest.mark.parametrize(
     ("rows", "expected"),
     [
-        ([{"name": "王教授"}], [(1, "employer", "required")]),
-        ([{"phone": "123"}], [(1, "name", "required"), (1, "employer", "required")]),
         ([{"name": "王", "employer": "大学", "mobile": "1"}], [(1, "mobile", "unknown_column")]),
         (["王教授"], [(1, "", "invalid_row")]),
         ([{"name": "王", "employer": "大学"}, None], [(2, "", "invalid_row")]),
@@ -533,6 +530,37 @@ def test_it_stores_cells_in_their_checked_form() -> None:
 def test_it_refuses_bad_rows(rows: list[Any], expected: list[tuple[int, str, str]]) -> None:
     found = check_answer(EXPERTS, rows).problems
     assert [(p.row, p.column, p.code) for p in found] == expected
+
+
+@pytest.mark.parametrize(
+    ("rows", "stored"),
+    [
+        ([{"name": "王教授"}], [{"name": "王教授", "employer": None, "speciality": None}]),
+        ([{"phone": "123"}, {}], [{"name": None, "employer": None, "phone": "123"}]),
+    ],
+)
+def test_it_keeps_a_half_filled_row_as_a_draft(
+    rows: list[Any], stored: list[dict[str, Any]]
+) -> None:
+    # Completeness is for submission: the row is stored with its empty cells.
+    checked = check_answer(EXPERTS, rows)
+    assert checked.ok
+    assert [{k: v for k, v in row.items() if k in stored[0]} for row in checked.value] == stored
+
+
+def test_submission_names_the_row_and_column_of_every_empty_required_cell() -> None:
+    rows = [
+        {"name": "王教授", "employer": "东北大学"},
+        {"name": "赵思源"},
+        {"phone": "123"},
+    ]
+    table = check_answer(EXPERTS, rows).value
+    found = [p for p in missing_required(FORM, {"experts": table}) if p.question == "experts"]
+    assert [(p.question, p.row, p.column, p.code) for p in found] == [
+        ("experts", 2, "employer", "required"),
+        ("experts", 3, "name", "required"),
+        ("experts", 3, "employer", "required"),
+    ]
 
 
 @pytest.mark.parametrize("raw", ["王教授", {"name": "王教授"}, 3])

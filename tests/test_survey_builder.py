@@ -172,6 +172,37 @@ async def test_it_creates_a_form_from_the_example(world: World, sec_a: httpx.Asy
     assert await latest(form) == weekly_progress_form()
 
 
+async def test_it_names_the_date_type_and_keeps_keys_behind_advanced(
+    world: World, sec_a: httpx.AsyncClient
+) -> None:
+    form = await make_form(world)
+    page = soup(await sec_a.get(f"/reports/forms/{form.id}"))
+    types = {o["value"]: o.text for o in page.select("#new-question-work-type option")}
+    assert types["date"] == "日期"
+    # Every key field waits inside an "Advanced" disclosure that is closed.
+    keys = page.select("input[name=key]")
+    assert keys and all(k.find_parent("details", class_="builder-advanced") for k in keys)
+    for key in keys:
+        advanced = key.find_parent("details", class_="builder-advanced")
+        assert advanced.select_one("summary").text.strip() == "高级"
+        assert not advanced.has_attr("open")
+    # The keys shown beside titles are marked to stay hidden until asked for.
+    shown = [c.text for c in page.select("code")]
+    assert "work" in shown and "meetings" in shown
+    assert all("builder-key" in c["class"] for c in page.select("code"))
+    assert page.select_one("details.builder-show-keys > summary").text.strip() == "高级"
+
+
+async def test_a_refused_key_opens_its_advanced_disclosure(
+    world: World, sec_a: httpx.AsyncClient
+) -> None:
+    form = await make_form(world)
+    data = question_fields(key="Bad Key", label="标签")
+    response = await send(sec_a, form, "/sections/work/questions", data, htmx=True)
+    key = soup(response).select_one("#new-question-work-key")
+    assert key.find_parent("details", class_="builder-advanced").has_attr("open")
+
+
 # -- sections -----------------------------------------------------------------------------
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -163,6 +164,29 @@ async def test_table_rows_save_without_javascript(world: World, as_user) -> None
     assert rows == [{"name": "张三", "employer": "东北大学", "speciality": None, "phone": None}]
 
 
+async def test_a_half_filled_row_is_saved_and_submission_names_its_empty_cells(
+    world: World, as_user
+) -> None:
+    response = await setup(world, answers={world.society_a.id: weekly_answers()})
+    async with as_user("sec_a") as c:
+        rows = [{"name": "王教授", "employer": "东北大学"}, {"name": "赵思源"}]
+        saved = await save(c, response.id, "experts", json.dumps(rows, ensure_ascii=False))
+        assert saved.status_code == 200, saved.text
+        hint = BeautifulSoup(saved.text, "html.parser").select_one(".q-hint")
+        assert hint is not None and "第2行「单位」" in hint.get_text()
+        stored = (await Response.get(id=response.id)).answers["experts"]
+        assert [row["name"] for row in stored] == ["王教授", "赵思源"]
+        shown = page(await c.get(f"/reports/responses/{response.id}"))
+        assert "第2行「单位」" in shown.select_one("#feedback-experts .q-hint").get_text()
+        data = whole_form(shown)
+        refused = await c.post(f"/reports/responses/{response.id}/submit", data=data)
+    assert refused.status_code == 422
+    assert page(refused).select_one("#feedback-experts .q-hint") is None  # the error says it
+    listed = [a.get_text(" ", strip=True) for a in page(refused).select(".error-summary li a")]
+    assert listed == ["储备专家名单 第2行「单位」: 此题必须作答。"], listed
+    assert (await Response.get(id=response.id)).state != ResponseState.SUBMITTED
+
+
 async def previous_round(world: World, answers: dict[str, Any]) -> tuple[Response, Response]:
     campaign = await make_campaign(world.association, [world.society_a, world.society_b])
     first = await open_round(
@@ -287,8 +311,25 @@ async def test_table_rows_are_added_and_removed_without_javascript(world: World,
         soup = page(await c.get(added.headers["location"]))
         assert len(soup.select("#field-experts tbody tr")) == 2 + 3
         data = whole_form(soup)
-        removed = await c.post(
+        # A row's Remove asks first, naming the row; nothing is removed yet.
+        asked = await c.post(
             f"/reports/responses/{response.id}/save", data={**data, "remove_row": "experts.0"}
+        )
+        assert asked.status_code == 303 and "remove=experts.0" in asked.headers["location"]
+        rows_now = (await Response.get(id=response.id)).answers["experts"]
+        assert [row["name"] for row in rows_now] == ["甲", "乙"]
+        soup = page(await c.get(asked.headers["location"]))
+        confirm = soup.select_one("#confirm-remove-experts")
+        assert confirm is not None and "甲" in confirm.get_text()
+        assert "第1行" in confirm.get_text()
+        button = confirm.select_one("button[name=remove_row_confirmed]")
+        assert button is not None and button["value"] == "experts.0"
+        # The form's first submit button is a plain Save: Enter never removes a row.
+        first = soup.select_one("#response-form button[type=submit]")
+        assert first is not None and not first.get("name") and first.has_attr("data-default-save")
+        removed = await c.post(
+            f"/reports/responses/{response.id}/save",
+            data={**whole_form(soup), "remove_row_confirmed": "experts.0"},
         )
         assert removed.status_code == 303
     kept = (await Response.get(id=response.id)).answers["experts"]

@@ -49,7 +49,7 @@ async def upload(
 def workbook_with_mistakes() -> bytes:
     """The example form with three mistakes in three places."""
     book = openpyxl.load_workbook(BytesIO(form_to_xlsx(weekly_progress_form())))
-    survey = book["survey"]
+    survey = book["题目"]
     survey["B3"] = "Bad Key"  # key of the first question
     survey["F4"] = "lots"  # min of the second question
     survey["A5"] = "colour"  # type of the third question
@@ -103,8 +103,8 @@ async def test_an_import_with_mistakes_lists_every_one_and_makes_nothing(
     rows = BeautifulSoup(response.text, "html.parser").select(".import-problems tbody tr")
     cells = [row.select("td")[0].text for row in rows]
     assert cells == [problem.cell for problem in problems]
-    assert {"survey!B3", "survey!F4", "survey!A5"} <= set(cells)
-    assert "Bad Key" in rows[cells.index("survey!B3")].text
+    assert {"题目!B3", "题目!F4", "题目!A5"} <= set(cells)
+    assert "Bad Key" in rows[cells.index("题目!B3")].text
     assert await counts() == before
 
 

@@ -109,7 +109,7 @@ def test_it_round_trips_without_loss(make: object) -> None:
 
 def test_it_writes_the_three_sheets() -> None:
     book = read(form_to_xlsx(weekly_progress_form()))
-    assert book.sheetnames == ["survey", "choices", "settings"]
+    assert book.sheetnames == ["题目", "选项", "设置"]
     survey, choices, settings = (book[name] for name in book.sheetnames)
     assert [c.value for c in survey[1]] == HEADER
     assert [c.value for c in choices[1]] == ["list_name", "value", "label"]
@@ -119,7 +119,7 @@ def test_it_writes_the_three_sheets() -> None:
 
 
 def test_it_writes_sections_questions_and_tables_as_rows() -> None:
-    survey = read(form_to_xlsx(weekly_progress_form()))["survey"]
+    survey = read(form_to_xlsx(weekly_progress_form()))["题目"]
     rows = [[cell.value for cell in row] for row in survey.iter_rows(min_row=2)]
     assert rows[0][:3] == ["begin section", "online_work", "线上工作"]
     assert rows[1] == [
@@ -147,7 +147,7 @@ def test_it_writes_sections_questions_and_tables_as_rows() -> None:
 
 
 def test_it_lists_choices_by_list_name() -> None:
-    choices = read(form_to_xlsx(weekly_progress_form()))["choices"]
+    choices = read(form_to_xlsx(weekly_progress_form()))["选项"]
     rows = [[cell.value for cell in row] for row in choices.iter_rows(min_row=2)]
     assert rows[0] == ["channels", "wechat", "微信公众号"]
     assert ["exemplary_cases.kind", "practice", "创新做法"] in rows
@@ -157,9 +157,9 @@ def test_it_lists_choices_by_list_name() -> None:
 def test_it_writes_every_cell_as_text() -> None:
     data = form_to_xlsx(tricky_form())
     book = read(data)
-    survey = book["survey"]
+    survey = book["题目"]
     assert survey["C3"].value == '=HYPERLINK("http://evil","点我")'
-    assert book["settings"]["A2"].value == "=1+1"
+    assert book["设置"]["A2"].value == "=1+1"
     for sheet in book.worksheets:
         for row in sheet.iter_rows():
             for cell in row:
@@ -172,7 +172,7 @@ def test_it_writes_every_cell_as_text() -> None:
 
 
 def test_it_makes_columns_wide_enough_for_chinese() -> None:
-    survey = read(form_to_xlsx(weekly_progress_form()))["survey"]
+    survey = read(form_to_xlsx(weekly_progress_form()))["题目"]
     # "是否建立疫情防控值班制度" is 12 characters, 24 units wide.
     assert survey.column_dimensions["C"].width >= 24
     assert survey.column_dimensions["E"].width < 15
@@ -402,10 +402,45 @@ def test_it_describes_mistakes_with_their_cell() -> None:
     assert str(caught.value) == str(problem)
 
 
-@pytest.mark.parametrize("sheet", ["survey", "choices", "settings"])
-def test_it_reports_a_missing_sheet(sheet: str) -> None:
-    found = mistakes(xlsx(in_section(["integer", "a", "甲"]), leave_out=sheet))
-    assert (sheet, None, "", xlsform.MISSING_SHEET) in found
+@pytest.mark.parametrize(
+    ("sheet", "title"), [("survey", "题目"), ("choices", "选项"), ("settings", "设置")]
+)
+def test_it_reports_a_missing_sheet_by_both_its_names(sheet: str, title: str) -> None:
+    with pytest.raises(ImportProblems) as caught:
+        form_from_xlsx(xlsx(in_section(["integer", "a", "甲"]), leave_out=sheet))
+    missing = [p for p in caught.value.problems if p.message == xlsform.MISSING_SHEET]
+    assert [(p.sheet, p.row, p.params) for p in missing] == [
+        (title, None, {"sheet": f"{title} ({sheet})"})
+    ]
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        {"survey": "题目", "choices": "选项", "settings": "设置"},
+        {"survey": " Survey", "choices": "选项", "settings": "Settings "},
+    ],
+    ids=["chinese", "mixed"],
+)
+def test_it_reads_the_sheets_by_their_chinese_or_english_names(names: dict[str, str]) -> None:
+    book = openpyxl.load_workbook(BytesIO(xlsx(in_section(["integer", "a", "甲"]))))
+    for english, title in names.items():
+        book[english].title = title
+    buffer = BytesIO()
+    book.save(buffer)
+    form = form_from_xlsx(buffer.getvalue())
+    assert [q.key for q in form.questions()] == ["a"]
+    assert form.title == "周报"
+
+
+def test_problems_name_the_sheet_as_the_workbook_does() -> None:
+    data = xlsx(in_section(["integer", "A-1", "甲"]))
+    assert ("survey", 3, "B", schema.BAD_KEY) in mistakes(data)
+    book = openpyxl.load_workbook(BytesIO(data))
+    book["survey"].title = "题目"
+    buffer = BytesIO()
+    book.save(buffer)
+    assert ("题目", 3, "B", schema.BAD_KEY) in mistakes(buffer.getvalue())
 
 
 def test_it_reports_header_mistakes() -> None:

@@ -50,6 +50,9 @@
     data.append("version", version ? version.value : "");
     var status = document.getElementById("save-status");
     if (status) { status.className = "save-status saving"; }
+    var state = stateOf(field);
+    state.sent = state.edits;
+    state.inflight = answerOf(field);
   });
 
   document.addEventListener("htmx:afterRequest", function (event) {
@@ -58,6 +61,11 @@
     if (!field || !event.detail.xhr) { return; }
     var code = event.detail.xhr.status;
     var lost = code === 0 || code >= 500;
+    var state = stateOf(field);
+    state.inflight = null;
+    // Answered (saved, or refused with a reason shown beside the field): nothing is
+    // waiting on the site; a lost save stays unacknowledged until it is sent again.
+    if (!lost) { state.answered = Math.max(state.answered, state.sent); }
     field.classList.toggle("has-error", code === 422 || code === 409 || lost);
     field.classList.toggle("has-conflict", code === 409);
     field.classList.toggle("not-saved", lost);
@@ -80,6 +88,156 @@
       if (sender && window.htmx) { window.htmx.trigger(sender, "change"); }
     });
   }
+  // -- what has been typed and not yet acknowledged --------------------------------------
+  // Per question: edits (changes typed), sent (edits the latest save carried), answered
+  // (edits the site has answered for), inflight (the values of a save still on its way).
+
+  var states = {};
+
+  function stateOf(field) {
+    var key = field.dataset.question;
+    if (!states[key]) { states[key] = { edits: 0, sent: 0, answered: 0, inflight: null }; }
+    return states[key];
+  }
+
+  function edited(field) {
+    if (!field || !field.querySelector("[data-answer]")) { return; }
+    stateOf(field).edits += 1;
+  }
+
+  document.addEventListener("input", function (event) {
+    if (event.target.closest && event.target.closest("[data-answer]")) { edited(box(event.target)); }
+  }, true);
+
+  function unacknowledged() {
+    return Array.prototype.some.call(document.querySelectorAll("[data-question]"), function (f) {
+      var state = states[f.dataset.question];
+      return Boolean(state && state.edits > state.answered) || f.classList.contains("not-saved");
+    });
+  }
+
+  function csrfToken() {
+    try {
+      return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRF-Token"] || "";
+    } catch (error) { return ""; }
+  }
+
+  // The answer to a save sent by flush(), if the page is still there to read it: the
+  // field's new base, the form's version and the page's status, as htmx would place them.
+  function placeReply(field, text) {
+    var reply = new DOMParser().parseFromString("<body>" + text + "</body>", "text/html");
+    ["base-" + field.dataset.question, "response-version", "save-status"].forEach(function (id) {
+      var fresh = reply.getElementById(id);
+      var old = document.getElementById(id);
+      if (fresh && old) {
+        fresh.removeAttribute("hx-swap-oob");
+        old.replaceWith(document.importNode(fresh, true));
+        fresh.remove();
+      }
+    });
+    var feedback = document.getElementById("feedback-" + field.dataset.question);
+    if (feedback) {
+      feedback.textContent = "";
+      Array.prototype.forEach.call(reply.body.childNodes, function (node) {
+        feedback.appendChild(document.importNode(node, true));
+      });
+    }
+  }
+
+  // Send every answer typed since its last save, now, in requests that outlive the page
+  // (fetch with keepalive): the tab is being closed, hidden or left. A save already on
+  // its way is not sent twice; a newer value is sent over it (its base is that save's).
+  function flush() {
+    var token = csrfToken();
+    document.querySelectorAll("#response-form [data-question]").forEach(function (field) {
+      var state = stateOf(field);
+      var lost = field.classList.contains("not-saved");
+      var sender = field.querySelector("[data-answer]");
+      if (!sender || !(state.edits > state.sent || lost)) { return; }
+      var data = new URLSearchParams();
+      answerOf(field).forEach(function (value) { data.append("value", value); });
+      if (state.inflight) {
+        state.inflight.forEach(function (value) { data.append("base", value); });
+      } else {
+        field.querySelectorAll(".q-base input").forEach(function (input) {
+          data.append("base", input.value);
+        });
+      }
+      var version = document.getElementById("response-version");
+      data.append("version", version ? version.value : "");
+      var carried = state.edits;
+      state.sent = carried;
+      fetch(sender.getAttribute("hx-post"), {
+        method: "POST",
+        body: data,
+        keepalive: true,
+        credentials: "same-origin",
+        headers: { "X-CSRF-Token": token, "HX-Request": "true" }
+      }).then(function (reply) {
+        state.answered = Math.max(state.answered, carried);
+        var code = reply.status;
+        field.classList.toggle("not-saved", code >= 500);
+        field.classList.toggle("has-error", code === 409 || code === 422 || code >= 500);
+        field.classList.toggle("has-conflict", code === 409);
+        return reply.text().then(function (text) {
+          if (code < 500) { placeReply(field, text); }
+        });
+      }).catch(function () {
+        field.classList.add("not-saved");
+      });
+    });
+  }
+
+  // The report's own Save and Submit send every field: leaving by them needs no warning.
+  var leavingByForm = false;
+  document.addEventListener("submit", function (event) {
+    if (event.target.id === "response-form" && !event.defaultPrevented) { leavingByForm = true; }
+  });
+  // A page opened through htmx (hx-boost) starts afresh.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (event.detail.boosted) { states = {}; leavingByForm = false; }
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") { flush(); }
+  });
+  window.addEventListener("pagehide", flush);
+  window.addEventListener("beforeunload", function (event) {
+    if (leavingByForm || !document.getElementById("response-form")) { return; }
+    flush();
+    if (unacknowledged()) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
+  // Another page opened through htmx (hx-boost) replaces this one without unloading it.
+  // (The report's own Save and Submit carry every field themselves.)
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (event.detail.boosted && !(elt.closest && elt.closest("#response-form"))) { flush(); }
+  });
+
+  // -- Enter -----------------------------------------------------------------------------
+  // Enter in a one-line field saves that field, nothing more. (Without JavaScript it
+  // clicks the form's first submit button, a plain Save.) Enter that ends a word in an
+  // input method is left to it.
+  document.addEventListener("keydown", function (event) {
+    var input = event.target;
+    if (event.key !== "Enter" || event.isComposing || event.keyCode === 229) { return; }
+    if (!input.matches || !input.matches("#response-form input[data-answer]")) { return; }
+    if (input.type === "checkbox" || input.type === "radio") { return; }
+    event.preventDefault();
+    if (window.htmx) { window.htmx.trigger(input, "change"); }
+  });
+
+  // With JavaScript a table's Add a row and Remove act on the page, so they are plain
+  // buttons: never the form's default button, whatever comes first.
+  function plainButtons(root) {
+    (root || document).querySelectorAll("button[data-add-row], button[data-remove-row]")
+      .forEach(function (button) { button.type = "button"; });
+  }
+  plainButtons(document);
+  document.addEventListener("htmx:load", function (event) { plainButtons(event.detail.elt); });
+
   window.setInterval(function () {
     if (document.querySelector("[data-question].not-saved")) { retryUnsaved(); }
   }, 15000);
@@ -132,7 +290,9 @@
       event.preventDefault();
       var tr = remover.closest("tr");
       var table = remover.closest("table");
+      var owner = box(tr);
       tr.remove();
+      edited(owner);
       var any = table.querySelector("tbody input, tbody select, tbody textarea");
       if (any && window.htmx) { window.htmx.trigger(any, "change"); }
     }

@@ -57,7 +57,8 @@ TYPE_LABELS = {
     QuestionType.SINGLE_CHOICE: N_("Single choice"),
     QuestionType.MULTIPLE_CHOICE: N_("Multiple choice"),
     QuestionType.YES_NO: N_("Yes / no"),
-    QuestionType.DATE: N_("Date"),
+    # Not "Date": that msgid is a notice's date of issue (成文日期).
+    QuestionType.DATE: N_("Calendar date"),
     QuestionType.FILE: N_("File"),
     QuestionType.TABLE: N_("Table"),
 }

@@ -20,6 +20,7 @@ answer as the page last knew it, in the same form (empty for none).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,7 +40,7 @@ from intranet.storage import StorageError
 from intranet.templating import render
 from intranet.views import notice_actions
 from surveys import answering, attention
-from surveys.answers import Problem, is_answered
+from surveys.answers import Problem, is_answered, missing_required
 from surveys.models import AnswerChange, ResponseEvent, Round
 from surveys.models import Response as SurveyResponse
 from surveys.policy import (
@@ -91,6 +92,8 @@ DONE_MESSAGES = {
 NOT_SAVED = N_("Nothing was saved: fix the fields marked below.")
 CONFLICTS = N_("Someone else changed these answers since you opened the page. Nothing was saved.")
 CHOOSE_FILE = N_("Choose a file to attach.")
+# A table row as a Remove button names it: <question key>.<row index>.
+REMOVE_ROW = re.compile(KEY_PATTERN.pattern + r"\.[0-9]{1,4}")
 
 
 def response_id_of(request: Request) -> int:
@@ -268,15 +271,52 @@ def base_text(question: Question, value: Any) -> list[str]:
     return ["" if value is None else str(value)]
 
 
-def problems_by_question(problems: list[Problem]) -> dict[str, list[str]]:
+def cell_place(form: FormDefinition, problem: Problem) -> str:
+    """Where in a table a problem is, in the secretary's words: row and column
+    (第4行「单位」), or "" for a question that is not a table."""
+    if problem.row is None:
+        return ""
+    if not problem.column:
+        return gettext("Row %(row)d") % {"row": problem.row}
+    table = form.question(problem.question)
+    column = next((c for c in table.columns if c.key == problem.column), None) if table else None
+    label = column.label if column else problem.column
+    return gettext("Row %(row)d, %(column)s") % {"row": problem.row, "column": label}
+
+
+def problems_by_question(form: FormDefinition, problems: list[Problem]) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for problem in problems:
         text = problem.translated()
-        if problem.row is not None:
-            where = gettext("Row %(row)d") % {"row": problem.row}
+        if where := cell_place(form, problem):
             text = f"{where}: {text}"
         found.setdefault(problem.question, []).append(text)
     return found
+
+
+def listed_problems(form: FormDefinition, problems: list[Problem]) -> list[dict[str, str]]:
+    """The page's list of problems: each with its question, place and message."""
+    listed = []
+    for problem in problems:
+        question = form.question(problem.question)
+        label = question.label if question else problem.question
+        where = cell_place(form, problem)
+        listed.append(
+            {
+                "question": problem.question,
+                "where": f"{label} {where}" if where else label,
+                "message": problem.translated(),
+            }
+        )
+    return listed
+
+
+def cells_to_fill(form: FormDefinition, question: Question, value: Any) -> list[str]:
+    """The empty required cells of a saved table, to fill in before submitting."""
+    if question.type != QuestionType.TABLE:
+        return []
+    missing = missing_required(form, {question.key: value})
+    return [cell_place(form, p) for p in missing if p.row is not None]
 
 
 def is_editable(access: ResponseAccess, now: datetime) -> bool:
@@ -316,9 +356,10 @@ async def page_context(
         "form": form,
         "values": values,
         "bases": {q.key: base_text(q, stored.get(q.key)) for q in form.questions()},
-        "problems": problems_by_question(problems or []),
-        "problem_list": problems or [],
+        "problems": problems_by_question(form, problems or []),
+        "problem_list": listed_problems(form, problems or []),
         "conflicts": {c.question.key: c for c in conflicts or []},
+        "to_fill": {q.key: cells_to_fill(form, q, stored.get(q.key)) for q in form.questions()},
         "messages": messages or [],
         "done": gettext(DONE_MESSAGES[done]) if done in DONE_MESSAGES else "",
         "editable": editable,
@@ -392,7 +433,7 @@ async def save_answer(request: Request) -> Response:
     context: dict[str, Any] = {"question": question, "response": response}
     if not checked.ok:
         # Placed as on the full page: a table's problems say which row.
-        placed = problems_by_question(checked.problems).values()
+        placed = problems_by_question(form_def, checked.problems).values()
         context["errors"] = [text for texts in placed for text in texts]
         return render(request, FEEDBACK, context, status_code=422)
     if not base.ok:
@@ -418,6 +459,7 @@ async def save_answer(request: Request) -> Response:
         context["theirs_text"] = base_text(question, conflict.conflicts[0].theirs)
         return render(request, FEEDBACK, context, status_code=409)
     context.update(
+        to_fill=cells_to_fill(form_def, question, saved.response.answers.get(question.key)),
         saved_at=saved.response.updated_at if saved.changed else None,
         base=base_text(question, saved.response.answers.get(question.key)),
         version=saved.response.version,
@@ -456,7 +498,9 @@ def table_rows(question: Question, form: FormData, name: str) -> list[dict[str, 
     """Rows from inputs named q.<key>.<row>.<column>, in row order."""
     rows: dict[int, dict[str, Any]] = {}
     prefix = name + "."
-    removed = form.get("remove_row")  # the row's Remove button, without JavaScript
+    # A row's Remove button without JavaScript asks first (remove_row); only the
+    # confirmation's button (remove_row_confirmed) removes it.
+    removed = form.get("remove_row_confirmed")
     for field_name in set(form.keys()):
         if not field_name.startswith(prefix):
             continue
@@ -539,6 +583,11 @@ async def save_response(request: Request) -> Response:
     if isinstance(table, str) and KEY_PATTERN.fullmatch(table):
         url = response_url(request, access.response.id, anchor=f"field-{table}")
         url = url.replace("#", f"?add={table}#")
+    remove = form.get("remove_row")  # a row's Remove button, without JavaScript: ask
+    if isinstance(remove, str) and REMOVE_ROW.fullmatch(remove):
+        key = remove.partition(".")[0]
+        url = response_url(request, access.response.id, anchor=f"confirm-remove-{key}")
+        url = url.replace("#", f"?remove={remove}#")
     return RedirectResponse(url, status_code=303)
 
 

@@ -36,7 +36,7 @@ from intranet.notices.models import DocumentPrefix, Notice, NoticeAttachment
 from intranet.notifications.models import EmailMessage, Notification
 from intranet.notifications.send import mail_bodies
 from intranet.settings import Settings
-from surveys import exports
+from surveys import exports, xlsform
 from surveys.models import AnswerChange, Response, ResponseEvent
 from surveys.schema import (
     FormDefinition,
@@ -609,7 +609,7 @@ async def test_history_and_reasons_were_recorded(site: Site) -> None:
 def workbook_with(form: FormDefinition, **cells: str) -> bytes:
     book = load_workbook(io.BytesIO(form_to_xlsx(form)))
     for address, value in cells.items():
-        book["survey"][address] = value
+        book[xlsform.SHEET_TITLES[xlsform.SURVEY]][address] = value
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
