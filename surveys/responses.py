@@ -80,6 +80,8 @@ async def act(
     changes: dict[str, object] = {"state": after, "version": F("version") + 1, "updated_at": now}
     if action == Action.SUBMIT:
         changes["submitted_at"] = now
+        if response.first_submitted_at is None:
+            changes["first_submitted_at"] = now
     async with in_transaction():
         updated = await Response.filter(
             id=response.id, state=before, version=response.version
@@ -99,6 +101,8 @@ async def act(
     response.updated_at = now
     if action == Action.SUBMIT:
         response.submitted_at = now
+        if response.first_submitted_at is None:
+            response.first_submitted_at = now
     await _tell_respondent(response, action, now, recorded_reason)
     return response
 
@@ -116,8 +120,25 @@ async def _tell_respondent(response: Response, action: Action, now: datetime, re
 
 
 def is_late(response: Response) -> bool:
-    """Submitted after the round's deadline (`round` loaded)."""
-    return response.submitted_at is not None and response.submitted_at > response.round.due_at
+    """First submitted after the round's deadline (`round` loaded): a report sent on
+    time, returned and resent after the deadline is not late (see was_resent)."""
+    return late_at(first_submission(response), response.round.due_at)
+
+
+def first_submission(response: Response) -> datetime | None:
+    """When the report was first submitted (the last submission for reports stored
+    before the first one was kept)."""
+    return response.first_submitted_at or response.submitted_at
+
+
+def late_at(first_submitted_at: datetime | None, due_at: datetime) -> bool:
+    return first_submitted_at is not None and first_submitted_at > due_at
+
+
+def was_resent(response: Response) -> bool:
+    """Submitted again after it was returned (退回后重报)."""
+    first = response.first_submitted_at
+    return first is not None and response.submitted_at is not None and response.submitted_at > first
 
 
 AWAITING_ANSWER = frozenset(
