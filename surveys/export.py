@@ -38,6 +38,7 @@ from surveys.notify import ReminderEntry, reminder_log
 from surveys.schema import TEXT_TYPES, Aggregate, FormDefinition, Question, QuestionType
 from surveys.states import ResponseState
 from surveys.totals import (
+    UNCATEGORISED,
     Include,
     OrganisationRow,
     RoundTotals,
@@ -70,12 +71,13 @@ A4 = 9
 BODY_POINTS = 10.5
 TITLE_POINTS = 16
 MIN_SCALE = 86
-# A4 landscape less the side margins (0.5 inch each), in points, with a little room.
-PRINTABLE_POINTS = 842 - 72 - 14
+WIDEST_DIGIT_PIXELS = 9.5
+# A4 landscape less the side margins (0.4 inch each), in points, with a little room.
+PRINTABLE_POINTS = 842 - 58 - 10
 # Columns of the totals sheet, in character widths (a Chinese character takes two).
-NUMBER_WIDTH = 12
-ANSWER_WIDTH = 18
-NAME_WIDTH = 24
+NUMBER_WIDTH = 10
+ANSWER_WIDTH = 14
+NAME_WIDTH = 20
 # An answer longer than this many lines in the totals sheet is cut there to its start
 # with a marker: the 文字内容 sheet has it in full.
 ANSWER_LINES = 3
@@ -86,6 +88,9 @@ LIST_WIDTH = 40
 # Points a line of 10.5 pt text takes in a row (CJK fonts have tall line spacing).
 LINE_POINTS = 15
 MAX_ROW_POINTS = 409
+# A spreadsheet keeps 15 significant digits of a number; a figure with more is written
+# as its exact text (right-aligned), with a note under the table.
+SPREADSHEET_DIGITS = 15
 # Fonts a Chinese office PC has: 宋体 for the body, 黑体 for titles.
 BODY_FONT = "\u5b8b\u4f53"
 TITLE_FONT = "\u9ed1\u4f53"
@@ -122,6 +127,10 @@ SUBTOTAL = N_("Subtotal: %(category)s")
 SUBTOTALS_OVERLAP = N_(
     "Note: an organisation in more than one category counts in each of its categories' "
     "subtotals, so the subtotals can add up to more than the total."
+)
+EXACT_AS_TEXT = N_(
+    "Note: figures with more than %(digits)d significant digits are written as text, so that "
+    "no digit is lost."
 )
 SEE_TEXTS = N_("(in full on the %(sheet)s sheet)")
 LIST_ELSEWHERE = N_("%(count)d answers, listed on the %(sheet)s sheet")
@@ -369,6 +378,7 @@ class Formats:
         self.percent = add({**cell, "num_format": "0.0%"})
         self.date = add({**cell, "num_format": "yyyy-mm-dd"})
         self.moment = add({**cell, "num_format": "yyyy-mm-dd hh:mm"})
+        self.short_moment = add({**cell, "num_format": "mm-dd hh:mm"})
         total = {**cell, "bold": True, "bg_color": "#F2F2F2"}
         self.total_text = add({**total, "text_wrap": True})
         self.total_integer = add({**total, "num_format": "#,##0"})
@@ -377,7 +387,20 @@ class Formats:
         self.total_percent = add({**total, "num_format": "0.0%"})
         self.total_date = add({**total, "num_format": "yyyy-mm-dd"})
         self.note = add({**font, "italic": True, "text_wrap": True, "valign": "top"})
+        self._exact: dict[int, Format] = {}
+        self._add = add
+        self._cell = cell
+        self._total_cell = total
         self.stamp = add({**font, "valign": "bottom"})
+
+    def exact(self, number_format: Format) -> Format:
+        """A right-aligned text format to stand in for `number_format` (a total's stays
+        bold and shaded)."""
+        key = id(number_format)
+        if key not in self._exact:
+            base = self._total_cell if number_format.bold else self._cell
+            self._exact[key] = self._add({**base, "align": "right"})
+        return self._exact[key]
 
     def number(self, question: Question, *, total: bool = False) -> Format:
         integer = question.type == QuestionType.INTEGER
@@ -441,14 +464,20 @@ class Sheet:
         self.page_header = ""
         # The last column printed on the first page (titles are centred over those).
         self.first_page: int | None = None
+        # Whether a figure too precise for a spreadsheet number was written as text.
+        self.exact_text = False
+        # The first column of text across the table (see plan).
+        self.lead = 0
 
     @property
     def name(self) -> str:
         return str(self.worksheet.name)
 
-    def plan(self, widths: Sequence[int]) -> None:
+    def plan(self, widths: Sequence[int], *, repeated: int = 2) -> None:
         """Fix the columns' widths before writing, so that rows can be made tall enough
-        for their wrapped text as they are written."""
+        for their wrapped text as they are written. When the table will be split across
+        pages, the text across it (titles, notes, the stamp block) starts after the
+        `repeated` columns printed on every page, so no slice of it shows there."""
         self.planned = dict(enumerate(widths))
         self.first_page = len(widths) - 1
         points = [column_points(width) for width in widths]
@@ -457,6 +486,7 @@ class Sheet:
             for column, width in enumerate(points):
                 if used + width > room:
                     self.first_page = column - 1
+                    self.lead = repeated
                     break
                 used += width
 
@@ -477,6 +507,14 @@ class Sheet:
         self.row_lines = max(self.row_lines, line_count(text, self.width_of(column)))
 
     def number(self, column: int, value: Decimal | int, format: Format) -> None:
+        """A number as a number; one with more significant digits than a spreadsheet
+        keeps (15) as its exact text instead, and the sheet says so under its table."""
+        if significant_digits(value) > SPREADSHEET_DIGITS:
+            text = _plain(Decimal(value))
+            self.worksheet.write_string(self.row, column, text, self.formats.exact(format))
+            self.exact_text = True
+            self.fit(column, len(text) + 1)
+            return
         self.worksheet.write_number(self.row, column, float(value), format)
         self.fit(column, len(f"{value:,}") + 1)
 
@@ -486,9 +524,11 @@ class Sheet:
         )
         self.fit(column, 11)
 
-    def moment(self, column: int, value: datetime, zone: ZoneInfo) -> None:
+    def moment(
+        self, column: int, value: datetime, zone: ZoneInfo, format: Format | None = None
+    ) -> None:
         local = value.astimezone(zone).replace(tzinfo=None)
-        self.worksheet.write_datetime(self.row, column, local, self.formats.moment)
+        self.worksheet.write_datetime(self.row, column, local, format or self.formats.moment)
         self.fit(column, 17)
 
     def blank(self, column: int, format: Format | None = None) -> None:
@@ -512,10 +552,11 @@ class Sheet:
         format = format or self.formats.title
         if self.first_page is not None:
             last_column = min(last_column, self.first_page)
-        if last_column > 0:
-            self.worksheet.merge_range(self.row, 0, self.row, last_column, "", format)
-        self.worksheet.write_string(self.row, 0, cut(text), format)
-        across = sum(self.width_of(c) for c in range(last_column + 1)) if self.planned else 0
+        first = self.lead
+        if last_column > first:
+            self.worksheet.merge_range(self.row, first, self.row, last_column, "", format)
+        self.worksheet.write_string(self.row, first, cut(text), format)
+        across = sum(self.width_of(c) for c in range(first, last_column + 1)) if self.planned else 0
         big = format is self.formats.title
         lines = line_count(text, across * (10 if big else 1) // (16 if big else 1)) if across else 1
         self.row_points = (30 if big else 20) + (lines - 1) * (22 if big else LINE_POINTS)
@@ -548,6 +589,9 @@ class Sheet:
         columns `first` and `last` (those printed on the first page), the organisation
         that sends the report filled in."""
         self.next_row()
+        first = max(first, self.lead)
+        if self.first_page is not None:
+            last = max(first, min(last, self.first_page))
         blank = "\uff3f" * 8
         lines = [
             (STAMP_ORGANISATION, organiser),
@@ -586,7 +630,7 @@ class Sheet:
             sheet.repeat_rows(self.header_row)
         sheet.set_landscape()
         sheet.set_paper(A4)
-        sheet.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.7)
+        sheet.set_margins(left=0.4, right=0.4, top=0.75, bottom=0.7)
         self._scale(widths, freeze_columns)
         sheet.center_horizontally()
         size = f"&{round(BODY_POINTS + 0.5)}"
@@ -595,15 +639,15 @@ class Sheet:
         sheet.set_footer(f"&C{size}" + gettext(FOOTER))
 
     def _scale(self, widths: Mapping[int, int], repeated: int) -> None:
-        """Print at the largest scale (up to 100 %) that fits one page wide; if that is
-        below MIN_SCALE, print at MIN_SCALE with a page break between column groups and
-        the first `repeated` columns printed again on each page."""
+        """One page wide when that needs no scale below MIN_SCALE (the spreadsheet program
+        then picks the scale, at most 100 %); otherwise print at MIN_SCALE with a page
+        break between column groups and the first `repeated` columns printed again on
+        each page."""
         sheet = self.worksheet
         points = {column: column_points(width) for column, width in widths.items()}
         total = sum(points.values())
-        fit = int(100 * PRINTABLE_POINTS / total) if total else 100
-        if fit >= MIN_SCALE:
-            sheet.set_print_scale(min(100, fit))
+        if total * MIN_SCALE / 100 <= PRINTABLE_POINTS:
+            sheet.fit_to_pages(1, 0)
             return
         sheet.set_print_scale(MIN_SCALE)
         room = PRINTABLE_POINTS * 100 / MIN_SCALE
@@ -622,10 +666,19 @@ class Sheet:
             sheet.set_v_pagebreaks(breaks)
 
 
+def significant_digits(value: Decimal | int) -> int:
+    number = Decimal(value)
+    if not number.is_finite() or number == 0:
+        return 0
+    return len(number.normalize().as_tuple().digits)
+
+
 def column_points(width: int) -> float:
-    """The printed width of a column `width` characters wide (Excel: 7 pixels a character
-    and 5 of padding, at 96 pixels an inch)."""
-    return (width * 7 + 5) * 0.75
+    """The printed width of a column `width` characters wide, at most. A character is the
+    width of a digit of the default font: 7 pixels in Excel (Calibri), up to 9.5 where
+    LibreOffice has no Calibri and draws DejaVu Sans; 5 pixels of padding; 96 pixels an
+    inch. Reckoned at the widest, so that what fits here fits everywhere."""
+    return (width * WIDEST_DIGIT_PIXELS + 5) * 0.75
 
 
 def line_count(text: str, width: int) -> int:
@@ -803,7 +856,9 @@ TOTALS_FIXED = (
     COLUMN_STATE,
     COLUMN_SUBMITTED_AT,
 )
-FIXED_WIDTHS = (5, NAME_WIDTH, 12, 12, 17)
+# No., organisation, category, state, submitted at (month, day and time: the round's
+# period is in the subtitle).
+FIXED_WIDTHS = (4, NAME_WIDTH, 10, 10, 12)
 
 
 def totals_widths(totals: RoundTotals, values: Iterable[Mapping[str, Any]]) -> list[int]:
@@ -858,7 +913,7 @@ def write_totals_sheet(
     fixed = len(TOTALS_FIXED)
     last = fixed + len(totals.columns) - 1
     total = shown_total(totals)
-    shown_subtotals = [(c, shown_figures(totals, v, None)) for c, v in subtotals or ()]
+    shown_subtotals = [(c, shown_subtotal(totals, c, v)) for c, v in subtotals or ()]
     sheet.plan(totals_widths(totals, [total, *(v for _, v in shown_subtotals)]))
     sheet.title(_round_title(totals.round), last)
     sheet.title(_subtitle(totals, now, zone), last, sheet.formats.subtitle)
@@ -874,6 +929,8 @@ def write_totals_sheet(
     _aggregate_row(sheet, totals, gettext(TOTAL), total)
     if shown_subtotals and any(len(r.category_names) > 1 for r in rows if r.counted):
         sheet.note(gettext(SUBTOTALS_OVERLAP), last)
+    if sheet.exact_text:
+        sheet.note(gettext(EXACT_AS_TEXT) % {"digits": SPREADSHEET_DIGITS}, last)
     if totals.round.campaign.stamp_block:
         sheet.stamp_block(totals.round.campaign.organiser.name, 1, fixed - 1)
     sheet.finish(freeze_columns=2)
@@ -882,6 +939,29 @@ def write_totals_sheet(
 def shown_total(totals: RoundTotals) -> dict[str, Any]:
     """The 合计 as printed: a yes/no question's as its 是 answers and their share."""
     return shown_figures(totals, totals.total, totals.choice_counts)
+
+
+def shown_subtotal(totals: RoundTotals, category: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """A category's subtotal as printed: a yes/no question's as the 是 answers of the
+    category's counted organisations and their share, like the 合计."""
+    uncategorised = gettext(UNCATEGORISED)
+    rows = [
+        row
+        for row in totals.rows
+        if row.counted
+        and (
+            category in row.category_names or (category == uncategorised and not row.category_names)
+        )
+    ]
+    counts: dict[str, dict[str, int]] = {}
+    for column in totals.columns:
+        if column.question.type == QuestionType.YES_NO:
+            answers = [row.values.get(column.question.key) for row in rows]
+            counts[column.question.key] = {
+                "yes": answers.count("yes"),
+                "no": answers.count("no"),
+            }
+    return shown_figures(totals, values, counts)
 
 
 def shown_figures(
@@ -910,7 +990,7 @@ def _organisation_row(
     sheet.string(2, CHOICE_SEPARATOR.join(row.category_names), plain)
     sheet.string(3, state_text(row), plain)
     if row.submitted_at is not None:
-        sheet.moment(4, row.submitted_at, zone)
+        sheet.moment(4, row.submitted_at, zone, formats.short_moment)
     else:
         sheet.blank(4, plain)
     texts = gettext(SHEET_TEXTS)
@@ -1191,7 +1271,7 @@ def write_trend_sheet(
     """Rounds down, questions across: each round's total (or cumulative figure, or
     change on the previous round), with a line chart of the columns when asked."""
     sheet = book.sheet(gettext(name))
-    sheet.plan([10, 14] + [NUMBER_WIDTH] * len(questions))
+    sheet.plan([8, 26] + [NUMBER_WIDTH] * len(questions))
     last = 1 + len(questions)
     sheet.title(title, last)
     sheet.title(subtitle, last, sheet.formats.subtitle)
@@ -1202,19 +1282,22 @@ def write_trend_sheet(
     points = _points_by_round(questions, trend)
     open_rounds: list[TrendPoint] = []
     for number, (start, end), by_key in points:
-        label = gettext(ROUND_NUMBER) % {"number": number}
+        # The round's number alone in the first column: it names the charts' points.
+        sheet.string(0, gettext(ROUND_NUMBER) % {"number": number})
+        period = gettext(PERIOD) % {"start": start.isoformat(), "end": end.isoformat()}
         current = next((p for p in by_key.values() if p.in_progress), None)
         if current is not None:
             open_rounds.append(current)
-            label = f"{label}\n{in_progress_text(current)}"
-        sheet.string(0, label)
-        sheet.string(1, gettext(PERIOD) % {"start": start.isoformat(), "end": end.isoformat()})
+            period = f"{period}\n{in_progress_text(current)}"
+        sheet.string(1, period)
         for index, question in enumerate(questions, start=2):
             point = by_key.get(question.key)
             value = getattr(point, figure) if point is not None else None
             _trend_cell(sheet, index, question, value, figure, question.aggregate)
         sheet.next_row()
     last_row = sheet.row - 1
+    if sheet.exact_text:
+        sheet.note(gettext(EXACT_AS_TEXT) % {"digits": SPREADSHEET_DIGITS}, last)
     if figure == "change":
         for point in open_rounds:
             sheet.note(gettext(LEFT_OUT_OF_CHANGE) % {"number": point.round_number}, last)
@@ -1253,7 +1336,7 @@ def _trend_cell(
         sheet.number(column, number, sheet.formats.number(question))
 
 
-CHART_WIDTH, CHART_HEIGHT = 380, 240
+CHART_WIDTH, CHART_HEIGHT = 380, 270
 CHARTS_ACROSS = 2
 # Rows (of the default 20 pixels) a band of charts takes, and bands on a printed page.
 CHART_ROWS = CHART_HEIGHT // 20 + 1
@@ -1288,6 +1371,7 @@ def _line_chart(
             {"name": header_label(question), "name_font": {"size": 11, "name": TITLE_FONT}}
         )
         chart.set_legend({"none": True})
+        chart.set_chartarea({"border": {"none": True}})
         chart.set_y_axis(
             {
                 "num_format": _axis_format(question),
@@ -1483,8 +1567,12 @@ def csv_lines(totals: RoundTotals, zone: ZoneInfo | None = None) -> Iterable[byt
                 *values,
             ]
         )
+    shown = shown_total(totals)
     totals_cells = [
-        csv_value(c.question, totals.total.get(c.question.key), c.aggregate) for c in totals.columns
+        csv_text(yes_text(value))
+        if isinstance(value := shown.get(c.question.key), YesCount)
+        else csv_value(c.question, value, c.aggregate)
+        for c in totals.columns
     ]
     yield _csv_line(["", gettext(TOTAL), "", "", "", *totals_cells])
 

@@ -265,8 +265,11 @@ def test_it_writes_every_payload_as_plain_text(tmp_path: Path) -> None:
         row = FIRST_ROW + offset
         for column in (2, FIXED + 4, FIXED + 5):  # organisation, note, story
             cell = totals.cell(row, column)
-            assert cell.value == payload and cell.data_type == "s"
-            assert cell.hyperlink is None
+            # A long answer keeps its start in the totals sheet (whole on the texts sheet).
+            assert cell.value == payload or payload.startswith(cell.value.split("…（")[0])
+            assert cell.data_type == "s" and cell.hyperlink is None
+    texts = [r[2] for r in book[gettext(export.SHEET_TEXTS)].iter_rows(values_only=True)]
+    assert set(PAYLOADS) <= set(texts)
     assert totals.cell(TITLE_ROW, 1).value.startswith(PAYLOADS[0])
     people = book["人员"]
     assert [people.cell(FIRST_ROW + i, 1).value for i in range(len(PAYLOADS))] == list(PAYLOADS)
@@ -307,9 +310,9 @@ def test_it_lays_the_totals_sheet_out_for_printing(tmp_path: Path) -> None:
     assert totals.freeze_panes == f"C{FIRST_ROW}"
     assert totals.page_setup.orientation == "landscape"
     assert totals.page_setup.paperSize == 9
-    # Printed at a fixed scale, never below the readable minimum (no fit-to-page shrinking).
-    assert not totals.sheet_properties.pageSetUpPr.fitToPage
-    assert export.MIN_SCALE <= (totals.page_setup.scale or 100) <= 100
+    # A narrow table prints one page wide (a wide one: see test_survey_print.py).
+    assert totals.sheet_properties.pageSetUpPr.fitToPage
+    assert totals.page_setup.fitToWidth in (None, 1) and totals.page_setup.fitToHeight == 0
     assert totals.print_title_rows == f"${HEADER_ROW}:${HEADER_ROW}"
     assert "&P" in totals.oddFooter.center.text and "&N" in totals.oddFooter.center.text
     # Every page's header names the report and the sheet.
@@ -761,7 +764,8 @@ def test_every_sheet_prints_on_a4_landscape_one_page_wide(tmp_path: Path) -> Non
     for sheet in book.worksheets:
         assert sheet.page_setup.orientation == "landscape", sheet.title
         assert sheet.page_setup.paperSize == 9, sheet.title
-        assert export.MIN_SCALE <= (sheet.page_setup.scale or 100) <= 100, sheet.title
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
+        assert sheet.page_setup.fitToHeight == 0, sheet.title
         assert "&P" in sheet.oddFooter.center.text, sheet.title
         assert sheet.oddHeader.center.text.endswith(" · " + sheet.title), sheet.title
         if sheet.title != gettext(export.SHEET_COVER):
@@ -800,3 +804,26 @@ def test_it_writes_to_an_open_temporary_file(tmp_path: Path) -> None:
         handle.flush()
         sheet = load(Path(handle.name)).worksheets[1]
     assert sheet.cell(FIRST_ROW, FIXED + 1).value == 5
+
+
+def test_a_table_too_wide_for_a_readable_scale_is_split_by_column_groups(tmp_path: Path) -> None:
+    many = {
+        f"q{n}": Question(
+            f"q{n}", T.INTEGER, f"本周开展活动累计参与人次第{n}项", aggregate=Aggregate.SUM
+        )
+        for n in range(20)
+    }
+    form = small_form(**many)
+    rows = [organisation("学会", **{f"q{n}": n for n in range(20)})]
+    totals = hand_totals(form, rows)
+    sheet = load(written(tmp_path, totals)).worksheets[1]
+    # Not shrunk to one page wide: printed at the readable minimum, split between
+    # column groups, the number and organisation columns repeated on every page.
+    assert not sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.page_setup.scale == export.MIN_SCALE
+    assert sheet.print_title_cols == "$A:$B"
+    breaks = [b.id for b in sheet.col_breaks.brk]
+    assert len(breaks) >= 2 and breaks == sorted(breaks)
+    # The title is centred over the first page's columns, not the whole table.
+    [title] = [r for r in sheet.merged_cells.ranges if r.min_row == TITLE_ROW]
+    assert title.max_col <= breaks[0]

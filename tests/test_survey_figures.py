@@ -165,7 +165,8 @@ async def test_the_round_in_progress_is_marked_and_left_out_of_change(
     book = await campaign_book(campaign, tmp_path)
     for name in (export.SHEET_TREND, export.SHEET_CHANGE):
         sheet = book[gettext(name)]
-        assert marker in sheet.cell(FIRST_ROW + 1, 1).value
+        assert sheet.cell(FIRST_ROW + 1, 1).value == "第2期"
+        assert marker in sheet.cell(FIRST_ROW + 1, 2).value
     change = book[gettext(export.SHEET_CHANGE)]
     assert change.cell(FIRST_ROW + 1, column_of(change, "阅读量")).value is None
     notes = [row[0] for row in sheet_rows(change) if row[0] and "未计入环比" in str(row[0])]
@@ -182,8 +183,19 @@ async def test_yes_no_total_is_the_yes_count_and_share_on_page_and_workbook(
     expected = f"是 2（占 {share}%）"
 
     async with as_user("staff") as c:
-        page = soup(await c.get(f"/reports/rounds/{round_.id}/totals"))
+        page = soup(await c.get(f"/reports/rounds/{round_.id}/totals?subtotals=1"))
     assert total(page, "duty") == expected
+    # Subtotals too: 医药卫生类 is society B alone (是); the rest are A (是) and the branch (否).
+    subtotals = {
+        tr.select_one("th").get_text(strip=True): tr.select_one('td[data-key="duty"]').get_text(
+            strip=True
+        )  # type: ignore[union-attr]
+        for tr in page.select("table.survey-totals tr.survey-subtotal")
+    }
+    assert subtotals == {
+        "小计：医药卫生类": "是 1（占 100.0%）",
+        "小计：未分类": "是 1（占 50.0%）",
+    }
 
     path = tmp_path / "round.xlsx"
     await write_round_workbook(
@@ -192,6 +204,10 @@ async def test_yes_no_total_is_the_yes_count_and_share_on_page_and_workbook(
     sheet = openpyxl.load_workbook(path).worksheets[1]
     row = totals_row_of(sheet, gettext(export.TOTAL))
     assert sheet.cell(row, column_of(sheet, "是否值班")).value == expected
+    for label, text in subtotals.items():
+        assert sheet.cell(totals_row_of(sheet, label), column_of(sheet, "是否值班")).value == text
+    lines = [line async for line in export.round_csv(round_.id, include=Include.SUBMITTED)]
+    assert expected in lines[-1].decode("utf-8")
 
 
 async def test_subtotals_print_before_the_total_with_a_note_when_categories_overlap(
@@ -258,3 +274,23 @@ async def test_late_is_judged_from_the_first_submission(
     states = {row[1]: row[3] for row in sheet_rows(sheet) if row[1]}
     assert states[world.society_a.name] == "重新提交（退回后重报）"
     assert states[world.society_b.name] == "已提交（逾期）"
+
+
+def test_a_total_too_precise_for_a_spreadsheet_number_is_written_exactly_as_text(
+    tmp_path: Path,
+) -> None:
+    from tests.test_survey_export import hand_totals, organisation, small_form, written
+
+    totals = hand_totals(small_form(), [organisation("甲学会", meetings=2)])
+    precise = Decimal("12345678901234.5678")  # 18 significant digits: a float keeps 15
+    totals.total["funds"] = precise
+    sheet = openpyxl.load_workbook(written(tmp_path, totals)).worksheets[1]
+    row = totals_row_of(sheet, gettext(export.TOTAL))
+    cell = sheet.cell(row, column_of(sheet, "经费"))
+    assert cell.value == "12345678901234.5678" and cell.data_type == "s"
+    assert cell.alignment.horizontal == "right"
+    assert sheet.cell(row, column_of(sheet, "召开会议")).value == 2  # others stay numbers
+    notes = [r[0] for r in sheet_rows(sheet) if r[0] and str(r[0]).startswith("注：")]
+    assert len(notes) == 1 and "15" in notes[0]
+    data = b"".join(export.csv_lines(totals)).decode("utf-8-sig")
+    assert "12345678901234.5678" in data  # the CSV has the same exact figure

@@ -158,7 +158,7 @@ async def round_body(
         "include": include.value,
         "totals": result,
         "subtotals_wanted": wanted,
-        "subtotals": subtotals,
+        "subtotals": [(c, export.shown_subtotal(result, c, v)) for c, v in subtotals],
         "completion": completion(result),
         "charts": round_charts(result),
         "cell": cell_text,
