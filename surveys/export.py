@@ -460,7 +460,6 @@ class Sheet:
         self.planned: dict[int, int] = {}
         self.row_lines = 1
         self.row_points: float | None = None
-        self.repeated_columns = 0
         self.page_header = ""
         # The last column printed on the first page (titles are centred over those).
         self.first_page: int | None = None
@@ -566,7 +565,6 @@ class Sheet:
         self.header_row = self.row
         for column, label in enumerate(labels):
             self.string(column, label, self.formats.header)
-        self.row_lines += 0
         self.next_row()
 
     def wrap_column(self, column: int) -> None:
@@ -667,10 +665,16 @@ class Sheet:
 
 
 def significant_digits(value: Decimal | int) -> int:
-    number = Decimal(value)
-    if not number.is_finite() or number == 0:
-        return 0
-    return len(number.normalize().as_tuple().digits)
+    """Significant digits of the number (at most 15 is all that is asked, quickly)."""
+    if isinstance(value, int):
+        return 0 if -SMALL_ENOUGH < value < SMALL_ENOUGH else len(str(abs(value)).rstrip("0"))
+    digits = value.as_tuple().digits
+    if len(digits) <= SPREADSHEET_DIGITS or not value.is_finite() or value == 0:
+        return len(digits) if value.is_finite() else 0
+    return len(value.normalize().as_tuple().digits)
+
+
+SMALL_ENOUGH = 10**SPREADSHEET_DIGITS
 
 
 def column_points(width: int) -> float:
@@ -1280,14 +1284,15 @@ def write_trend_sheet(
     )
     first_row = sheet.row
     points = _points_by_round(questions, trend)
-    open_rounds: list[TrendPoint] = []
+    left_out: list[TrendPoint] = []  # in progress, and out of 环比
     for number, (start, end), by_key in points:
         # The round's number alone in the first column: it names the charts' points.
         sheet.string(0, gettext(ROUND_NUMBER) % {"number": number})
         period = gettext(PERIOD) % {"start": start.isoformat(), "end": end.isoformat()}
         current = next((p for p in by_key.values() if p.in_progress), None)
+        if current is not None and all(p.change is None for p in by_key.values()):
+            left_out.append(current)
         if current is not None:
-            open_rounds.append(current)
             period = f"{period}\n{in_progress_text(current)}"
         sheet.string(1, period)
         for index, question in enumerate(questions, start=2):
@@ -1299,7 +1304,7 @@ def write_trend_sheet(
     if sheet.exact_text:
         sheet.note(gettext(EXACT_AS_TEXT) % {"digits": SPREADSHEET_DIGITS}, last)
     if figure == "change":
-        for point in open_rounds:
+        for point in left_out:
             sheet.note(gettext(LEFT_OUT_OF_CHANGE) % {"number": point.round_number}, last)
     if chart and questions and last_row >= first_row:
         _line_chart(book, sheet, questions, first_row, last_row)
@@ -1401,13 +1406,19 @@ async def write_campaign_workbook(
     zone: ZoneInfo,
     organisation_ids: Collection[int] | None = None,
     progress: Progress | None = None,
+    open_in_change: bool = False,
 ) -> None:
     """Write the campaign's workbook: a cover, the trend across rounds with a line
-    chart, the cumulative figures, the change on the previous round, then the latest
-    round's sheets."""
+    chart per question, the cumulative figures, the change on the previous round (the
+    round in progress left out unless `open_in_change`), then the latest round's
+    sheets."""
     campaign = await Campaign.get(id=campaign_id).select_related("organiser", "form_version")
     trend = await campaign_trend(
-        campaign_id, include=include, organisation_ids=organisation_ids, now=now
+        campaign_id,
+        include=include,
+        organisation_ids=organisation_ids,
+        now=now,
+        open_in_change=open_in_change,
     )
     latest = await Round.filter(campaign_id=campaign_id).order_by("-number").first()
     totals = (

@@ -158,6 +158,8 @@ async def test_the_round_in_progress_is_marked_and_left_out_of_change(
     assert section is not None
     [current] = [tr for tr in section.select("tbody tr") if marker in tr.get_text()]
     assert current.select_one("th").get_text(strip=True).startswith("第2期")  # type: ignore[union-attr]
+    # In the period column, and (for a phone, which hides that column) under the round.
+    assert [m.get_text() for m in current.select(".survey-in-progress")] == [marker, marker]
     assert [r[3] for r in trend_rows(page, "reach")] == ["", "—"]
     # Asked for, its change is shown: (1600 + 509 − 2000) / 2000 = +5.45 % → +5.5 %.
     assert [r[3] for r in trend_rows(asked, "reach")] == ["", "+5.5%"]
@@ -171,6 +173,25 @@ async def test_the_round_in_progress_is_marked_and_left_out_of_change(
     assert change.cell(FIRST_ROW + 1, column_of(change, "阅读量")).value is None
     notes = [row[0] for row in sheet_rows(change) if row[0] and "未计入环比" in str(row[0])]
     assert notes == ["第2期仍在进行中，未计入环比。"]
+
+    # Asked for on the page, the downloads carry it: the workbook then has its 环比.
+    link = asked.select_one('a[href*="/trend.xlsx"]')
+    assert link is not None and "open=1" in str(link["href"])
+    assert asked.select_one('form.survey-export-start input[name="open"][value="1"]')
+    assert page.select_one('form.survey-export-start input[name="open"]') is None
+    path = tmp_path / "with-open.xlsx"
+    await write_campaign_workbook(
+        campaign.id,
+        str(path),
+        include=Include.SUBMITTED,
+        now=timezone.now(),
+        zone=ZONE,
+        open_in_change=True,
+    )
+    change = openpyxl.load_workbook(path)[gettext(export.SHEET_CHANGE)]
+    assert change.cell(FIRST_ROW + 1, column_of(change, "阅读量")).value == 0.055
+    assert marker in change.cell(FIRST_ROW + 1, 2).value
+    assert not [row for row in sheet_rows(change) if row[0] and "未计入环比" in str(row[0])]
 
 
 async def test_yes_no_total_is_the_yes_count_and_share_on_page_and_workbook(

@@ -325,7 +325,7 @@ async def test_the_trend_shows_each_round_cumulative_and_change(world: World, as
     assert [r[3] for r in rows] == ["", "+100.0%", "-80.0%"]
     assert [r[3] for r in trend_rows(plain, "online_meetings")] == ["—", "—", "—"]
     marks = plain.select('section.survey-trend[data-key="online_meetings"] .survey-in-progress')
-    assert [m.get_text() for m in marks] == ["进行中（已报 2/3）"] * 3
+    assert [m.get_text() for m in marks] == ["进行中（已报 2/3）"] * 6  # two per round
     section = page.select_one('section.survey-trend[data-key="online_meetings"]')
     assert len(section.select("svg circle")) == 3  # type: ignore[union-attr]
     assert len(section.select("svg polyline")) == 1  # type: ignore[union-attr]

@@ -395,8 +395,16 @@ async def round_xlsx(request: Request) -> Response:
 async def campaign_xlsx(request: Request) -> Response:
     campaign, scope = await campaign_in_scope(request)
     filename = export.workbook_filename(campaign.title, None)
+    open_in_change = request.query_params.get("open") == "1"
     return await workbook_response(
-        request, "campaign", campaign.id, filename, include_of(request), False, scope
+        request,
+        "campaign",
+        campaign.id,
+        filename,
+        include_of(request),
+        False,
+        scope,
+        open_in_change=open_in_change,
     )
 
 
@@ -422,6 +430,8 @@ async def workbook_response(
     include: totals.Include,
     subtotals: bool,
     scope: ReportScope,
+    *,
+    open_in_change: bool = False,
 ) -> Response:
     """Has the export process write the workbook to a file, sends it, and deletes it
     once sent. Never written on the event loop: pages go on being served meanwhile."""
@@ -436,6 +446,7 @@ async def workbook_response(
         now=now(),
         locale=current_locale(),
         path=str(path),
+        open_in_change=open_in_change,
     )
     try:
         await exports.build(settings, job)
@@ -484,7 +495,17 @@ async def start_campaign_export(request: Request) -> Response:
     except ValueError:
         include = totals.Include.SUBMITTED
     filename = export.workbook_filename(campaign.title, None)
-    return await start_export(request, "campaign", campaign.id, filename, include, False, scope)
+    open_in_change = form.get("open") == "1"
+    return await start_export(
+        request,
+        "campaign",
+        campaign.id,
+        filename,
+        include,
+        False,
+        scope,
+        open_in_change=open_in_change,
+    )
 
 
 async def start_export(
@@ -495,6 +516,8 @@ async def start_export(
     include: totals.Include,
     subtotals: bool,
     scope: ReportScope,
+    *,
+    open_in_change: bool = False,
 ) -> Response:
     user = require_user(request)
     token = await exports.start(
@@ -506,6 +529,7 @@ async def start_export(
         include=include.value,
         subtotals=subtotals,
         organisation_ids=scope_ids(scope),
+        open_in_change=open_in_change,
     )
     return RedirectResponse(request.url_for("surveys:export_status", token=token), 303)
 
