@@ -1147,8 +1147,8 @@ def write_round_sheets(
     # The totals sheet is most of the work: half the span.
     book.progress(start + (end - start) // 2)
     for question in form.questions():
-        if question.type == QuestionType.TABLE:
-            write_table_sheet(book, question, totals.tables.get(question.key, ()), context)
+        if question.type == QuestionType.TABLE and totals.tables.get(question.key):
+            write_table_sheet(book, question, totals.tables[question.key], context)
     if any(totals.texts.get(q.key) for q in form.questions()):
         write_texts_sheet(book, form, totals.texts, context)
     book.progress(start + (end - start) * 3 // 4)
