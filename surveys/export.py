@@ -376,6 +376,9 @@ class Formats:
         self.decimal = add({**cell, "num_format": "#,##0.00####"})
         self.average = add({**cell, "num_format": "#,##0.00"})
         self.percent = add({**cell, "num_format": "0.0%"})
+        # 环比 signed as on the trend page: +5.5%, -16.2%, 0.0%.
+        self.change = add({**cell, "num_format": "+0.0%;-0.0%;0.0%"})
+        self.cover_integer = add({**cell, "num_format": "#,##0", "align": "left"})
         self.date = add({**cell, "num_format": "yyyy-mm-dd"})
         self.moment = add({**cell, "num_format": "yyyy-mm-dd hh:mm"})
         self.short_moment = add({**cell, "num_format": "mm-dd hh:mm"})
@@ -747,7 +750,7 @@ def write_cover(
     for label, value in lines:
         sheet.string(0, gettext(label), sheet.formats.label)
         if isinstance(value, int):
-            sheet.number(1, value, sheet.formats.integer)
+            sheet.number(1, value, sheet.formats.cover_integer)
             sheet.fit(1, 20)
         else:
             sheet.string(1, value)
@@ -1334,7 +1337,7 @@ def _trend_cell(
     if number is None:
         sheet.blank(column)
     elif figure == "change":
-        sheet.number(column, number, sheet.formats.percent)
+        sheet.number(column, number, sheet.formats.change)
     elif aggregate == Aggregate.AVERAGE:
         sheet.number(column, number, sheet.formats.average)
     else:

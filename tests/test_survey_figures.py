@@ -125,7 +125,8 @@ async def test_change_is_rounded_once_half_away_from_zero_alike_on_page_and_work
     reach, hours = column_of(change, "阅读量"), column_of(change, "人均时长")
     assert change.cell(FIRST_ROW + 1, reach).value == 0.055
     assert change.cell(FIRST_ROW + 1, hours).value == 0.111
-    assert change.cell(FIRST_ROW + 1, reach).number_format == "0.0%"
+    # Signed as on the page: +5.5%.
+    assert change.cell(FIRST_ROW + 1, reach).number_format == "+0.0%;-0.0%;0.0%"
     trend = book[gettext(export.SHEET_TREND)]
     cell = trend.cell(FIRST_ROW + 1, column_of(trend, "人均时长"))
     assert cell.value == 1.67 and cell.number_format == "#,##0.00"  # prints 1.67, not 2
