@@ -895,6 +895,8 @@ def totals_widths(totals: RoundTotals, values: Iterable[Mapping[str, Any]]) -> l
                 if figure.get(key) is None:
                     continue
                 text = list_total_text(question, figure.get(key), shortened=False)
+                if line_count(text, LIST_WIDTH) > LIST_LINES and question.type in TEXT_TYPES:
+                    continue  # too long even then: it points to the text answers sheet
                 while width < LIST_WIDTH and line_count(text, width) > LIST_LINES:
                     width += 2
             widths.append(width)
