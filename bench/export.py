@@ -14,10 +14,10 @@ before measuring, so every case starts from the same baseline):
 - round: surveys.export.write_round_workbook for round 52 (a cover, the 200 × 40 totals
   sheet with its 合计 row, the 2,000-row table sheet, text answers, choice counts);
 - campaign 13 / campaign 52: surveys.export.write_campaign_workbook (cover, trend with a
-  line chart, cumulative, change, and the latest round's sheets);
+  small line chart per question, cumulative, change, and the latest round's sheets);
 - raw round / raw campaign 13 / raw campaign 52: xlsxwriter in constant_memory mode
-  writing workbooks of the same sheets, rows, columns, formats and chart from synthetic
-  values, without a database.
+  writing workbooks of the same sheets, rows, columns, formats and charts (one a
+  question) from synthetic values, without a database.
 
 Each child reports its wall time for the export alone (and how much of it went to the
 queries of surveys.totals, the rest being the writing), its CPU time, its resident
@@ -401,17 +401,25 @@ def raw_campaign(target: str, rounds: int, rng: random.Random, text: Pool) -> No
                     row, column, value, formats["percent" if index == 2 else "integer"]
                 )
         if index == 0:
-            chart = workbook.add_chart({"type": "line"})
+            # One small chart per question, as the campaign workbook has.
             for column in range(2, 2 + numbers):
+                chart = workbook.add_chart({"type": "line"})
                 chart.add_series(
                     {
                         "name": [name, 2, column],
                         "categories": [name, 3, 0, 2 + rounds, 0],
                         "values": [name, 3, column, 2 + rounds, column],
-                        "marker": {"type": "circle", "size": 4},
+                        "marker": {"type": "circle", "size": 5},
                     }
                 )
-            sheet.insert_chart(4 + rounds, 0, chart)
+                chart.set_title({"name": headers[column]})
+                chart.set_legend({"none": True})
+                chart.set_y_axis({"num_format": "#,##0"})
+                chart.set_size({"width": 380, "height": 270})
+                band = (column - 2) // 2
+                sheet.insert_chart(
+                    5 + rounds + band * 14, 0, chart, {"x_offset": (column - 2) % 2 * 390}
+                )
     raw_round_sheets(workbook, formats, rng, text)
     workbook.close()
 

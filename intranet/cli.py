@@ -379,6 +379,10 @@ async def _open_rounds(settings: Settings) -> str:
 def export(settings: Settings, args: argparse.Namespace) -> int:
     if args.csv and args.campaign:
         raise CommandError("--csv: only a round's totals table is written as CSV", 2)
+    if args.subtotals and (args.campaign or args.csv):
+        raise CommandError(
+            "--subtotals: only a round's workbook has subtotal rows (not --campaign or --csv)", 2
+        )
     print(_with_database(settings, lambda: _export(settings, args)))
     return 0
 

@@ -121,6 +121,7 @@ class History:
     state: ResponseState = S.NOT_STARTED
     answers: dict[str, Any] = field(default_factory=dict)
     submitted_at: datetime | None = None
+    first_submitted_at: datetime | None = None
     steps: list[tuple[Action, ResponseState, ResponseState, datetime, User | None, str]] = field(
         default_factory=list
     )
@@ -133,6 +134,7 @@ class History:
         self.state = to
         if action == Action.SUBMIT:
             self.submitted_at = at
+            self.first_submitted_at = self.first_submitted_at or at
 
 
 # -- the weekly report ---------------------------------------------------------------------
@@ -602,6 +604,7 @@ async def _store(histories: dict[int, list[History]]) -> None:
                 version=len(h.steps) + len(h.changes),
                 answers=h.answers,
                 submitted_at=h.submitted_at,
+                first_submitted_at=h.first_submitted_at,
             )
             for round_id, round_histories in histories.items()
             for h in round_histories

@@ -57,6 +57,7 @@ class ExportRequest:
     locale: str
     path: str  # the file to write
     status_path: str | None = None  # the job's JSON, for progress; None when direct
+    open_in_change: bool = False  # a campaign's: the round in progress counts in 环比
 
 
 @dataclass
@@ -168,6 +169,7 @@ async def _write_workbook(settings: Settings, request: ExportRequest, progress: 
             zone=settings.zone,
             organisation_ids=ids,
             progress=progress,
+            open_in_change=request.open_in_change,
         )
 
 
@@ -252,6 +254,7 @@ async def start(
     include: str,
     subtotals: bool,
     organisation_ids: tuple[int, ...] | None,
+    open_in_change: bool = False,
 ) -> str:
     """Queue a background export and return its token; the worker does the rest."""
     await asyncio.to_thread(remove_old, settings)
@@ -269,6 +272,7 @@ async def start(
         locale=i18n.current_locale(),
         path=str(file_path(settings, token)),
         status_path=str(status),
+        open_in_change=open_in_change,
     )
     task = asyncio.create_task(_follow(settings, request))
     _jobs.add(task)

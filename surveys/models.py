@@ -86,6 +86,9 @@ class Campaign(Model):
     # and once overdue every this many days until submitted (0: only once).
     remind_days_before = fields.IntField(default=2)
     overdue_every_days = fields.IntField(default=2)
+    # The upward spreadsheet ends its totals sheet and cover with the stamp and signature
+    # block (填报单位（盖章）、负责人、填表人、联系电话、填报日期).
+    stamp_block = fields.BooleanField(default=True)
     created_by: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
         "intranet.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
@@ -167,6 +170,9 @@ class Response(Model):
     version = fields.IntField(default=0)
     answers: dict[str, Any] = fields.JSONField(default=dict)  # type: ignore[assignment]
     submitted_at = fields.DatetimeField(null=True)
+    # The first submission: whether the report came in late is judged from it, so a
+    # report sent on time, returned and resent later is not late.
+    first_submitted_at = fields.DatetimeField(null=True)
     updated_at = fields.DatetimeField(auto_now=True)
     # Submitted as "no change" (无变化): every increment none and every standing value as
     # in the last report (surveys.carryover), worked out at each submission.

@@ -82,6 +82,8 @@ async def act(
         changes["unchanged"] = carryover.is_unchanged(
             form, response.answers, last[1] if last else None
         )
+        if response.first_submitted_at is None:
+            changes["first_submitted_at"] = now
     elif action == Action.WITHDRAW:
         changes["unchanged"] = False
     recorded_reason = clean_reason(reason) if reason.strip() else ""
@@ -106,6 +108,8 @@ async def act(
         response.submitted_at = now
     if "unchanged" in changes:
         response.unchanged = bool(changes["unchanged"])
+    if "first_submitted_at" in changes:
+        response.first_submitted_at = now
     await _tell_respondent(response, action, now, recorded_reason)
     return response
 
@@ -123,8 +127,25 @@ async def _tell_respondent(response: Response, action: Action, now: datetime, re
 
 
 def is_late(response: Response) -> bool:
-    """Submitted after the round's deadline (`round` loaded)."""
-    return response.submitted_at is not None and response.submitted_at > response.round.due_at
+    """First submitted after the round's deadline (`round` loaded): a report sent on
+    time, returned and resent after the deadline is not late (see was_resent)."""
+    return late_at(first_submission(response), response.round.due_at)
+
+
+def first_submission(response: Response) -> datetime | None:
+    """When the report was first submitted (the last submission for reports stored
+    before the first one was kept)."""
+    return response.first_submitted_at or response.submitted_at
+
+
+def late_at(first_submitted_at: datetime | None, due_at: datetime) -> bool:
+    return first_submitted_at is not None and first_submitted_at > due_at
+
+
+def was_resent(response: Response) -> bool:
+    """Submitted again after it was returned (退回后重报)."""
+    first = response.first_submitted_at
+    return first is not None and response.submitted_at is not None and response.submitted_at > first
 
 
 AWAITING_ANSWER = frozenset(

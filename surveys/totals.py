@@ -48,7 +48,7 @@ Decisions the issue leaves open:
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Collection, Iterable, Mapping
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, localcontext
@@ -60,6 +60,7 @@ from intranet.models import Category, Organisation
 from intranet.models.organisations import PATH_DIGITS
 from surveys.answers import is_answered
 from surveys.models import Campaign, Response, Round, RoundFigures
+from surveys.responses import late_at
 from surveys.schema import (
     CHOICE_TYPES,
     KEY_PATTERN,
@@ -79,7 +80,6 @@ DONE_STATES = frozenset(
 )
 FRACTION_DIGITS = 9  # SQLite: the fraction of a decimal is summed as an integer of 1e-9
 CENTS = Decimal("0.01")
-CHANGE_PLACES = Decimal("0.0001")
 
 
 class Include(StrEnum):
@@ -106,10 +106,11 @@ class OrganisationRow:
     category_names: list[str]
     state: ResponseState  # of its response
     counted: bool  # whether its answers count under `include`
-    submitted_at: datetime | None
-    late: bool
+    submitted_at: datetime | None  # the last submission
+    late: bool  # first submitted after the deadline
     values: dict[str, Any]  # question key -> stored value (answered only, and only if counted)
     unchanged: bool = False  # submitted as "no change" (surveys.carryover)
+    resent: bool = False  # submitted again after it was returned (退回后重报)
 
 
 @dataclass
@@ -128,6 +129,49 @@ class RoundTotals:
     not_submitted: list[str]  # names
 
 
+@dataclass(frozen=True)
+class YesCount:
+    """A yes/no question's 合计: its 是 answers and how many answered."""
+
+    yes: int
+    answered: int
+
+    @property
+    def share(self) -> Decimal | None:
+        """The exact share of 是 among the answers (rounded only when shown)."""
+        if not self.answered:
+            return None
+        with localcontext() as context:
+            context.prec = 60
+            return Decimal(self.yes) / Decimal(self.answered)
+
+
+def yes_count(counts: Mapping[str, int]) -> YesCount:
+    yes, no = int(counts.get("yes", 0)), int(counts.get("no", 0))
+    return YesCount(yes=yes, answered=yes + no)
+
+
+PERCENT_PLACES = Decimal("0.001")
+
+
+def shown_ratio(ratio: Decimal | None) -> Decimal | None:
+    """A ratio as a person is shown it: to a tenth of a percent, rounded once, half away
+    from zero (四舍五入). The page, the workbook and the CSV all show this value."""
+    if ratio is None:
+        return None
+    return ratio.quantize(PERCENT_PLACES, rounding=ROUND_HALF_UP)
+
+
+def format_percent(ratio: Decimal | None, *, signed: bool = False) -> str:
+    """12.3% (or +12.3% when `signed`) from a ratio, rounded once by shown_ratio."""
+    shown = shown_ratio(ratio)
+    if shown is None:
+        return ""
+    percent = (shown * 100).quantize(Decimal("0.1"))
+    sign = "+" if signed and percent > 0 else ""
+    return f"{sign}{percent}%"
+
+
 @dataclass
 class TrendPoint:
     round_number: int
@@ -135,7 +179,15 @@ class TrendPoint:
     period_end: date
     total: Any
     cumulative: Any
-    change: Any  # on the previous round (环比): a ratio Decimal, or None
+    change: Any  # on the previous round (环比): a ratio Decimal rounded once, or None
+    # For a round still in progress (open, before its deadline, not everyone reported):
+    # how many have reported of how many asked. Its 环比 is left out unless asked for.
+    reported: int | None = None
+    roster: int | None = None
+
+    @property
+    def in_progress(self) -> bool:
+        return self.reported is not None
 
 
 # -- the public functions ---------------------------------------------------------------
@@ -227,9 +279,13 @@ async def campaign_trend(
     *,
     include: Include = Include.SUBMITTED,
     organisation_ids: Collection[int] | None = None,
+    now: datetime | None = None,
+    open_in_change: bool = False,
 ) -> dict[str, list[TrendPoint]]:
     """For each number question (aggregate not "none"), one point per round in round
-    order: the round's 合计, the cumulative figure and the change on the previous round."""
+    order: the round's 合计, the cumulative figure and the change on the previous round.
+    Given `now`, a round still in progress then is marked with how many have reported,
+    and left out of the change unless `open_in_change`."""
     campaign = await Campaign.get(id=campaign_id).select_related("form_version")
     form = campaign.form_version.form_definition()
     columns = [
@@ -246,10 +302,31 @@ async def campaign_trend(
     else:
         scope = _Scope(campaign_id=campaign_id, organisations=organisation_ids)
         found = await _aggregate(columns, include, scope, _Grouping("r.round_id", ""))
+    progress = await _in_progress(rounds, now, organisation_ids) if now is not None else {}
     trend: dict[str, list[TrendPoint]] = {}
     for column in columns:
-        trend[column.question.key] = _trend_points(column, rounds, found)
+        trend[column.question.key] = _trend_points(column, rounds, found, progress, open_in_change)
     return trend
+
+
+async def _in_progress(
+    rounds: Sequence[Round], now: datetime, organisation_ids: Collection[int] | None
+) -> dict[int, tuple[int, int]]:
+    """Round id -> (reported, asked) for the rounds open at `now`, before their deadline,
+    that not every organisation has reported in yet."""
+    open_ids = [r.id for r in rounds if r.is_open(now) and now <= r.due_at]
+    if not open_ids:
+        return {}
+    found = Response.filter(round_id__in=open_ids, organisation_id__isnull=False)
+    if organisation_ids is not None:
+        found = found.filter(organisation_id__in=list(organisation_ids))
+    counts: dict[int, list[int]] = {round_id: [0, 0] for round_id in open_ids}
+    for record in await found.values("round_id", "state"):
+        count = counts[record["round_id"]]
+        count[1] += 1
+        if ResponseState(record["state"]) in DONE_STATES:
+            count[0] += 1
+    return {key: (done, asked) for key, (done, asked) in counts.items() if done < asked}
 
 
 async def iter_round_rows(
@@ -288,6 +365,7 @@ _ROW_FIELDS = (
     "state",
     "unchanged",
     "submitted_at",
+    "first_submitted_at",
     "answers",
     "organisation__name",
     "organisation__path",
@@ -337,6 +415,7 @@ def _row(
     counted = state in Include(include).states
     answers = _json(record["answers"]) or {}
     submitted_at = record["submitted_at"]
+    first = record["first_submitted_at"] or submitted_at
     return OrganisationRow(
         organisation_id=record["organisation_id"],
         name=record["organisation__name"],
@@ -344,9 +423,10 @@ def _row(
         state=state,
         counted=counted,
         submitted_at=submitted_at,
-        late=submitted_at is not None and submitted_at > round_.due_at,
+        late=late_at(first, round_.due_at),
         values={k: answers[k] for k in keys if is_answered(answers.get(k))} if counted else {},
         unchanged=bool(record["unchanged"]) and state in DONE_STATES,
+        resent=first is not None and submitted_at is not None and submitted_at > first,
     )
 
 
@@ -414,6 +494,15 @@ class _NumberStats:
     def from_json(cls, stored: list[Any]) -> _NumberStats:
         count, total, low, high = stored
         return cls(count=count, sum=Decimal(total), low=_number(low), high=_number(high))
+
+    def exact(self, aggregate: Aggregate, integer: bool) -> Any:
+        """The figure before any rounding (an average to 60 digits): what 环比 is
+        worked out from, so that it is rounded once only."""
+        if aggregate == Aggregate.AVERAGE and self.count:
+            with localcontext() as context:
+                context.prec = 60
+                return self.sum / self.count
+        return self.value(aggregate, integer)
 
     def value(self, aggregate: Aggregate, integer: bool) -> Any:
         if aggregate == Aggregate.COUNT:
@@ -942,7 +1031,11 @@ def _decimal(value: Any) -> Decimal:
 
 
 def _trend_points(
-    column: Column, rounds: list[Round], found: Mapping[str | None, _Figures]
+    column: Column,
+    rounds: list[Round],
+    found: Mapping[str | None, _Figures],
+    progress: Mapping[int, tuple[int, int]],
+    open_in_change: bool,
 ) -> list[TrendPoint]:
     key, aggregate = column.question.key, column.aggregate
     integer = column.question.type == QuestionType.INTEGER
@@ -953,26 +1046,31 @@ def _trend_points(
         figures = found.get(str(round_.id))
         stats = figures.numbers[key] if figures else _NumberStats()
         running = running.merge(stats)
-        total = stats.value(aggregate, integer)
+        exact = stats.exact(aggregate, integer)
+        reported, roster = progress.get(round_.id, (None, None))
+        in_progress = reported is not None
         points.append(
             TrendPoint(
                 round_number=round_.number,
                 period_start=round_.period_start,
                 period_end=round_.period_end,
-                total=total,
+                total=stats.value(aggregate, integer),
                 cumulative=running.value(aggregate, integer),
-                change=_change(total, previous),
+                change=None if in_progress and not open_in_change else _change(exact, previous),
+                reported=reported,
+                roster=roster,
             )
         )
-        previous = total
+        previous = exact
     return points
 
 
 def _change(total: Any, previous: Any) -> Decimal | None:
-    """(this - previous) / previous, rounded to 4 places; None when it cannot be said."""
+    """(this - previous) / previous from the exact figures, rounded once (shown_ratio);
+    None when it cannot be said."""
     if total is None or previous is None or previous == 0:
         return None
     with localcontext() as context:
         context.prec = 60
         ratio = (Decimal(total) - Decimal(previous)) / Decimal(previous)
-        return ratio.quantize(CHANGE_PLACES, rounding=ROUND_HALF_UP)
+        return shown_ratio(ratio)

@@ -44,7 +44,7 @@ from surveys.models import (
     Round,
     RoundReminder,
 )
-from surveys.responses import AWAITING_ANSWER, ResponseChanged, act, is_late
+from surveys.responses import AWAITING_ANSWER, ResponseChanged, act, is_late, was_resent
 from surveys.schedule import Schedule, ScheduleKind, validate_schedule
 from surveys.states import Action, Actor, ResponseState, TransitionRefused
 
@@ -129,6 +129,7 @@ class CampaignFields:
     ends_on: str = ""
     remind_days_before: str = "2"
     overdue_every_days: str = "2"
+    stamp_block: bool = True
 
     @classmethod
     def of(cls, campaign: Campaign) -> CampaignFields:
@@ -146,6 +147,7 @@ class CampaignFields:
             ends_on=_iso(campaign.ends_on),
             remind_days_before=str(campaign.remind_days_before),
             overdue_every_days=str(campaign.overdue_every_days),
+            stamp_block=campaign.stamp_block,
         )
 
     @classmethod
@@ -164,7 +166,14 @@ class CampaignFields:
             ends_on=clean_line(form.get("ends_on", ""))[:20],
             remind_days_before=clean_line(form.get("remind_days_before", "2"))[:20],
             overdue_every_days=clean_line(form.get("overdue_every_days", "2"))[:20],
+            stamp_block=_stamp_block(form.getlist("stamp_block")),
         )
+
+
+def _stamp_block(values: Sequence[Any]) -> bool:
+    """The form sends "0" from a hidden field and "1" from the ticked box; a form that
+    sends neither keeps the default (on)."""
+    return not values or "1" in values
 
 
 def _iso(day: dt.date | None) -> str:
@@ -249,6 +258,7 @@ def clean_campaign(
     values.update(_clean_roster(posted, choices, organiser, errors))
     values.update(_clean_schedule(posted, zone, errors))
     values.update(_clean_reminders(posted, errors))
+    values["stamp_block"] = posted.stamp_block
     return CleanCampaign(values, errors)
 
 
@@ -448,7 +458,8 @@ class TrackerRow:
     response: Response
     name: str
     state: ResponseState
-    late: bool
+    late: bool  # first submitted after the deadline
+    resent: bool  # submitted again after it was returned (退回后重报)
     overdue: bool
     reminded_at: dt.datetime | None
 
@@ -479,6 +490,7 @@ async def tracker_rows(
                 name=name,
                 state=state,
                 late=is_late(response),
+                resent=was_resent(response),
                 overdue=overdue_now and state in AWAITING_ANSWER,
                 reminded_at=reminded.get(organisation.id) if organisation else None,
             )

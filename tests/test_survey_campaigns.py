@@ -337,3 +337,50 @@ async def test_an_unfinished_form_cannot_be_sent_out(world, as_english_user):
     assert answer.status_code == 400
     assert errors_of(answer.text)["form_version"].startswith("This form is not finished yet")
     assert await Campaign.all().count() == 0
+
+
+async def test_the_stamp_block_is_on_by_default_and_can_be_turned_off(world, as_user, tmp_path):
+    import openpyxl
+
+    from surveys.export import write_round_workbook
+    from surveys.totals import Include
+    from tests.survey_helpers import open_round
+
+    version = await a_form(world)
+    async with as_user("staff") as c:
+        page = soup((await c.get(NEW)).text)
+        [box] = page.select('input[type=checkbox][name="stamp_block"]')
+        assert box.has_attr("checked")
+        # Unticked: the browser sends the hidden field's 0 only.
+        done = await post(c, NEW, good(world, version, stamp_block="0"), token_from=NEW)
+    assert done.status_code == 303
+    campaign = await Campaign.get()
+    assert campaign.stamp_block is False
+
+    def stamped(path: str) -> bool:
+        book = openpyxl.load_workbook(path)
+        cells = [
+            str(v) for s in book.worksheets[:2] for r in s.iter_rows(values_only=True) for v in r
+        ]
+        return any(v.startswith("填报单位（盖章）：") for v in cells)
+
+    round_ = await open_round(campaign, 1)
+    now = datetime.now(UTC)
+    path = str(tmp_path / "off.xlsx")
+    await write_round_workbook(
+        round_.id, path, include=Include.SUBMITTED, subtotals=False, now=now, zone=ZONE
+    )
+    assert not stamped(path)
+
+    edit = f"/reports/campaigns/{campaign.id}/edit"
+    async with as_user("staff") as c:
+        page = soup((await c.get(edit)).text)
+        assert not page.select_one('input[type=checkbox][name="stamp_block"]').has_attr("checked")
+        changes = good(world, version, stamp_block=["0", "1"])  # ticked: both are sent
+        assert (await post(c, edit, changes, token_from=edit)).status_code == 303
+    assert (await Campaign.get(id=campaign.id)).stamp_block is True
+    path = str(tmp_path / "on.xlsx")
+    await write_round_workbook(
+        round_.id, path, include=Include.SUBMITTED, subtotals=False, now=now, zone=ZONE
+    )
+    assert stamped(path)

@@ -136,7 +136,10 @@ def small_form(**extra: Question) -> FormDefinition:
 def hand_round(form: FormDefinition, title: str = "疫情防控工作进展周报") -> Any:
     version = SimpleNamespace(form_definition=lambda: form)
     campaign = SimpleNamespace(
-        title=title, organiser=SimpleNamespace(name="辽宁省科学技术协会"), form_version=version
+        title=title,
+        organiser=SimpleNamespace(name="辽宁省科学技术协会"),
+        form_version=version,
+        stamp_block=True,
     )
     return SimpleNamespace(
         number=3, period_start=date(2020, 2, 24), period_end=date(2020, 3, 1), campaign=campaign
@@ -262,8 +265,11 @@ def test_it_writes_every_payload_as_plain_text(tmp_path: Path) -> None:
         row = FIRST_ROW + offset
         for column in (2, FIXED + 4, FIXED + 5):  # organisation, note, story
             cell = totals.cell(row, column)
-            assert cell.value == payload and cell.data_type == "s"
-            assert cell.hyperlink is None
+            # A long answer keeps its start in the totals sheet (whole on the texts sheet).
+            assert cell.value == payload or payload.startswith(cell.value.split("…（")[0])
+            assert cell.data_type == "s" and cell.hyperlink is None
+    texts = [r[2] for r in book[gettext(export.SHEET_TEXTS)].iter_rows(values_only=True)]
+    assert set(PAYLOADS) <= set(texts)
     assert totals.cell(TITLE_ROW, 1).value.startswith(PAYLOADS[0])
     people = book["人员"]
     assert [people.cell(FIRST_ROW + i, 1).value for i in range(len(PAYLOADS))] == list(PAYLOADS)
@@ -276,12 +282,15 @@ def test_it_cuts_a_40000_character_answer_with_the_marker(tmp_path: Path) -> Non
     long = "这是一段很长的事迹。" * 4_000
     path = written(tmp_path, hand_totals(small_form(), [organisation("学会", story=long)]))
     book = load(path)
-    story = book[book.sheetnames[1]].cell(FIRST_ROW, FIXED + 5).value
+    # The totals sheet keeps the answer's start and says where the rest is...
+    marker = gettext(export.SEE_TEXTS) % {"sheet": gettext(export.SHEET_TEXTS)}
+    start = book[book.sheetnames[1]].cell(FIRST_ROW, FIXED + 5).value
+    assert start.endswith(marker) and long.startswith(start.removesuffix("…" + marker))
+    # ...and the text answers sheet has all of it that a cell can hold, marked as cut.
+    story = book[gettext(export.SHEET_TEXTS)].cell(FIRST_ROW, 3).value
     assert len(story) <= CELL_LIMIT
     assert story.endswith(gettext(export.CUT_MARKER))
     assert long.startswith(story.removesuffix(gettext(export.CUT_MARKER)))
-    texts = book[gettext(export.SHEET_TEXTS)]
-    assert texts.cell(FIRST_ROW, 3).value == story
 
 
 def test_it_keeps_chinese_and_emoji_text(tmp_path: Path) -> None:
@@ -301,11 +310,19 @@ def test_it_lays_the_totals_sheet_out_for_printing(tmp_path: Path) -> None:
     assert totals.freeze_panes == f"C{FIRST_ROW}"
     assert totals.page_setup.orientation == "landscape"
     assert totals.page_setup.paperSize == 9
+    # A narrow table prints one page wide (a wide one: see test_survey_print.py).
     assert totals.sheet_properties.pageSetUpPr.fitToPage
-    # One page wide (1 is the default, which the file leaves out), any number of pages tall.
     assert totals.page_setup.fitToWidth in (None, 1) and totals.page_setup.fitToHeight == 0
     assert totals.print_title_rows == f"${HEADER_ROW}:${HEADER_ROW}"
     assert "&P" in totals.oddFooter.center.text and "&N" in totals.oddFooter.center.text
+    # Fonts a Chinese office PC has: 宋体 for the body, 黑体 for titles and headers.
+    assert totals.cell(FIRST_ROW, 2).font.name == "宋体"
+    assert totals.cell(FIRST_ROW, 2).font.sz >= 10.5
+    assert totals.cell(TITLE_ROW, 1).font.name == "黑体"
+    assert totals.cell(HEADER_ROW, 1).font.name == "黑体"
+    # Every page's header names the report and the sheet.
+    assert "疫情防控工作进展周报" in totals.oddHeader.center.text
+    assert totals.oddHeader.center.text.endswith(" · 汇总")
     # The organisation column is wide enough for its Chinese name; headers carry units.
     assert totals.column_dimensions["B"].width >= display_width("学会")
     assert totals.cell(HEADER_ROW, FIXED + 1).value == header_label(form.questions().__next__())
@@ -399,22 +416,34 @@ def check_totals_sheet(sheet: Worksheet, totals: RoundTotals) -> None:
         assert cells[0] == offset + 1
         assert cells[1] == row.name
         assert cells[3].startswith(gettext(row.state.label))
-        for column, cell in zip(totals.columns, cells[FIXED:], strict=True):
+        for index, (column, cell) in enumerate(zip(totals.columns, cells[FIXED:], strict=True)):
             value = row.values.get(column.question.key) if row.counted else None
             expected = expected_cell(column.question, value)
             if isinstance(expected, str):
-                expected = cut(expected)
+                width = sheet.column_dimensions[
+                    openpyxl.utils.get_column_letter(FIXED + index + 1)
+                ].width
+                texts = gettext(export.SHEET_TEXTS)
+                expected = cut(export.short_answer(column.question, value, int(width), texts))
             assert cell == expected, (row.name, column.question.key)
-    total = row_values(sheet, FIRST_ROW + len(totals.rows))
-    assert total[1] == gettext(export.TOTAL)
+    # Subtotals come first, then 合计.
+    offset = len(totals.rows)
+    while row_values(sheet, FIRST_ROW + offset)[1] != gettext(export.TOTAL):
+        assert row_values(sheet, FIRST_ROW + offset)[1].startswith("小计")
+        offset += 1
+    total = row_values(sheet, FIRST_ROW + offset)
     for column, cell in zip(totals.columns, total[FIXED:], strict=True):
         value = totals.total.get(column.question.key)
         if column.aggregate == Aggregate.NONE or value is None:
             assert cell is None, column.question.key
+        elif column.question.type == T.YES_NO and column.aggregate == Aggregate.COUNT:
+            counts = totals.choice_counts[column.question.key]
+            assert cell == export.yes_text(export.yes_count(counts)), column.question.key
+            assert cell.startswith(f"是 {counts.get('yes', 0)}（占 ")
         elif column.aggregate in (Aggregate.COUNT, Aggregate.AVERAGE):
             assert cell == float(value), column.question.key
         elif column.aggregate == Aggregate.LIST:
-            assert cell == cut(export.LIST_SEPARATOR.join(map(str, value))), column.question.key
+            assert cell == cut(export.list_total_text(column.question, value)), column.question.key
         else:
             assert cell == expected_cell(column.question, value), column.question.key
 
@@ -446,10 +475,14 @@ async def test_the_round_workbook_holds_the_totals_cell_by_cell(
     assert sheet.cell(total_row, volunteers + 1).number_format == "#,##0.00"
 
     subtotals = await category_subtotals(round_.id, include=Include.SUBMITTED)
-    for offset, (category, values) in enumerate(subtotals, start=1):
+    # The subtotals print before 合计, as on the page.
+    first_subtotal = total_row - len(subtotals)
+    for offset, (category, values) in enumerate(subtotals):
         label = gettext(export.SUBTOTAL) % {"category": category}
-        assert sheet.cell(total_row + offset, 2).value == label
-        assert sheet.cell(total_row + offset, meetings + 1).value == values.get("online_meetings")
+        assert sheet.cell(first_subtotal + offset, 2).value == label
+        assert sheet.cell(first_subtotal + offset, meetings + 1).value == values.get(
+            "online_meetings"
+        )
 
 
 async def test_the_round_workbook_has_its_cover_tables_texts_and_missing_organisations(
@@ -532,7 +565,7 @@ async def test_a_round_nobody_answered(world: World, tmp_path: Path) -> None:
     check_totals_sheet(sheet, totals)
     missing = book[gettext(export.SHEET_NOT_SUBMITTED)]
     assert missing.max_row == FIRST_ROW + 1
-    assert book["储备专家名单"].max_row == HEADER_ROW
+    assert "储备专家名单" not in book.sheetnames  # no rows: no empty sheet printed
 
 
 async def test_a_question_added_in_a_new_form_version(world: World, tmp_path: Path) -> None:
@@ -631,18 +664,30 @@ async def test_the_campaign_workbook_has_the_trend_with_a_line_chart(
     assert [float(p.total) for p in meetings] == [14, 15, 16]
     assert book[gettext(export.SHEET_CUMULATIVE)].freeze_panes == f"C{FIRST_ROW}"
 
+    # One small chart per question, titled with it: no two units on one axis.
     with zipfile.ZipFile(path) as archive:
-        charts = [n for n in archive.namelist() if n.startswith("xl/charts/chart")]
-        assert len(charts) == 1
-        chart = archive.read(charts[0]).decode()
-    assert "<c:lineChart>" in chart
+        names = sorted(
+            (n for n in archive.namelist() if n.startswith("xl/charts/chart")),
+            key=lambda n: int(re.sub(r"\D", "", n)),
+        )
+        charts = [archive.read(name).decode() for name in names]
+    shown = [
+        q
+        for q in questions
+        if header_label(q) in row_values(book[gettext(export.SHEET_TREND)], HEADER_ROW)
+    ]
+    assert len(charts) == len(shown)
     trend_name = gettext(export.SHEET_TREND)
     quoted = quote_sheetname(trend_name)  # Excel's rule: CJK names need no quotes
-    values = re.findall(r"<c:val><c:numRef><c:f>([^<]+)</c:f>", chart)
-    assert len(values) == len(questions)
-    assert values[0] == f"{quoted}!$C${FIRST_ROW}:$C${FIRST_ROW + 2}"
-    categories = re.findall(r"<c:cat><c:(?:str|num)Ref><c:f>([^<]+)</c:f>", chart)
-    assert set(categories) == {f"{quoted}!$A${FIRST_ROW}:$A${FIRST_ROW + 2}"}
+    for index, (question, chart) in enumerate(zip(shown, charts, strict=True)):
+        assert "<c:lineChart>" in chart
+        values = re.findall(r"<c:val><c:numRef><c:f>([^<]+)</c:f>", chart)
+        letter = openpyxl.utils.get_column_letter(index + 3)
+        assert values == [f"{quoted}!${letter}${FIRST_ROW}:${letter}${FIRST_ROW + 2}"]
+        categories = re.findall(r"<c:cat><c:(?:str|num)Ref><c:f>([^<]+)</c:f>", chart)
+        assert set(categories) == {f"{quoted}!$A${FIRST_ROW}:$A${FIRST_ROW + 2}"}
+        assert header_label(question) in chart  # the chart's title
+        assert 'formatCode="' + export._axis_format(question) + '"' in chart
 
     latest = await round_totals(
         (await campaign.rounds.all().order_by("-number").first()).id  # type: ignore[union-attr]
@@ -706,7 +751,9 @@ async def test_a_secretarys_workbook_holds_their_own_society_only(
     sheet = book[gettext(export.SHEET_TOTALS)]
     check_totals_sheet(sheet, totals)
     names = [row[1] for row in sheet.iter_rows(min_row=FIRST_ROW, values_only=True)]
-    assert names == [world.society_a.name, gettext(export.TOTAL)]
+    assert names[:2] == [world.society_a.name, gettext(export.TOTAL)]
+    # Then only the stamp and signature block.
+    assert all(name is None or "：" in name for name in names[2:])
     experts = [
         row[0] for row in book["储备专家名单"].iter_rows(min_row=FIRST_ROW, values_only=True)
     ]
@@ -716,13 +763,16 @@ async def test_a_secretarys_workbook_holds_their_own_society_only(
 def test_every_sheet_prints_on_a4_landscape_one_page_wide(tmp_path: Path) -> None:
     rows = [organisation("甲学会", note="备注", story="事迹", people=[{"name": "王伟", "age": 40}])]
     book = load(written(tmp_path, hand_totals(small_form(), rows)))
-    assert len(book.worksheets) == 6
+    # Everyone submitted: no empty 未报送 sheet; no 催报 log without a database.
+    assert len(book.worksheets) == 5
+    assert gettext(export.SHEET_NOT_SUBMITTED) not in book.sheetnames
     for sheet in book.worksheets:
         assert sheet.page_setup.orientation == "landscape", sheet.title
         assert sheet.page_setup.paperSize == 9, sheet.title
         assert sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
         assert sheet.page_setup.fitToHeight == 0, sheet.title
         assert "&P" in sheet.oddFooter.center.text, sheet.title
+        assert sheet.oddHeader.center.text.endswith(" · " + sheet.title), sheet.title
         if sheet.title != gettext(export.SHEET_COVER):
             assert sheet.print_title_rows == f"${HEADER_ROW}:${HEADER_ROW}", sheet.title
             assert sheet.freeze_panes is not None and sheet.freeze_panes.endswith(str(FIRST_ROW)), (
@@ -759,3 +809,26 @@ def test_it_writes_to_an_open_temporary_file(tmp_path: Path) -> None:
         handle.flush()
         sheet = load(Path(handle.name)).worksheets[1]
     assert sheet.cell(FIRST_ROW, FIXED + 1).value == 5
+
+
+def test_a_table_too_wide_for_a_readable_scale_is_split_by_column_groups(tmp_path: Path) -> None:
+    many = {
+        f"q{n}": Question(
+            f"q{n}", T.INTEGER, f"本周开展活动累计参与人次第{n}项", aggregate=Aggregate.SUM
+        )
+        for n in range(20)
+    }
+    form = small_form(**many)
+    rows = [organisation("学会", **{f"q{n}": n for n in range(20)})]
+    totals = hand_totals(form, rows)
+    sheet = load(written(tmp_path, totals)).worksheets[1]
+    # Not shrunk to one page wide: printed at the readable minimum, split between
+    # column groups, the number and organisation columns repeated on every page.
+    assert not sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.page_setup.scale == export.MIN_SCALE
+    assert sheet.print_title_cols == "$A:$B"
+    breaks = [b.id for b in sheet.col_breaks.brk]
+    assert len(breaks) >= 2 and breaks == sorted(breaks)
+    # The title is centred over the first page's columns, not the whole table.
+    [title] = [r for r in sheet.merged_cells.ranges if r.min_row == TITLE_ROW]
+    assert title.max_col <= breaks[0]

@@ -82,3 +82,14 @@ async def test_it_says_when_there_is_no_such_round(demo_database: Database) -> N
     result = huibao(demo_database, "export", "--round", "999999")
     assert result.returncode == 1
     assert result.stderr.strip() == "error: --round: there is no round 999999"
+
+
+@pytest.mark.parametrize("other", (("--campaign", "1"), ("--round", "1", "--csv")))
+def test_it_refuses_subtotals_where_there_are_none_instead_of_ignoring_them(
+    tmp_path: Path, other: tuple[str, ...]
+) -> None:
+    database = Database(tmp_path, None)
+    result = huibao(database, "export", *other, "--subtotals", "-o", str(tmp_path))
+    assert result.returncode == 2
+    assert "--subtotals" in result.stderr and "Traceback" not in result.stderr
+    assert not list(tmp_path.glob("*.xlsx")) and not list(tmp_path.glob("*.csv"))

@@ -315,11 +315,17 @@ async def test_the_trend_shows_each_round_cumulative_and_change(world: World, as
     campaign = await three_rounds(world)
 
     async with as_user("staff") as c:
-        page = soup(await c.get(trend_path(campaign)))
+        # Every round is still open before its deadline with 2 of 3 reported: marked in
+        # progress and left out of 环比 unless asked for.
+        page = soup(await c.get(trend_path(campaign) + "?open=1"))
+        plain = soup(await c.get(trend_path(campaign)))
 
     rows = trend_rows(page, "online_meetings")
     assert [r[1:3] for r in rows] == [["5", "5"], ["10", "15"], ["2", "17"]]
     assert [r[3] for r in rows] == ["", "+100.0%", "-80.0%"]
+    assert [r[3] for r in trend_rows(plain, "online_meetings")] == ["—", "—", "—"]
+    marks = plain.select('section.survey-trend[data-key="online_meetings"] .survey-in-progress')
+    assert [m.get_text() for m in marks] == ["进行中（已报 2/3）"] * 6  # two per round
     section = page.select_one('section.survey-trend[data-key="online_meetings"]')
     assert len(section.select("svg circle")) == 3  # type: ignore[union-attr]
     assert len(section.select("svg polyline")) == 1  # type: ignore[union-attr]

@@ -299,15 +299,18 @@ async def test_trend_gives_totals_cumulative_and_change_per_round(world: World) 
     assert [p.round_number for p in people] == [1, 2, 3]
     assert [p.total for p in people] == [20, 30, 30]
     assert [p.cumulative for p in people] == [20, 50, 80]
-    assert [p.change for p in people] == [None, Decimal("0.5000"), Decimal("0.0000")]
+    # 环比 is rounded once, to a tenth of a percent (3 places of the ratio).
+    assert [p.change for p in people] == [None, Decimal("0.500"), Decimal("0.000")]
     assert people[1].period_start == people[0].period_start + timedelta(days=7)
     funds = trend["funds"]
     assert [p.total for p in funds] == [Decimal("1.5"), Decimal("0.5"), None]
     assert [p.cumulative for p in funds] == [Decimal("1.5"), Decimal(2), Decimal(2)]
-    assert [p.change for p in funds] == [None, Decimal("-0.6667"), None]
+    assert [p.change for p in funds] == [None, Decimal("-0.667"), None]
     score = trend["score"]  # average: each round's, and of every answer so far
     assert [p.total for p in score] == [Decimal("1.50"), Decimal("4.00"), Decimal("5.00")]
     assert [p.cumulative for p in score] == [Decimal("1.50"), Decimal("2.33"), Decimal("3.00")]
+    # From the exact averages: (4 - 1.5) / 1.5 = +166.7 %, (5 - 4) / 4 = +25 %.
+    assert [p.change for p in score] == [None, Decimal("1.667"), Decimal("0.250")]
     assert [p.total for p in trend["events"]] == [0, 0, 0]
     assert set(trend) == {"people", "funds", "score", "lowest", "highest", "events"}
 

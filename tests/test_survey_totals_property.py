@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -150,11 +150,24 @@ def expected_choices(counted: list[dict[str, Any]]) -> dict[str, dict[str, int]]
     return found
 
 
+def exact_figure(question: Question, aggregate: Aggregate, values: Iterable[Any]) -> Any:
+    """The figure before rounding: an average to 60 digits (what 环比 is made from)."""
+    answered = [as_number(v) for v in values if is_answered(v)]
+    if aggregate == Aggregate.AVERAGE and answered:
+        with localcontext() as context:
+            context.prec = 60
+            return sum(answered) / len(answered)
+    return expected_figure(question, aggregate, values)
+
+
 def change(total: Any, previous: Any) -> Decimal | None:
+    """From the exact figures, rounded once to a tenth of a percent, half away from zero."""
     if total is None or previous is None or previous == 0:
         return None
-    ratio = (Decimal(total) - Decimal(previous)) / Decimal(previous)
-    return ratio.quantize(Decimal("0.0001"), ROUND_HALF_UP)
+    with localcontext() as context:
+        context.prec = 60
+        ratio = (Decimal(total) - Decimal(previous)) / Decimal(previous)
+    return ratio.quantize(Decimal("0.001"), ROUND_HALF_UP)
 
 
 def assert_same(found: Any, expected: Any, where: str) -> None:
@@ -333,5 +346,6 @@ async def check_trend(
                 assert_same(point.total, total, f"trend {key} {number}")
                 cumulative = expected_figure(question, aggregate, so_far)
                 assert_same(point.cumulative, cumulative, f"cumulative {key} {number}")
-                assert point.change == change(total, previous)
-                previous = total
+                exact = exact_figure(question, aggregate, values)
+                assert point.change == change(exact, previous)
+                previous = exact

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from markupsafe import Markup
@@ -31,7 +31,7 @@ from intranet.uploads import content_disposition
 from surveys import charts, export, exports, policy, totals
 from surveys.models import Campaign, Round
 from surveys.policy import ReportScope
-from surveys.schema import CHOICE_TYPES, FormDefinition, Question, QuestionType
+from surveys.schema import CHOICE_TYPES, Aggregate, FormDefinition, Question, QuestionType
 
 ROUND_PAGE = "surveys/reports/round.html"
 ROUND_BODY = "surveys/reports/_round_body.html"
@@ -42,6 +42,7 @@ EXPORT_STATUS = "surveys/reports/_export_status.html"
 TOP_BARS = 15
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TEXT_CUT = 200  # characters of a text answer shown in a table cell
+CENTS = Decimal("0.01")
 
 
 def now() -> datetime:
@@ -156,11 +157,12 @@ async def round_body(
         "include": include.value,
         "totals": result,
         "subtotals_wanted": wanted,
-        "subtotals": subtotals,
+        "subtotals": [(c, export.shown_subtotal(result, c, v)) for c, v in subtotals],
         "completion": completion(result),
         "charts": round_charts(result),
         "cell": cell_text,
         "total_text": total_text,
+        "shown_total": export.shown_total(result),
         "number": charts.format_number,
         "table_columns": table_columns(result),
         "text_questions": [c.question for c in result.columns if c.question.key in result.texts],
@@ -189,15 +191,31 @@ def completion(result: totals.RoundTotals) -> Completion:
     )
 
 
-def total_text(value: Any) -> str:
-    """A 合计 or subtotal figure. A "list" total is counted here, not spelled out: the
-    answers themselves are listed under the table (and in the workbook)."""
+def total_text(value: Any, aggregate: Aggregate | None = None) -> str:
+    """A 合计 or subtotal figure (an average to two places, as in the workbook). A "list"
+    total is counted here, not spelled out: the answers themselves are listed under the
+    table (and in the workbook)."""
     if value is None:
         return ""
+    if aggregate == Aggregate.AVERAGE:
+        return figure_text(value, aggregate)
+    if isinstance(value, totals.YesCount):
+        return export.yes_text(value)
     if isinstance(value, list):
         return ngettext("%(num)d answer", "%(num)d answers", len(value)) % {"num": len(value)}
     number = as_number(value)
     return charts.format_number(number) if number is not None else str(value)
+
+
+def figure_text(value: Any, aggregate: Aggregate | None = None) -> str:
+    """A number as the tables show it; an average always with two places (1.50), the
+    places it was rounded to once in surveys.totals."""
+    number = as_number(value)
+    if number is None:
+        return "" if value is None else str(value)
+    if aggregate == Aggregate.AVERAGE:
+        return f"{Decimal(number).quantize(CENTS, rounding=ROUND_HALF_UP):f}"
+    return charts.format_number(number)
 
 
 def round_charts(result: totals.RoundTotals) -> list[ChartBlock]:
@@ -292,8 +310,13 @@ class Trend:
 async def campaign_trend(request: Request) -> Response:
     campaign, scope = await campaign_in_scope(request)
     include = include_of(request)
+    open_in_change = request.query_params.get("open") == "1"
     series = await totals.campaign_trend(
-        campaign.id, include=include, organisation_ids=organisation_ids(scope)
+        campaign.id,
+        include=include,
+        organisation_ids=organisation_ids(scope),
+        now=now(),
+        open_in_change=open_in_change,
     )
     form = FormDefinition.from_dict(campaign.form_version.definition)
     trends = [trend(q, series[q.key]) for q in form.questions() if q.key in series]
@@ -304,8 +327,10 @@ async def campaign_trend(request: Request) -> Response:
         "include": include.value,
         "trends": trends,
         "rounds": rounds,
-        "number": charts.format_number,
+        "number": figure_text,
         "change": change_text,
+        "in_progress": export.in_progress_text,
+        "open_in_change": open_in_change,
         "own_names": await own_names(scope),
     }
     return render(request, TREND_PAGE, context)
@@ -323,12 +348,12 @@ def trend(question: Question, points: list[totals.TrendPoint]) -> Trend:
 
 
 def change_text(change: Any) -> str:
-    """环比 as a signed percentage, one decimal place."""
+    """环比 as a signed percentage, one decimal place, rounded once (totals.shown_ratio)
+    exactly as the workbook shows it."""
     ratio = as_number(change)
     if ratio is None:
         return ""
-    percent = (Decimal(ratio) * 100).quantize(Decimal("0.1"))
-    return f"{'+' if percent > 0 else ''}{percent}%"
+    return totals.format_percent(Decimal(ratio), signed=True)
 
 
 async def own_names(scope: ReportScope) -> list[str]:
@@ -369,8 +394,16 @@ async def round_xlsx(request: Request) -> Response:
 async def campaign_xlsx(request: Request) -> Response:
     campaign, scope = await campaign_in_scope(request)
     filename = export.workbook_filename(campaign.title, None)
+    open_in_change = request.query_params.get("open") == "1"
     return await workbook_response(
-        request, "campaign", campaign.id, filename, include_of(request), False, scope
+        request,
+        "campaign",
+        campaign.id,
+        filename,
+        include_of(request),
+        False,
+        scope,
+        open_in_change=open_in_change,
     )
 
 
@@ -396,6 +429,8 @@ async def workbook_response(
     include: totals.Include,
     subtotals: bool,
     scope: ReportScope,
+    *,
+    open_in_change: bool = False,
 ) -> Response:
     """Has the export process write the workbook to a file, sends it, and deletes it
     once sent. Never written on the event loop: pages go on being served meanwhile."""
@@ -410,6 +445,7 @@ async def workbook_response(
         now=now(),
         locale=current_locale(),
         path=str(path),
+        open_in_change=open_in_change,
     )
     try:
         await exports.build(settings, job)
@@ -458,7 +494,17 @@ async def start_campaign_export(request: Request) -> Response:
     except ValueError:
         include = totals.Include.SUBMITTED
     filename = export.workbook_filename(campaign.title, None)
-    return await start_export(request, "campaign", campaign.id, filename, include, False, scope)
+    open_in_change = form.get("open") == "1"
+    return await start_export(
+        request,
+        "campaign",
+        campaign.id,
+        filename,
+        include,
+        False,
+        scope,
+        open_in_change=open_in_change,
+    )
 
 
 async def start_export(
@@ -469,6 +515,8 @@ async def start_export(
     include: totals.Include,
     subtotals: bool,
     scope: ReportScope,
+    *,
+    open_in_change: bool = False,
 ) -> Response:
     user = require_user(request)
     token = await exports.start(
@@ -480,6 +528,7 @@ async def start_export(
         include=include.value,
         subtotals=subtotals,
         organisation_ids=scope_ids(scope),
+        open_in_change=open_in_change,
     )
     # A path, not a URL: the redirect never names a host (the Host header could be anyone's).
     status = request.app.url_path_for("surveys:export_status", token=token)

@@ -16,7 +16,7 @@ class AlterEnumValues(ops.AlterField):
 
 
 class Migration(migrations.Migration):
-    dependencies = [('intranet', '0001_initial'), ('intranet', '0002_notices'), ('intranet', '0003_notifications'), ('surveys', '0004_round_figures')]
+    dependencies = [('intranet', '0001_initial'), ('intranet', '0002_notices'), ('intranet', '0003_notifications'), ('surveys', '0005_print_and_first_submission')]
 
     initial = False
 
