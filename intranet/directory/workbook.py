@@ -111,22 +111,30 @@ def read_file(path: Path, filename: str) -> Directory:
 def read_xlsx(path: Path) -> Directory:
     from openpyxl import load_workbook
 
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds for a damaged or foreign file
-        raise UnreadableFile(
-            gettext("This file could not be read as an Excel workbook (.xlsx).")
-        ) from None
     directory = Directory()
-    try:
-        for worksheet in book.worksheets:
-            title = clean_line(worksheet.title)
-            if title not in HEADERS:
-                continue
-            rows = (tuple(row) for row in worksheet.iter_rows(values_only=True))
-            _read_sheet(directory, title, rows)
-    finally:
-        book.close()
+    # A file object: openpyxl judges a path by its extension, and uploads are kept without.
+    with path.open("rb") as handle:
+        try:
+            book = load_workbook(handle, read_only=True, data_only=True)
+        except Exception:  # openpyxl raises many kinds for a damaged or foreign file
+            raise UnreadableFile(
+                gettext("This file could not be read as an Excel workbook (.xlsx).")
+            ) from None
+        try:
+            for worksheet in book.worksheets:
+                title = clean_line(worksheet.title)
+                if title not in HEADERS:
+                    continue
+                rows = (tuple(row) for row in worksheet.iter_rows(values_only=True))
+                _read_sheet(directory, title, rows)
+        except UnreadableFile:
+            raise
+        except Exception:  # a damaged sheet inside a readable package
+            raise UnreadableFile(
+                gettext("This file could not be read as an Excel workbook (.xlsx).")
+            ) from None
+        finally:
+            book.close()
     if not directory.sheets:
         directory.problems.append(
             Problem(
