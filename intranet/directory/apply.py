@@ -17,6 +17,7 @@ from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from intranet.directory import invitations
+from intranet.directory.bulk import insert_rows
 from intranet.directory.plan import (
     Entry,
     Plan,
@@ -26,7 +27,7 @@ from intranet.directory.plan import (
     make_plan,
 )
 from intranet.directory.workbook import Directory
-from intranet.models import AuditEvent, Membership, Organisation, User, UserSession
+from intranet.models import Membership, Organisation, User, UserSession
 from intranet.models.organisations import path_segment
 
 BATCH = 2000  # rows per INSERT: inside SQLite's and PostgreSQL's parameter limits
@@ -154,14 +155,17 @@ async def _write_organisations(plan: Plan, state: State, now: datetime) -> dict[
             paths[node] = prefix
         return paths[oid]
 
-    rows: list[Organisation] = []
+    rows: list[Organisation] = []  # changed or moved: every field
+    placed: list[Organisation] = []  # new: only where they sit, the rest was inserted
     new_ids = set(ids.values())
-    by_key = {ids[new.key]: new for new in plan.org_inserts}
     for oid in parents:
         path = path_of(oid)
         record = state.organisations.get(oid)
         if record is None:
-            values = dict(by_key[oid].values)
+            placed.append(
+                Organisation(id=oid, parent_id=parents[oid], path=path, depth=path.count("/") - 2)
+            )
+            continue
         else:
             updates = plan.org_updates.get(oid, {})
             if path == record.path and not updates:
@@ -188,6 +192,10 @@ async def _write_organisations(plan: Plan, state: State, now: datetime) -> dict[
                 updated_at=now,
                 **values,
             )
+        )
+    if placed:
+        await Organisation.bulk_update(
+            placed, fields=["parent_id", "path", "depth"], batch_size=UPDATE_BATCH
         )
     if rows:
         await Organisation.bulk_update(
@@ -257,9 +265,23 @@ async def _write_people(
     """People inserted and updated, roles given and taken; returns every id by username."""
     user_ids = {username: p.id for username, p in state.people.items()}
     if plan.person_inserts:
-        await User.bulk_create(
-            [User(**values, password_hash="", created_at=now) for values in plan.person_inserts],
-            batch_size=BATCH,
+        await insert_rows(
+            "user",
+            (
+                "username",
+                "display_name",
+                "email",
+                "phone",
+                "title",
+                "password_hash",
+                "is_active",
+                "locale",
+                "created_at",
+            ),
+            [
+                (v["username"], v["display_name"], v["email"], v["phone"], "", "", True, "", now)
+                for v in plan.person_inserts
+            ],
         )
         for chunk in _chunks([p["username"] for p in plan.person_inserts], IN_BATCH):
             for uid, username in await User.filter(username__in=chunk).values_list(
@@ -284,19 +306,14 @@ async def _write_people(
         )
     for chunk in _chunks([mid for mid, *_ in plan.role_deletes], IN_BATCH):
         await Membership.filter(id__in=chunk).delete()
-    if plan.role_inserts:
-        await Membership.bulk_create(
-            [
-                Membership(
-                    user_id=user_ids[username],
-                    organisation_id=org_ids.get(org, org),
-                    role=role,
-                    created_at=now,
-                )
-                for username, org, role in plan.role_inserts
-            ],
-            batch_size=BATCH,
-        )
+    await insert_rows(
+        "membership",
+        ("user_id", "organisation_id", "role", "created_at"),
+        [
+            (user_ids[username], org_ids.get(org, org), role, now)
+            for username, org, role in plan.role_inserts
+        ],
+    )
     return user_ids
 
 
@@ -328,18 +345,11 @@ async def _audit(
         f"停用: {len(deactivated)}"
     )
 
-    def event(action: str, object_type: str, object_id: int | str, text: str, org: int | None):
-        return AuditEvent(
-            actor_id=actor.id,
-            actor_name=actor.name[:64],
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id),
-            organisation_id=org,
-            summary=text[:500],
-            ip=actor.ip[:64],
-            created_at=now,
-        )
+    def event(
+        action: str, object_type: str, object_id: int | str, text: str, org: int | None
+    ) -> tuple[Any, ...]:
+        name, ip = actor.name[:64], actor.ip[:64]
+        return (actor.id, name, action, object_type, str(object_id), org, text[:500], ip, now)
 
     events = [event("directory.import", "", "", counts, None)]
     org_by_row = {new.row.number: org_ids[new.key] for new in plan.org_inserts}
@@ -355,4 +365,18 @@ async def _audit(
         events.append(event("person.update", "user", uid, _describe(entry), None))
     for uid in deactivated:
         events.append(event("person.deactivate", "user", uid, "", None))
-    await AuditEvent.bulk_create(events, batch_size=BATCH)
+    await insert_rows(
+        "audit_event",
+        (
+            "actor_id",
+            "actor_name",
+            "action",
+            "object_type",
+            "object_id",
+            "organisation_id",
+            "summary",
+            "ip",
+            "created_at",
+        ),
+        events,
+    )

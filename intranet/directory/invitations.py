@@ -19,10 +19,11 @@ from datetime import UTC, datetime, timedelta
 from tortoise import timezone
 from tortoise.transactions import in_transaction
 
+from intranet.directory.bulk import insert_rows
 from intranet.directory.models import Invitation
 from intranet.i18n import gettext, use_locale
 from intranet.models import User
-from intranet.notifications.models import EmailMessage, EmailState
+from intranet.notifications.models import EmailState
 from intranet.notifications.send import absolute_url
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud or typed by hand
@@ -33,8 +34,14 @@ BATCH = 2000
 
 
 def new_code() -> str:
+    """16 characters of 32 kinds: 80 random bits, grouped by four."""
+    number = int.from_bytes(secrets.token_bytes(10), "big")
+    letters = []
+    for _ in range(GROUPS * GROUP_LENGTH):
+        number, index = divmod(number, len(ALPHABET))
+        letters.append(ALPHABET[index])
     return "-".join(
-        "".join(secrets.choice(ALPHABET) for _ in range(GROUP_LENGTH)) for _ in range(GROUPS)
+        "".join(letters[i : i + GROUP_LENGTH]) for i in range(0, len(letters), GROUP_LENGTH)
     )
 
 
@@ -74,39 +81,35 @@ async def issue(
         await Invitation.filter(
             user_id__in=ids[start : start + BATCH], used_at__isnull=True, revoked_at__isnull=True
         ).update(revoked_at=now)
-    await Invitation.bulk_create(
-        [
-            Invitation(
-                user_id=p.id,
-                token_hash=code_hash(codes[p.id]),
-                created_at=now,
-                expires_at=expires,
-                channel=channel,
-            )
-            for p in people
-        ],
-        batch_size=BATCH,
+    await insert_rows(
+        "invitation",
+        ("user_id", "token_hash", "created_at", "expires_at", "channel"),
+        [(p.id, code_hash(codes[p.id]), now, expires, channel) for p in people],
     )
     if channel == EMAIL:
         messages = []
+        pending = EmailState.PENDING.value
         for person in people:
-            if not person.email:
-                continue
-            subject, text, page = mail(person, codes[person.id], expires)
-            messages.append(
-                EmailMessage(
-                    user_id=person.id,
-                    to_address=person.email,
-                    subject=subject,
-                    text_body=text,
-                    html_body=page,
-                    state=EmailState.PENDING.value,
-                    next_attempt_at=now,
-                    created_at=now,
-                )
-            )
-        if messages:
-            await EmailMessage.bulk_create(messages, batch_size=BATCH)
+            if person.email:
+                subject, text, page = mail(person, codes[person.id], expires)
+                row = (person.id, person.email, subject, text, page, pending, 0, "", now, now)
+                messages.append(row)
+        await insert_rows(
+            "email_message",
+            (
+                "user_id",
+                "to_address",
+                "subject",
+                "text_body",
+                "html_body",
+                "state",
+                "attempts",
+                "last_error",
+                "next_attempt_at",
+                "created_at",
+            ),
+            messages,
+        )
     return codes
 
 

@@ -31,6 +31,8 @@ from starlette.routing import Match, Route
 from tortoise import connections
 
 from intranet.app import create_app
+from intranet.directory import invitations
+from intranet.directory import jobs as directory_jobs
 from intranet.models import Membership
 from intranet.notices import workflow
 from intranet.notifications.models import Notification
@@ -145,6 +147,30 @@ async def targets(app: Any, world: World) -> dict[str, Any]:
         exports.status_path(app.state.settings, token),
         exports.JobStatus(world.staff.id, "round", round_.id, "totals.xlsx"),
     )
+    # The root admin's import, written, with one person's one-time codes still to take;
+    # and an invitation waiting for the person with no role.
+    directory_token = "hostile-directory-job"
+    directory_jobs.write_status(
+        directory_jobs.status_path(app.state.settings, directory_token),
+        directory_jobs.JobStatus(
+            world.admin.id,
+            "名录.xlsx",
+            None,
+            True,
+            state=directory_jobs.APPLIED,
+            need_codes=[world.outsider.id],
+        ),
+    )
+    invited = invitations.Invitee(world.outsider.id, world.outsider.display_name, "")
+    code = (await invitations.issue([invited], channel=invitations.CODE, days=7))[invited.id]
+    directory_routes = {
+        name: {"token": directory_token}
+        for name in (
+            "intranet:admin_directory_job",
+            "intranet:admin_directory_confirm",
+            "intranet:admin_directory_codes",
+        )
+    }
     return {
         "organisation_id": world.society_a.id,
         "category_id": world.medicine.id,
@@ -167,7 +193,9 @@ async def targets(app: Any, world: World) -> dict[str, Any]:
         # No file answer exists: the download route is reached and answers 404.
         "storage_key": "0" * 32,
         "token": token,
+        "code": code,
         BY_ROUTE: {
+            **directory_routes,
             "surveys:start_response": {"round_id": person_round.id},
             "surveys:upload_file": {"key": "summary_file"},
         },
