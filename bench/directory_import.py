@@ -48,15 +48,26 @@ GOAL_SECONDS = 20.0
 KINDS = ("学会", "分会/专业委员会")
 
 
-def build_rows(societies: int, branches: int, people: int) -> tuple[list[list[str]], list[list[str]]]:
+def build_rows(
+    societies: int, branches: int, people: int
+) -> tuple[list[list[str]], list[list[str]]]:
     organisations = [["中国科学技术协会", "中国科协", "", "科协", "CAST", "", "", "", ""]]
     codes = []
     for s in range(societies):
         code = f"S{s:04d}"
         codes.append(code)
         organisations.append(
-            [f"第{s:04d}学会", f"{s:04d}学会", "CAST", KINDS[0], code, "理科类" if s % 2 else "工科类",
-             f"联系人{s}", f"010-6{s:07d}", f"office{s}@example.org"]
+            [
+                f"第{s:04d}学会",
+                f"{s:04d}学会",
+                "CAST",
+                KINDS[0],
+                code,
+                "理科类" if s % 2 else "工科类",
+                f"联系人{s}",
+                f"010-6{s:07d}",
+                f"office{s}@example.org",
+            ]
         )
         for b in range(branches):
             bcode = f"{code}-B{b}"
@@ -88,7 +99,9 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def timed(label: str, work: Callable[[], Awaitable[Any]], base_mb: float) -> tuple[Any, float]:
+async def timed(
+    label: str, work: Callable[[], Awaitable[Any]], base_mb: float
+) -> tuple[Any, float]:
     logger = logging.getLogger("tortoise.db_client")
     counter = Counter()
     logger.setLevel(logging.DEBUG)
@@ -99,8 +112,10 @@ async def timed(label: str, work: Callable[[], Awaitable[Any]], base_mb: float) 
     finally:
         logger.removeHandler(counter)
     seconds = time.perf_counter() - started
-    verdict = "" if label.startswith("read") else (
-        "  goal ≤ 20 s: " + ("met" if seconds <= GOAL_SECONDS else "NOT MET")
+    verdict = (
+        ""
+        if label.startswith("read")
+        else ("  goal ≤ 20 s: " + ("met" if seconds <= GOAL_SECONDS else "NOT MET"))
     )
     print(
         f"  {label:<28} {seconds:7.2f} s  {counter.count:4d} statements  "
@@ -141,7 +156,9 @@ async def run(args: argparse.Namespace, data_dir: Path) -> None:
             from openpyxl import load_workbook
 
             book = load_workbook(path, read_only=True, data_only=True)
-            cells = sum(len(row) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True))
+            cells = sum(
+                len(row) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
+            )
             book.close()
             return cells
 
@@ -178,10 +195,9 @@ async def run(args: argparse.Namespace, data_dir: Path) -> None:
                 )
 
             await timed("apply", apply, base)
-            print(
-                f"  organisations +{counts['new_organisations']} ={counts['unchanged_organisations']}, "
-                f"people +{counts['new_people']} ={counts['unchanged_people']}"
-            )
+            orgs = f"+{counts['new_organisations']} ={counts['unchanged_organisations']}"
+            people = f"+{counts['new_people']} ={counts['unchanged_people']}"
+            print(f"  organisations {orgs}, people {people}")
     finally:
         await db.close()
 

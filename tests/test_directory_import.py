@@ -208,6 +208,7 @@ ERROR_CASES = [
         [person_row("张三", "zs", "LNCCF", "会员"), person_row("李四", "zs", "LNCCF", "会员")],
         ("人员", 3, "用户名"),
     ),
+    ([org_row("辽宁省医学会", "LNAST", code="LNMA2")], [], ("组织机构", 2, "代码")),
     ([], [person_row("张三", "zs", "LNCCF", "理事长")], ("人员", 2, "角色")),
     ([], [person_row("张三", "zs", "LNCCF", "会员", email="zs@")], ("人员", 2, "电子邮箱")),
     ([], [person_row("张三", "zs", "LNCCF", "会员", phone="12")], ("人员", 2, "手机")),

@@ -252,3 +252,21 @@ async def test_the_code_page_leads_to_the_set_password_page(app: Any, world: Wor
         right = await c.post("/invitation", data={"csrf_token": token, "code": f" {code.lower()} "})
         assert right.status_code == 303
         assert right.headers["location"] == f"/invitation/{code}"
+
+
+async def test_the_export_holds_text_cells_only_and_goes_back_in_unchanged(
+    world: World, as_english_user: Any
+) -> None:
+    world.society_a.contact_name = '=HYPERLINK("http://evil.example","点我")'
+    await world.society_a.save(update_fields=["contact_name"])
+    async with as_english_user("admin") as c:
+        response = await c.get("/admin/directory/export.xlsx")
+        assert response.status_code == 200
+        book = load_workbook(io.BytesIO(response.content))
+        cells = [cell for sheet in book.worksheets for row in sheet.iter_rows() for cell in row]
+        assert all(cell.data_type == "s" for cell in cells if cell.value is not None)
+        assert '=HYPERLINK("http://evil.example","点我")' in [cell.value for cell in cells]
+        page = soup_of(await finished(c, await upload(c, response.content, "export.xlsx")))
+        assert "there is nothing to write" in page.select_one(".directory-confirm").get_text()
+        template = await c.get("/admin/directory/template.xlsx")
+        assert load_workbook(io.BytesIO(template.content)).sheetnames[:2] == ["组织机构", "人员"]

@@ -421,7 +421,20 @@ class _OrgPlanner:
             return self.db_by_code[code]
         candidates = self.db_by_name.get(name, [])
         if code:
+            coded = [o for o in candidates if o.code]
             candidates = [o for o in candidates if not o.code]
+            if coded and not candidates:
+                self.problem(
+                    row,
+                    "代码",
+                    gettext(
+                        "%(name)s is already on the site with the 代码 %(code)s: use that "
+                        "代码, or another name for a new organisation."
+                    )
+                    % {"name": name, "code": coded[0].code},
+                )
+                self.bad_rows.add(index)
+                return None
         if len(candidates) > 1:
             self.problem(
                 row,

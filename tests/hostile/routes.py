@@ -49,6 +49,16 @@ from tests.test_notice_download import attach
 __all__ = ["named_routes"]
 
 # In targets(): values that only some routes take in place of the common ones.
+SUMMARY_KEYS = (
+    "new_organisations",
+    "changed_organisations",
+    "unchanged_organisations",
+    "new_people",
+    "changed_people",
+    "unchanged_people",
+    "absent_people",
+    "problems",
+)
 BY_ROUTE = "by route"
 
 PEOPLE = ("anonymous", "member_a", "sec_a", "staff", "admin")
@@ -158,6 +168,7 @@ async def targets(app: Any, world: World) -> dict[str, Any]:
             None,
             True,
             state=directory_jobs.APPLIED,
+            result={"summary": dict.fromkeys(SUMMARY_KEYS, 0), "emailed": 0, "deactivated": 0},
             need_codes=[world.outsider.id],
         ),
     )
