@@ -119,13 +119,20 @@ def update(settings: Settings, token: str, **changes: Any) -> JobStatus | None:
     return status
 
 
-def take_codes(settings: Settings, token: str) -> bool:
-    """Claim the job's one-time codes: True for the first caller only, even if two
-    requests come at once (the marker file is created exclusively)."""
-    marker = jobs_dir(settings) / f"{token}.codes"
+def claim(settings: Settings, token: str, what: str) -> bool:
+    """True for the first caller only, even if two requests come at once: the marker
+    file is created exclusively."""
+    marker = jobs_dir(settings) / f"{token}.{what}"
     try:
         os.close(os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:
+        return False
+    return True
+
+
+def take_codes(settings: Settings, token: str) -> bool:
+    """Claim the job's one-time codes, once."""
+    if not claim(settings, token, "codes"):
         return False
     update(settings, token, codes_taken=True)
     return True
@@ -208,7 +215,11 @@ async def start_preview(
     return token
 
 
-def start_apply(settings: Settings, token: str, *, actor: apply.Actor, deactivate: bool) -> None:
+def start_apply(settings: Settings, token: str, *, actor: apply.Actor, deactivate: bool) -> bool:
+    """Start writing the job's file, once: False if it was confirmed already (a second
+    click, or the form sent twice at once)."""
+    if not claim(settings, token, "apply"):
+        return False
     update(settings, token, state=APPLYING, progress=0, error="")
     _follow(
         settings,
@@ -220,6 +231,7 @@ def start_apply(settings: Settings, token: str, *, actor: apply.Actor, deactivat
         actor.ip,
         deactivate,
     )
+    return True
 
 
 # -- in the worker process ------------------------------------------------------------------
