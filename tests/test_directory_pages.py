@@ -277,3 +277,29 @@ async def test_the_export_holds_text_cells_only_and_goes_back_in_unchanged(
         assert "there is nothing to write" in page.select_one(".directory-confirm").get_text()
         template = await c.get("/admin/directory/template.xlsx")
         assert load_workbook(io.BytesIO(template.content)).sheetnames[:2] == ["组织机构", "人员"]
+
+
+async def test_a_running_import_shows_its_progress_and_asks_again(
+    world: World, as_english_user: Any, settings: Any
+) -> None:
+    token = "running-import"
+    jobs.write_status(
+        jobs.status_path(settings, token),
+        jobs.JobStatus(world.admin.id, "名录.xlsx", None, True, state=jobs.READING, progress=40),
+    )
+    async with as_english_user("admin") as c:
+        response = await c.get(f"/admin/directory/jobs/{token}", headers={"HX-Request": "true"})
+    job = soup_of(response).select_one("#directory-job")
+    assert job is not None and job["hx-trigger"] == "every 1s"
+    assert job.select_one("progress")["value"] == "40"  # type: ignore[index]
+    assert job.select_one(".directory-confirm") is None
+
+
+async def test_a_gb18030_csv_saved_by_chinese_excel_is_previewed(
+    world: World, as_english_user: Any
+) -> None:
+    text = "名称,简称,上级组织,类型,代码\r\n辽宁省物理学会,物理学会,LNAST,学会,LNPS\r\n"
+    async with as_english_user("admin") as c:
+        page = soup_of(await finished(c, await upload(c, text.encode("gb18030"), "组织.csv")))
+    cells = page.select(".directory-new-organisations tbody td:nth-of-type(2)")
+    assert [td.get_text() for td in cells] == ["辽宁省物理学会"]
