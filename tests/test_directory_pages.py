@@ -231,6 +231,20 @@ async def test_a_link_is_refused_after_deactivation(
     assert (await set_password(app, code)).status_code == 410
 
 
+async def test_the_outbox_keeps_no_working_link_once_the_password_is_set(
+    app: Any, world: World
+) -> None:
+    user = await User.create(username="newbie", display_name="新人", email="n@example.org")
+    codes = await invitations.issue(
+        [invitations.Invitee(user.id, user.display_name, user.email)], channel="email", days=7
+    )
+    await EmailMessage.filter(user=user).update(state="sent")
+    assert (await set_password(app, codes[user.id])).status_code == 303
+    mail = await EmailMessage.get(user=user)
+    assert codes[user.id] not in mail.text_body + mail.html_body
+    assert mail.subject  # the outbox still shows that it was sent
+
+
 async def test_resend_replaces_the_old_link_and_revoke_withdraws_it(
     app: Any, world: World, as_english_user: Any
 ) -> None:
@@ -247,6 +261,8 @@ async def test_resend_replaces_the_old_link_and_revoke_withdraws_it(
         assert await invitations.find_usable(new_code) is not None
         response = await post(c, f"/admin/people/{user.id}/invitation/revoke")
         assert response.headers["location"].endswith("?done=invitation_revoked")
+    # The withdrawn link is not sent on later by the outbox.
+    assert not await EmailMessage.exists(user=user, text_body__contains=new_code)
     assert (await set_password(app, new_code)).status_code == 410
 
 

@@ -23,7 +23,7 @@ from intranet.directory.bulk import insert_rows
 from intranet.directory.models import Invitation
 from intranet.i18n import gettext, use_locale
 from intranet.models import User
-from intranet.notifications.models import EmailState
+from intranet.notifications.models import EmailMessage, EmailState
 from intranet.notifications.send import absolute_url
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud or typed by hand
@@ -55,8 +55,11 @@ def code_hash(code: str) -> str:
     return hashlib.sha256(normalise_code(code).encode()).hexdigest()
 
 
+LINK_MARK = "/invitation/"
+
+
 def link_path(code: str) -> str:
-    return f"/invitation/{code}"
+    return f"{LINK_MARK}{code}"
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ async def issue(
         await Invitation.filter(
             user_id__in=ids[start : start + BATCH], used_at__isnull=True, revoked_at__isnull=True
         ).update(revoked_at=now)
+    await forget_links(ids)
     await insert_rows(
         "invitation",
         ("user_id", "token_hash", "created_at", "expires_at", "channel"),
@@ -133,6 +137,17 @@ def mail(person: Invitee, code: str, expires: datetime) -> tuple[str, str, str]:
     return subject, text, page
 
 
+async def forget_links(user_ids: Sequence[int]) -> None:
+    """The outbox keeps no working link once an invitation is over: a mail not yet sent
+    is dropped (its link would be dead on arrival), a sent one loses its body."""
+    pending = EmailState.PENDING.value
+    for start in range(0, len(user_ids), BATCH):
+        chunk = list(user_ids[start : start + BATCH])
+        mails = EmailMessage.filter(user_id__in=chunk, text_body__contains=LINK_MARK)
+        await mails.filter(state=pending).delete()
+        await mails.exclude(state=pending).update(text_body="", html_body="")
+
+
 async def find_usable(code: str, now: datetime | None = None) -> Invitation | None:
     """The invitation this code stands for, with its person, if it may still be used."""
     normalised = normalise_code(code)
@@ -168,6 +183,7 @@ async def redeem(invitation: Invitation, password_hash: str) -> bool:
         await Invitation.filter(user_id=invitation.user.id, used_at__isnull=True).update(
             revoked_at=now
         )
+        await forget_links([invitation.user.id])
     return True
 
 
@@ -180,6 +196,7 @@ async def revoke(user_ids: Sequence[int], now: datetime | None = None) -> int:
             used_at__isnull=True,
             revoked_at__isnull=True,
         ).update(revoked_at=now)
+    await forget_links(list(user_ids))
     return revoked
 
 
