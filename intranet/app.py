@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from intranet import db, i18n
+from intranet.directory import jobs as directory_jobs
 from intranet.i18n import N_, gettext
 from intranet.middleware import (
     AllowedHostsMiddleware,
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await directory_jobs.shutdown()  # the import worker process, if one started
             if manage_database:
                 await db.close()
 

@@ -22,7 +22,12 @@ SQLITE_PRAGMAS = {"busy_timeout": 10000, "synchronous": "FULL"}
 
 APPS: dict[str, dict[str, Any]] = {
     "intranet": {
-        "models": ["intranet.models", "intranet.notices.models", "intranet.notifications.models"],
+        "models": [
+            "intranet.models",
+            "intranet.notices.models",
+            "intranet.notifications.models",
+            "intranet.directory.models",
+        ],
         "migrations": "intranet.migrations",
     },
     "surveys": {"models": ["surveys.models"], "migrations": "surveys.migrations"},

@@ -35,6 +35,8 @@ class Settings:
     time_zone: str = "Asia/Shanghai"
     default_locale: str = "zh_CN"
     session_days: int = 14
+    # How long a one-time link to set a password stays valid.
+    invitation_days: int = 7
     max_upload_mb: int = 20
     max_form_kb: int = 1024
     trusted_proxies: tuple[str, ...] = ()
@@ -266,6 +268,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         time_zone=_time_zone(env),
         default_locale=_locale(env),
         session_days=_int(env, "HUIBAO_SESSION_DAYS", 14, 1, 365),
+        invitation_days=_int(env, "HUIBAO_INVITATION_DAYS", 7, 1, 90),
         max_upload_mb=_int(env, "HUIBAO_MAX_UPLOAD_MB", 20, 1, 1024),
         trusted_proxies=_trusted_proxies(env),
         argon2_time_cost=_int(env, "HUIBAO_ARGON2_TIME_COST", 3, 1, 20),

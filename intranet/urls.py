@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
+from intranet.directory import views as directory
 from intranet.notifications import views as notifications
 from intranet.templating import STATIC_DIR
 from intranet.views import (
@@ -27,6 +28,7 @@ def routes() -> list[BaseRoute]:
         *admin_organisations.routes,
         *admin_people.routes,
         *admin_audit.routes,
+        *directory.routes,
         *notice_actions.routes,
         *notice_editing.routes,
         *notice_receipts.routes,

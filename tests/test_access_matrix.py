@@ -41,6 +41,9 @@ SURVEY_RULES = "survey rules"
 # One's own notifications by id: tests/test_notifications_pages.py gives each person
 # another's id and expects 404.
 OWN_NOTIFICATION = "own notification"
+# A directory import job by its token: only the admin who started it; and an invitation
+# by its one-time code. tests/test_directory_pages.py walks both.
+DIRECTORY_RULES = "directory rules"
 
 ROUTE_ACCESS = {
     "intranet:home": SIGNED_IN,
@@ -69,6 +72,17 @@ ROUTE_ACCESS = {
     "intranet:admin_deactivate_person": ADMIN_OF_OBJECT,
     "intranet:admin_reactivate_person": ADMIN_OF_OBJECT,
     "intranet:admin_reset_password": ADMIN_OF_OBJECT,
+    "intranet:admin_invite_person": ADMIN_OF_OBJECT,
+    "intranet:admin_revoke_invitation": ADMIN_OF_OBJECT,
+    "intranet:admin_directory": ADMIN_OF_OBJECT,
+    "intranet:admin_directory_template": ADMIN_OF_OBJECT,
+    "intranet:admin_directory_export": ADMIN_OF_OBJECT,
+    "intranet:admin_directory_import": ADMIN_OF_OBJECT,
+    "intranet:admin_directory_job": DIRECTORY_RULES,
+    "intranet:admin_directory_confirm": DIRECTORY_RULES,
+    "intranet:admin_directory_codes": DIRECTORY_RULES,
+    "intranet:invitation_code": PUBLIC,
+    "intranet:invitation": DIRECTORY_RULES,
     "intranet:admin_audit": ADMIN_OF_OBJECT,
     "intranet:notices": SIGNED_IN,
     "intranet:notices_feed": PUBLIC,
@@ -153,7 +167,7 @@ ROUTE_ACCESS = {
     "intranet:admin_email_test": ROOT_ADMIN,
 }
 
-RULED_ELSEWHERE = (NOTICE_RULES, SURVEY_RULES, OWN_NOTIFICATION)
+RULED_ELSEWHERE = (NOTICE_RULES, SURVEY_RULES, OWN_NOTIFICATION, DIRECTORY_RULES)
 
 # People who hold no admin role anywhere, and an admin of society A only.
 NON_ADMINS = ["outsider", "member_a", "sec_a", "staff"]

@@ -104,6 +104,8 @@ TARGETS = [
     Target("directory", "secretary", "/directory"),
     Target("admin-organisations", "admin", "/admin/organisations"),
     Target("admin-people", "admin", "/admin/people"),
+    Target("admin-directory", "admin", "/admin/directory"),
+    Target("invitation-code", None, "/invitation"),
     Target("admin-audit", "admin", "/admin/audit"),
 ]
 

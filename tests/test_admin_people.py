@@ -12,7 +12,9 @@ import httpx
 import pytest
 from bs4 import BeautifulSoup
 
+from intranet.directory.models import Invitation
 from intranet.models import AuditEvent, Membership, Role, User, UserSession
+from intranet.notifications.models import EmailMessage
 from intranet.settings import Settings
 from tests.conftest import PASSWORD, World, login, make_user, new_client, post
 
@@ -195,20 +197,35 @@ async def test_it_creates_a_person_with_a_typed_password(
     )
 
 
-async def test_it_generates_a_password_and_shows_it_once(
+async def test_without_a_password_a_person_with_an_address_is_invited_by_e_mail(
     app: Any, world: World, admin_a: User, as_english_user: Any
 ) -> None:
     async with as_english_user("admin_a") as c:
         response = await post(c, "/admin/people/new", new_person_form(world, password=""))
+        assert response.status_code == 303
+        assert response.headers["location"].endswith("?done=created_invited")
+    person = await User.get(username="zhang.san")
+    assert person.password_hash == ""
+    mail = await EmailMessage.get(user=person)
+    assert mail.to_address == "zhangsan@example.org"
+    assert "/invitation/" in mail.text_body
+
+
+async def test_without_a_password_or_address_a_one_time_code_is_shown_once(
+    app: Any, world: World, admin_a: User, as_english_user: Any
+) -> None:
+    async with as_english_user("admin_a") as c:
+        form = new_person_form(world, password="", email="")
+        response = await post(c, "/admin/people/new", form)
         assert response.status_code == 200
         assert response.headers["cache-control"] == "no-store"
-        password = soup_of(response).select_one(".password-once code").get_text()
+        code = soup_of(response).select_one(".invitation-code").get_text()
         person = await User.get(username="zhang.san")
         later = await c.get(person_url(person))
-    assert len(password) >= 16
-    assert password not in later.text
-    assert password not in person.password_hash
-    assert await can_log_in(app, "zhang.san", password)
+    assert code not in later.text
+    assert not await EmailMessage.exists(user=person)
+    assert await Invitation.filter(user=person).values_list("token_hash", flat=True) != [code]
+    assert person.password_hash == ""
 
 
 @pytest.mark.parametrize("taken", ["sec_b", "SEC_B", "ｓｅｃ＿ｂ", " sec_b "])

@@ -26,6 +26,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from intranet import accounts, audit, policy
+from intranet.directory import invitations
 from intranet.forms import (
     FormErrors,
     clean_line,
@@ -38,6 +39,7 @@ from intranet.forms import (
 from intranet.i18n import N_, gettext
 from intranet.models import Membership, Organisation, Role, User
 from intranet.models.accounts import normalise_username
+from intranet.notifications.send import absolute_url
 from intranet.security import (
     MAX_PASSWORD_LENGTH,
     generate_password,
@@ -68,6 +70,11 @@ DONE_MESSAGES = {
     "deactivated": N_("The person has been deactivated and logged out everywhere."),
     "reactivated": N_("The person can log in again."),
     "password_reset": N_("The password has been reset and the person logged out everywhere."),
+    "invited": N_("An invitation to set a password has been sent by e-mail."),
+    "created_invited": N_(
+        "The person has been created and sent an invitation by e-mail to set a password."
+    ),
+    "invitation_revoked": N_("The invitation has been withdrawn: its link no longer works."),
 }
 
 
@@ -216,6 +223,16 @@ def read_username(form: FormData, errors: FormErrors) -> str:
     return username
 
 
+def read_initial_password(form: FormData, errors: FormErrors, username: str) -> str:
+    """The password the admin typed for a new person, or "" to send an invitation."""
+    typed = form.get("password", "")
+    if not isinstance(typed, str) or not typed:
+        return ""
+    if problem := password_problem(typed[: MAX_PASSWORD_LENGTH + 1], username):
+        errors.add("password", gettext(problem))
+    return typed
+
+
 def read_new_password(
     form: FormData, name: str, errors: FormErrors, username: str
 ) -> tuple[str, bool]:
@@ -290,14 +307,14 @@ async def create(request: Request) -> Response:
     if username and not errors.get("username") and await User.exists(username=username):
         errors.add("username", username_taken_message())
     details = read_details(form, errors)
-    password, generated = read_new_password(form, "password", errors, username)
+    password = read_initial_password(form, errors, username)
     organisation, role = await read_role(form, held, errors)
     if not errors:
         assert organisation is not None and role is not None
         person = await create_person(request, username, details, password, organisation, role)
         if person is not None:
-            if generated:
-                return show_password_once(request, person, password, created=True)
+            if not password:
+                return await invite(request, person, created=True)
             return redirect_to_person(request, person, "created")
         errors.add("username", username_taken_message())
     context.update(
@@ -321,14 +338,11 @@ async def create_person(
 ) -> User | None:
     """The new person with their first role, or None if the username was taken meanwhile."""
     settings = request.app.state.settings
-    # Argon2 is CPU work: done before the transaction, off the event loop.
-    password_hash = await asyncio.to_thread(hash_password, settings, password)
-    values: dict[str, Any] = {
-        **details,
-        "username": username,
-        "password_hash": password_hash,
-        "password_changed_at": timezone.now(),
-    }
+    values: dict[str, Any] = {**details, "username": username}
+    if password:  # otherwise no password: the person is invited to set one
+        # Argon2 is CPU work: done before the transaction, off the event loop.
+        values["password_hash"] = await asyncio.to_thread(hash_password, settings, password)
+        values["password_changed_at"] = timezone.now()
     try:
         async with in_transaction():
             person = await User.create(**values)
@@ -352,6 +366,57 @@ def show_password_once(request: Request, person: User, password: str, *, created
     response = render(request, "intranet/admin/people_password.html", context)
     response.headers["cache-control"] = "no-store"
     return response
+
+
+# -- invitations ----------------------------------------------------------------------------
+
+
+async def invite(request: Request, person: User, *, created: bool = False) -> Response:
+    """A new one-time link for the person: by e-mail when they have an address, otherwise
+    shown to the admin once, on this answer only, to pass on by hand."""
+    channel = invitations.EMAIL if person.email else invitations.CODE
+    days = request.app.state.settings.invitation_days
+    invitee = invitations.Invitee(person.id, person.display_name, person.email, person.locale)
+    async with in_transaction():
+        codes = await invitations.issue([invitee], channel=channel, days=days)
+        await audit.record(
+            request, "invitation.send", target=person, summary=f"{person.username} ({channel})"
+        )
+    if channel == invitations.EMAIL:
+        return redirect_to_person(request, person, "created_invited" if created else "invited")
+    code = codes[person.id]
+    context = {
+        "person": person,
+        "code": code,
+        "link": absolute_url(invitations.link_path(code)),
+        "code_page": absolute_url(request.app.url_path_for("intranet:invitation_code")),
+        "days": days,
+        "created": created,
+    }
+    response = render(request, "intranet/admin/people_invitation.html", context)
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
+async def send_invitation(request: Request) -> Response:
+    held = await policy.require_admin(request)
+    person, roles = await managed_person(held, request.path_params["person_id"])
+    if person.id == policy.require_user(request).id:
+        refusal = gettext("Change your own password on your profile page.")
+        return await person_page(request, held, person, roles, status_code=400, refusal=refusal)
+    if not person.is_active:
+        refusal = gettext("Reactivate the person before inviting them.")
+        return await person_page(request, held, person, roles, status_code=400, refusal=refusal)
+    return await invite(request, person)
+
+
+async def revoke_invitation(request: Request) -> Response:
+    held = await policy.require_admin(request)
+    person, _roles = await managed_person(held, request.path_params["person_id"])
+    async with in_transaction():
+        if await invitations.revoke([person.id]):
+            await audit.record(request, "invitation.revoke", target=person, summary=person.username)
+    return redirect_to_person(request, person, "invitation_revoked")
 
 
 # -- one person ---------------------------------------------------------------------------
@@ -392,6 +457,7 @@ async def person_page(
         "done": done_message(request) if status_code == 200 else "",
         "organisation_options": await organisation_options(held),
         "role_options": role_options(),
+        "invitation": await invitations.pending(person),
     }
     context.update(overrides)
     return render(request, "intranet/admin/people_detail.html", context, status_code=status_code)
@@ -528,6 +594,7 @@ async def deactivate(request: Request) -> Response:
     if person.is_active:
         async with in_transaction():
             await accounts.deactivate(person)  # ends all their sessions too
+            await invitations.revoke([person.id])
             await audit.record(request, "person.deactivate", target=person, summary=person.username)
     return redirect_to_person(request, person, "deactivated")
 
@@ -598,5 +665,17 @@ routes = [
         reset_password,
         methods=["POST"],
         name="intranet:admin_reset_password",
+    ),
+    Route(
+        f"{PERSON}/invitation",
+        send_invitation,
+        methods=["POST"],
+        name="intranet:admin_invite_person",
+    ),
+    Route(
+        f"{PERSON}/invitation/revoke",
+        revoke_invitation,
+        methods=["POST"],
+        name="intranet:admin_revoke_invitation",
     ),
 ]

@@ -31,6 +31,8 @@ from starlette.routing import Match, Route
 from tortoise import connections
 
 from intranet.app import create_app
+from intranet.directory import invitations
+from intranet.directory import jobs as directory_jobs
 from intranet.models import Membership
 from intranet.notices import workflow
 from intranet.notifications.models import Notification
@@ -47,6 +49,16 @@ from tests.test_notice_download import attach
 __all__ = ["named_routes"]
 
 # In targets(): values that only some routes take in place of the common ones.
+SUMMARY_KEYS = (
+    "new_organisations",
+    "changed_organisations",
+    "unchanged_organisations",
+    "new_people",
+    "changed_people",
+    "unchanged_people",
+    "absent_people",
+    "problems",
+)
 BY_ROUTE = "by route"
 
 PEOPLE = ("anonymous", "member_a", "sec_a", "staff", "admin")
@@ -148,6 +160,31 @@ async def targets(app: Any, world: World) -> dict[str, Any]:
         exports.status_path(app.state.settings, token),
         exports.JobStatus(world.staff.id, "round", round_.id, "totals.xlsx"),
     )
+    # The root admin's import, written, with one person's one-time codes still to take;
+    # and an invitation waiting for the person with no role.
+    directory_token = "hostile-directory-job"
+    directory_jobs.write_status(
+        directory_jobs.status_path(app.state.settings, directory_token),
+        directory_jobs.JobStatus(
+            world.admin.id,
+            "名录.xlsx",
+            None,
+            True,
+            state=directory_jobs.APPLIED,
+            result={"summary": dict.fromkeys(SUMMARY_KEYS, 0), "emailed": 0, "deactivated": 0},
+            need_codes=[world.outsider.id],
+        ),
+    )
+    invited = invitations.Invitee(world.outsider.id, world.outsider.display_name, "")
+    code = (await invitations.issue([invited], channel=invitations.CODE, days=7))[invited.id]
+    directory_routes = {
+        name: {"token": directory_token}
+        for name in (
+            "intranet:admin_directory_job",
+            "intranet:admin_directory_confirm",
+            "intranet:admin_directory_codes",
+        )
+    }
     return {
         "organisation_id": world.society_a.id,
         "category_id": world.medicine.id,
@@ -170,7 +207,9 @@ async def targets(app: Any, world: World) -> dict[str, Any]:
         # No file answer exists: the download route is reached and answers 404.
         "storage_key": "0" * 32,
         "token": token,
+        "code": code,
         BY_ROUTE: {
+            **directory_routes,
             "surveys:start_response": {"round_id": person_round.id},
             "surveys:upload_file": {"key": "summary_file"},
         },

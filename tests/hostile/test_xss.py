@@ -30,6 +30,8 @@ from openpyxl import load_workbook
 from starlette.routing import Route
 from tortoise import Tortoise, fields, timezone
 
+from intranet.directory import invitations
+from intranet.directory import jobs as directory_jobs
 from intranet.models import AuditEvent, Membership, User
 from intranet.notices import workflow
 from intranet.notices.models import DocumentPrefix, Notice, NoticeAttachment
@@ -88,6 +90,8 @@ TEXT_COLUMNS: dict[str, str] = {
     "User.password_hash": NOT_SHOWN,
     "User.locale": INTERNAL,
     "UserSession.key_hash": NOT_SHOWN,
+    "Invitation.token_hash": NOT_SHOWN,
+    "Invitation.channel": INTERNAL,
     "UserSession.ip": NOT_SHOWN,
     "UserSession.user_agent": NOT_SHOWN,
     "DocumentPrefix.text": PLANTED,
@@ -172,6 +176,44 @@ class Site:
     plant: Plant
     params: list[dict[str, Any]]  # path parameters to try on every route
     clients: dict[str, httpx.AsyncClient]
+
+
+async def plant_directory(world: World, p: Plant, settings: Settings) -> dict[str, str]:
+    """An import of the root admin's whose file name, rows and problems are the payload,
+    and an invitation of the planted secretary's: the pages that show them."""
+    entry = {"sheet": "人员", "row": 2, "label": p.payload, "changes": [
+        {"field": "姓名", "old": p.payload, "new": p.payload}
+    ]}  # fmt: skip
+    problem = {"location": p.payload, "sheet": "人员", "row": 3, "column": "用户名",
+               "message": p.payload}  # fmt: skip
+    summary = dict.fromkeys(
+        ("new_organisations", "changed_organisations", "unchanged_organisations",
+         "new_people", "changed_people", "unchanged_people", "absent_people", "problems"), 1
+    )  # fmt: skip
+    token = "xss-directory-job"
+    directory_jobs.write_status(
+        directory_jobs.status_path(settings, token),
+        directory_jobs.JobStatus(
+            world.admin.id,
+            p.payload,
+            None,
+            True,
+            state=directory_jobs.PREVIEWED,
+            preview={
+                "summary": summary,
+                "problems": [problem],
+                "new_people": [entry],
+                "changed_people": [entry],
+                "new_organisations": [entry],
+                "changed_organisations": [entry],
+                "absent_people": [{"username": p.payload, "display_name": p.payload}],
+                "has_changes": True,
+            },
+        ),
+    )
+    invited = invitations.Invitee(world.secretary_a.id, world.secretary_a.display_name, "")
+    code = (await invitations.issue([invited], channel=invitations.CODE, days=7))[invited.id]
+    return {"token": token, "code": code}
 
 
 async def plant_people(world: World, p: Plant, settings: Settings) -> User:
@@ -376,7 +418,9 @@ async def site(request, world: World, app, settings) -> Any:  # type: ignore[no-
         reports = await plant_reports(world, p, clients["staff"], clients["sec_a"])
         await plant_outbox_and_audit(world, p)
         membership = await Membership.get(user=world.secretary_a)
+        directory = await plant_directory(world, p, settings)
         common = {
+            **directory,
             "organisation_id": world.society_a.id,
             "person_id": world.secretary_a.id,
             "membership_id": membership.id,
@@ -453,6 +497,8 @@ NOT_PAGES = {
     "surveys:download_file": "a download: tests/hostile/test_uploads.py",
     "surveys:my_round": "a redirect to one's own response",
     "surveys:export_status": "a started export: test_an_export_page_shows_its_file_name_as_text",
+    "intranet:admin_directory_template": "a workbook: tests/test_directory_pages.py",
+    "intranet:admin_directory_export": "a workbook: tests/test_directory_pages.py",
 }
 
 
