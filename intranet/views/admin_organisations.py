@@ -462,7 +462,7 @@ async def require_category_admin(request: Request) -> list[Membership]:
 
 async def category_or_404(request: Request) -> Category:
     category_id = request.path_params["category_id"]
-    category = await Category.get_or_none(id=category_id) if category_id <= policy.MAX_ID else None
+    category = await Category.get_or_none(id=category_id)
     if category is None:
         raise policy.not_found()
     return category
@@ -606,13 +606,13 @@ routes = [
         name="intranet:admin_organisation_create",
     ),
     Route(
-        "/admin/organisations/{organisation_id:int}/edit",
+        "/admin/organisations/{organisation_id:id}/edit",
         edit,
         methods=["GET", "POST"],
         name="intranet:admin_organisation_edit",
     ),
     Route(
-        "/admin/organisations/{organisation_id:int}/move",
+        "/admin/organisations/{organisation_id:id}/move",
         move,
         methods=["GET", "POST"],
         name="intranet:admin_organisation_move",
@@ -624,13 +624,13 @@ routes = [
         name="intranet:admin_categories",
     ),
     Route(
-        "/admin/organisations/categories/{category_id:int}/edit",
+        "/admin/organisations/categories/{category_id:id}/edit",
         category_edit,
         methods=["GET", "POST"],
         name="intranet:admin_category_edit",
     ),
     Route(
-        "/admin/organisations/categories/{category_id:int}/delete",
+        "/admin/organisations/categories/{category_id:id}/delete",
         category_delete,
         methods=["POST"],
         name="intranet:admin_category_delete",

@@ -30,6 +30,7 @@ from intranet.directory import invitations
 from intranet.forms import (
     FormErrors,
     clean_line,
+    done_message,
     form_data,
     is_email_address,
     page_number,
@@ -92,11 +93,6 @@ async def organisation_options(held: list[Membership]) -> list[tuple[int, str]]:
     organisations = await policy.manageable_organisations(held).order_by("path")
     top = min((o.depth for o in organisations), default=0)
     return [(o.id, "\u00a0\u00a0" * (o.depth - top) + o.name) for o in organisations]
-
-
-def done_message(request: Request) -> str:
-    message = DONE_MESSAGES.get(request.query_params.get("done", ""))
-    return gettext(message) if message else ""
 
 
 # -- the list ---------------------------------------------------------------------------
@@ -183,7 +179,7 @@ async def index(request: Request) -> Response:
         "page": page,
         "pages": max(1, -(-total // PAGE_SIZE)),
         "total": total,
-        "done": done_message(request),
+        "done": done_message(request, DONE_MESSAGES),
     }
     return render(
         request, "intranet/admin/people.html", context, partial="intranet/admin/_person_rows.html"
@@ -424,7 +420,7 @@ async def revoke_invitation(request: Request) -> Response:
 
 async def managed_person(held: list[Membership], person_id: int) -> tuple[User, list[Membership]]:
     """The person and their roles, if this admin manages them; otherwise 404."""
-    person = await User.get_or_none(id=person_id) if person_id <= 2**31 - 1 else None
+    person = await User.get_or_none(id=person_id)
     if person is None:
         raise policy.not_found()
     roles = await Membership.filter(user=person).select_related("organisation")
@@ -454,7 +450,7 @@ async def person_page(
         "role_errors": FormErrors(),
         "password_errors": FormErrors(),
         "refusal": "",
-        "done": done_message(request) if status_code == 200 else "",
+        "done": done_message(request, DONE_MESSAGES) if status_code == 200 else "",
         "organisation_options": await organisation_options(held),
         "role_options": role_options(),
         "invitation": await invitations.pending(person),
@@ -632,7 +628,7 @@ async def reset_password(request: Request) -> Response:
     return redirect_to_person(request, person, "password_reset")
 
 
-PERSON = "/admin/people/{person_id:int}"
+PERSON = "/admin/people/{person_id:id}"
 
 routes = [
     Route("/admin/people", index, name="intranet:admin_people"),
@@ -643,7 +639,7 @@ routes = [
     Route(PERSON, update, methods=["POST"], name="intranet:admin_update_person"),
     Route(f"{PERSON}/roles", assign_role, methods=["POST"], name="intranet:admin_assign_role"),
     Route(
-        PERSON + "/roles/{membership_id:int}/remove",
+        PERSON + "/roles/{membership_id:id}/remove",
         remove_role,
         methods=["POST"],
         name="intranet:admin_remove_role",

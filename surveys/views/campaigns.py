@@ -17,7 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import NoMatchFound, Route
 
 from intranet import audit
-from intranet.forms import FormErrors, clean_text, form_data, parse_id
+from intranet.forms import FormErrors, clean_text, done_message, form_data, parse_id
 from intranet.i18n import N_, gettext, ngettext
 from intranet.models import Category, Membership, User
 from intranet.policy import can_manage_organisation, memberships, not_found, require_user
@@ -60,9 +60,9 @@ def zone(request: Request):  # type: ignore[no-untyped-def]
     return request.app.state.settings.zone
 
 
-def done_message(request: Request) -> str:
+def campaign_done_message(request: Request) -> str:
+    """The ?done= message, with the count of rounds opened said in words."""
     key = request.query_params.get("done", "")
-    message = DONE_MESSAGES.get(key)
     if key == "opened":
         count = parse_id(request.query_params.get("n")) or 0
         return ngettext(
@@ -70,7 +70,7 @@ def done_message(request: Request) -> str:
         ) % {"num": count}
     if key == "reminded":
         return ""  # the tracker's reminder outcome says what happened
-    return gettext(message) if message else ""
+    return done_message(request, DONE_MESSAGES)
 
 
 def redirect(request: Request, route: str, done: str, **params: Any) -> Response:
@@ -102,7 +102,7 @@ async def campaign_list(request: Request) -> Response:
         "latest": latest,
         "progress": await tracking.progress(list(latest.values()), now()),
         "can_create": bool(policy.form_owners(held)),
-        "done": done_message(request),
+        "done": campaign_done_message(request),
     }
     return render_page(request, "surveys/campaigns/list.html", context)
 
@@ -199,7 +199,7 @@ async def campaign_page(request: Request) -> Response:
         "now": moment,
         "categories": await Category.filter(id__in=campaign.roster_categories or [0]),
         "roster_size": len(campaign.roster_organisations),
-        "done": done_message(request),
+        "done": campaign_done_message(request),
     }
     return render_page(request, "surveys/campaigns/detail.html", context)
 
@@ -247,7 +247,7 @@ async def round_tracker(request: Request) -> Response:
         "now": moment,
         "is_open": round_.is_open(moment),
         "is_closed": round_.closed_at is not None and round_.closed_at <= moment,
-        "done": done_message(request),
+        "done": campaign_done_message(request),
         "reminded": reminded,
         # Admins of an organisation nobody could be told in give it a secretary.
         "may_assign": {o.id for o in unreached if can_manage_organisation(held, o)},
@@ -420,52 +420,52 @@ routes = [
         methods=["GET", "POST"],
         name="surveys:campaign_create",
     ),
-    Route("/reports/campaigns/{campaign_id:int}", campaign_page, name="surveys:campaign"),
+    Route("/reports/campaigns/{campaign_id:id}", campaign_page, name="surveys:campaign"),
     Route(
-        "/reports/campaigns/{campaign_id:int}/edit",
+        "/reports/campaigns/{campaign_id:id}/edit",
         campaign_edit,
         methods=["GET", "POST"],
         name="surveys:campaign_edit",
     ),
     Route(
-        "/reports/campaigns/{campaign_id:int}/open-rounds",
+        "/reports/campaigns/{campaign_id:id}/open-rounds",
         open_rounds,
         methods=["POST"],
         name="surveys:campaign_open_rounds",
     ),
-    Route("/reports/rounds/{round_id:int}", round_tracker, name="surveys:round"),
+    Route("/reports/rounds/{round_id:id}", round_tracker, name="surveys:round"),
     Route(
-        "/reports/rounds/{round_id:int}/remind",
+        "/reports/rounds/{round_id:id}/remind",
         round_remind,
         methods=["POST"],
         name="surveys:round_remind",
     ),
     Route(
-        "/reports/rounds/{round_id:int}/approve",
+        "/reports/rounds/{round_id:id}/approve",
         round_approve,
         methods=["POST"],
         name="surveys:round_approve",
     ),
     Route(
-        "/reports/rounds/{round_id:int}/close",
+        "/reports/rounds/{round_id:id}/close",
         round_close,
         methods=["POST"],
         name="surveys:round_close",
     ),
     Route(
-        "/reports/rounds/{round_id:int}/reopen",
+        "/reports/rounds/{round_id:id}/reopen",
         round_reopen,
         methods=["POST"],
         name="surveys:round_reopen",
     ),
     Route(
-        "/reports/rounds/{round_id:int}/extend",
+        "/reports/rounds/{round_id:id}/extend",
         round_extend,
         methods=["POST"],
         name="surveys:round_extend",
     ),
     Route(
-        "/reports/responses/{response_id:int}/review",
+        "/reports/responses/{response_id:id}/review",
         review_response,
         methods=["POST"],
         name="surveys:review_response",

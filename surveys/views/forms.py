@@ -23,7 +23,7 @@ from starlette.routing import Route
 from tortoise.expressions import Q
 
 from intranet import audit, policy, uploads
-from intranet.forms import clean_line, clean_text, form_data, parse_id
+from intranet.forms import clean_line, clean_text, done_message, form_data, parse_id
 from intranet.i18n import N_, gettext
 from intranet.models import Membership, Organisation, Role
 from intranet.templating import is_htmx, render
@@ -122,11 +122,6 @@ def failure_of(anchor: str, values: Mapping[str, str], problems: list[Problem]) 
 def wants_partial(request: Request) -> bool:
     # A boosted form wants a whole page; only the builder's own hx-post wants a partial.
     return is_htmx(request) and request.headers.get("hx-boosted") != "true"
-
-
-def done_message(request: Request) -> str:
-    message = DONE_MESSAGES.get(request.query_params.get("done", ""))
-    return gettext(message) if message else ""
 
 
 def acting_organisations(held: list[Membership]) -> list[Organisation]:
@@ -229,7 +224,7 @@ async def list_page(
         "owner_options": [(str(o.id), o.name) for o in owners],
         "selected_owner": str(owners[0].id) if len(owners) == 1 else "",
         "create_values": {"respondent": Respondent.ORGANISATION.value},
-        "done": done_message(request),
+        "done": done_message(request, DONE_MESSAGES),
         **option_lists(),
         **extra,
     }
@@ -394,11 +389,7 @@ def form_id_of(request: Request) -> int:
 async def require_version(request: Request) -> tuple[Form, FormVersion]:
     form = (await require_form(request, form_id_of(request)))[1]
     number = int(request.path_params["number"])
-    version = (
-        await FormVersion.get_or_none(form_id=form.id, number=number)
-        if 0 < number <= policy.MAX_ID
-        else None
-    )
+    version = await FormVersion.get_or_none(form_id=form.id, number=number)
     if version is None:
         raise policy.not_found()
     return form, version
@@ -425,7 +416,7 @@ async def builder_context(form: Form, **extra: Any) -> dict[str, Any]:
 async def builder_page(
     request: Request, form: Form, *, status_code: int = 200, **extra: Any
 ) -> Response:
-    context = await builder_context(form, done=done_message(request), **extra)
+    context = await builder_context(form, done=done_message(request, DONE_MESSAGES), **extra)
     response = render(request, BUILDER_PAGE, context, status_code=status_code)
     response.headers.append("vary", "HX-Request")
     return response
@@ -692,8 +683,8 @@ async def preview_version(request: Request) -> Response:
     return await preview_page(request, *await require_version(request))
 
 
-FORM = "/reports/forms/{form_id:int}"
-VERSION = FORM + "/versions/{number:int}"
+FORM = "/reports/forms/{form_id:id}"
+VERSION = FORM + "/versions/{number:id}"
 # Keys follow schema.KEY_PATTERN, so a plain path segment holds any of them.
 routes = [
     Route("/reports/forms", forms, name="surveys:forms"),

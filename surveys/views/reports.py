@@ -24,7 +24,7 @@ from starlette.routing import Route
 from intranet.forms import form_data
 from intranet.i18n import current_locale, gettext, ngettext
 from intranet.models import Organisation
-from intranet.policy import MAX_ID, not_found, require_user
+from intranet.policy import not_found, require_user
 from intranet.settings import Settings
 from intranet.templating import render
 from intranet.uploads import content_disposition
@@ -54,12 +54,8 @@ def now() -> datetime:
 
 async def round_in_scope(request: Request) -> tuple[Round, ReportScope]:
     round_id = int(request.path_params["round_id"])
-    round_ = (
-        await Round.get_or_none(id=round_id).select_related(
-            "campaign__organiser", "campaign__form_version"
-        )
-        if 0 < round_id <= MAX_ID
-        else None
+    round_ = await Round.get_or_none(id=round_id).select_related(
+        "campaign__organiser", "campaign__form_version"
     )
     scope = await policy.require_report(request, round_.campaign if round_ else None)
     assert round_ is not None  # require_report answered 404 otherwise
@@ -68,10 +64,8 @@ async def round_in_scope(request: Request) -> tuple[Round, ReportScope]:
 
 async def campaign_in_scope(request: Request) -> tuple[Campaign, ReportScope]:
     campaign_id = int(request.path_params["campaign_id"])
-    campaign = (
-        await Campaign.get_or_none(id=campaign_id).select_related("organiser", "form_version")
-        if 0 < campaign_id <= MAX_ID
-        else None
+    campaign = await Campaign.get_or_none(id=campaign_id).select_related(
+        "organiser", "form_version"
     )
     scope = await policy.require_report(request, campaign)
     assert campaign is not None
@@ -583,27 +577,27 @@ async def export_download(request: Request) -> Response:
 
 
 routes = [
-    Route("/reports/rounds/{round_id:int}/totals", round_report, name="surveys:round_report"),
+    Route("/reports/rounds/{round_id:id}/totals", round_report, name="surveys:round_report"),
     Route(
-        "/reports/rounds/{round_id:int}/totals.xlsx", round_xlsx, name="surveys:round_report_xlsx"
+        "/reports/rounds/{round_id:id}/totals.xlsx", round_xlsx, name="surveys:round_report_xlsx"
     ),
-    Route("/reports/rounds/{round_id:int}/totals.csv", round_csv, name="surveys:round_report_csv"),
+    Route("/reports/rounds/{round_id:id}/totals.csv", round_csv, name="surveys:round_report_csv"),
     Route(
-        "/reports/campaigns/{campaign_id:int}/trend", campaign_trend, name="surveys:campaign_trend"
+        "/reports/campaigns/{campaign_id:id}/trend", campaign_trend, name="surveys:campaign_trend"
     ),
     Route(
-        "/reports/campaigns/{campaign_id:int}/trend.xlsx",
+        "/reports/campaigns/{campaign_id:id}/trend.xlsx",
         campaign_xlsx,
         name="surveys:campaign_trend_xlsx",
     ),
     Route(
-        "/reports/rounds/{round_id:int}/exports",
+        "/reports/rounds/{round_id:id}/exports",
         start_round_export,
         methods=["POST"],
         name="surveys:start_round_export",
     ),
     Route(
-        "/reports/campaigns/{campaign_id:int}/exports",
+        "/reports/campaigns/{campaign_id:id}/exports",
         start_campaign_export,
         methods=["POST"],
         name="surveys:start_campaign_export",
