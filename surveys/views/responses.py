@@ -33,7 +33,7 @@ from tortoise import timezone
 from tortoise.expressions import Q, Subquery
 
 from intranet import policy, uploads
-from intranet.forms import form_data, parse_id
+from intranet.forms import done_message, form_data, parse_id
 from intranet.i18n import N_, Refusal, gettext
 from intranet.models import Membership, Organisation, Role, User
 from intranet.storage import StorageError
@@ -43,6 +43,7 @@ from surveys import answering, attention
 from surveys.answers import Problem, is_answered, missing_required
 from surveys.models import AnswerChange, ResponseEvent, Round
 from surveys.models import Response as SurveyResponse
+from surveys.numbers import number_or_zero, plain_number
 from surveys.policy import (
     ResponseAccess,
     actor_for,
@@ -347,7 +348,6 @@ async def page_context(
     state = ResponseState(response.state)
     editable = is_editable(access, now)
     totals = await answering.running_totals(response, form)
-    done = request.query_params.get("done", "")
     return {
         "response": response,
         "access": access,
@@ -361,15 +361,15 @@ async def page_context(
         "conflicts": {c.question.key: c for c in conflicts or []},
         "to_fill": {q.key: cells_to_fill(form, q, stored.get(q.key)) for q in form.questions()},
         "messages": messages or [],
-        "done": gettext(DONE_MESSAGES[done]) if done in DONE_MESSAGES else "",
+        "done": done_message(request, DONE_MESSAGES),
         "editable": editable,
         "can_submit": Action.SUBMIT in allowed_actions(state, access.actor, round_open=round_open),
         "can_copy": editable and response.round.number > 1,
         "can_withdraw": can_withdraw(access.actor, response, now),
         "offers_no_change": offers_no_change(access.actor, response, form, now),
-        "totals": {key: answering.plain_number(total) for key, total in totals.items()},
+        "totals": {key: plain_number(total) for key, total in totals.items()},
         "totals_with_this": {
-            key: answering.plain_number(total + answering.as_decimal(stored.get(key)))
+            key: plain_number(total + number_or_zero(stored.get(key)))
             for key, total in totals.items()
         },
         "review_actions": allowed_actions(state, Actor.REVIEWER, round_open=round_open)
@@ -758,49 +758,49 @@ async def response_history(request: Request) -> Response:
 routes = [
     Route("/reports", my_reports, name="surveys:my_reports"),
     Route(
-        "/reports/rounds/{round_id:int}/start",
+        "/reports/rounds/{round_id:id}/start",
         start_response,
         methods=["POST"],
         name="surveys:start_response",
     ),
-    Route("/reports/responses/{response_id:int}", show_response, name="surveys:response"),
+    Route("/reports/responses/{response_id:id}", show_response, name="surveys:response"),
     Route(
-        "/reports/responses/{response_id:int}/save",
+        "/reports/responses/{response_id:id}/save",
         save_response,
         methods=["POST"],
         name="surveys:save_response",
     ),
     Route(
-        "/reports/responses/{response_id:int}/submit",
+        "/reports/responses/{response_id:id}/submit",
         submit_response,
         methods=["POST"],
         name="surveys:submit_response",
     ),
     Route(
-        "/reports/responses/{response_id:int}/prefill",
+        "/reports/responses/{response_id:id}/prefill",
         prefill_response,
         methods=["POST"],
         name="surveys:prefill_response",
     ),
     Route(
-        "/reports/responses/{response_id:int}/answers/{key}",
+        "/reports/responses/{response_id:id}/answers/{key}",
         save_answer,
         methods=["POST"],
         name="surveys:save_answer",
     ),
     Route(
-        "/reports/responses/{response_id:int}/files/{key}",
+        "/reports/responses/{response_id:id}/files/{key}",
         upload_file,
         methods=["POST"],
         name="surveys:upload_file",
     ),
     Route(
-        "/reports/responses/{response_id:int}/files/{key}/{storage_key}",
+        "/reports/responses/{response_id:id}/files/{key}/{storage_key}",
         download_file,
         name="surveys:download_file",
     ),
     Route(
-        "/reports/responses/{response_id:int}/history",
+        "/reports/responses/{response_id:id}/history",
         response_history,
         name="surveys:response_history",
     ),
