@@ -26,7 +26,7 @@ from surveys.policy import ResponseAccess, offers_no_change, require_response
 from surveys.responses import ResponseChanged, SubmitRefused, act
 from surveys.schema import Carry
 from surveys.states import Action, Actor, TransitionRefused
-from surveys.views.responses import (
+from surveys.views.response_page import (
     display,
     now_,
     refused_page,
