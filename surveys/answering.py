@@ -319,7 +319,7 @@ async def previous_answers(response: Response) -> dict[str, Any] | None:
     has any, or None."""
     rows = (
         await Response.filter(
-            round__campaign_id=response.round.campaign_id,  # type: ignore[attr-defined]
+            round__campaign_id=response.round.campaign_id,
             round__number__lt=response.round.number,
             **same_respondent(response),
         )
@@ -424,7 +424,7 @@ async def running_totals(response: Response, form: FormDefinition) -> dict[str, 
     if not keys:
         return {}
     rows: list[dict[str, Any] | None] = await Response.filter(  # type: ignore[assignment]
-        round__campaign_id=response.round.campaign_id,  # type: ignore[attr-defined]
+        round__campaign_id=response.round.campaign_id,
         round__number__lt=response.round.number,
         state__in=COUNTED_STATES,
         **same_respondent(response),

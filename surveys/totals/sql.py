@@ -159,7 +159,7 @@ async def _stamps(round_ids: list[int], form_version_id: int) -> dict[int, str]:
 
 
 def form_version_id(campaign: Campaign) -> int:
-    return int(campaign.form_version_id)  # type: ignore[attr-defined]
+    return int(campaign.form_version_id)
 
 
 def _group(value: Any) -> str | None:

@@ -85,9 +85,7 @@ async def reminders_for(
     awaiting their answer; the latest per round and organisation. `round__campaign__
     organiser` and `organisation` loaded, each with the id of the response it is about."""
     organisation_ids = [
-        m.organisation_id  # type: ignore[attr-defined]
-        for m in held
-        if m.role in ("secretary", "staff", "admin")
+        m.organisation_id for m in held if m.role in ("secretary", "staff", "admin")
     ]
     if not organisation_ids:
         return []
@@ -103,7 +101,7 @@ async def reminders_for(
     )
     latest: dict[tuple[int, int], RoundReminder] = {}
     for reminder in reminders:
-        latest.setdefault((reminder.round_id, reminder.organisation_id), reminder)  # type: ignore[attr-defined]
+        latest.setdefault((reminder.round_id, reminder.organisation_id), reminder)
     if not latest:
         return []
     owing = await Response.filter(

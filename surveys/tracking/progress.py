@@ -89,7 +89,7 @@ async def tracker_rows(
     # Reminders, automatic or by staff; the opening announcement is not one.
     sent = RoundReminder.filter(round_id=round_.id).exclude(kind=notify.ROUND_OPENED.name)
     for reminder in await sent.order_by("created_at"):
-        reminded[reminder.organisation_id] = reminder.created_at  # type: ignore[attr-defined]
+        reminded[reminder.organisation_id] = reminder.created_at
     overdue_now = round_.is_overdue(now)
     rows = []
     for response in await responses:

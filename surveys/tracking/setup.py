@@ -84,8 +84,8 @@ class CampaignFields:
     def of(cls, campaign: Campaign) -> CampaignFields:
         return cls(
             title=campaign.title,
-            form_version_id=campaign.form_version_id,  # type: ignore[attr-defined]
-            organiser_id=campaign.organiser_id,  # type: ignore[attr-defined]
+            form_version_id=campaign.form_version_id,
+            organiser_id=campaign.organiser_id,
             organisation_ids=list(campaign.roster_organisations),
             category_ids=list(campaign.roster_categories),
             schedule_kind=campaign.schedule_kind.value,
@@ -139,7 +139,7 @@ async def campaign_choices(held: list[Membership]) -> CampaignChoices:
     forms = [f for f in await candidates if policy.can_manage_form(held, f)] if organisers else []
     latest: dict[int, FormVersion] = {}
     for version in await FormVersion.filter(form_id__in=[f.id for f in forms]).order_by("number"):
-        latest[version.form_id] = version  # type: ignore[attr-defined]
+        latest[version.form_id] = version
     by_id = {f.id: f for f in forms}
     versions = []
     for form_id, version in latest.items():
@@ -185,8 +185,8 @@ def clean_campaign(
     errors = FormErrors()
     values: dict[str, Any] = {"title": _clean_title(posted.title, errors)}
     if locked is not None:
-        posted.form_version_id = locked.form_version_id  # type: ignore[attr-defined]
-        posted.organiser_id = locked.organiser_id  # type: ignore[attr-defined]
+        posted.form_version_id = locked.form_version_id
+        posted.organiser_id = locked.organiser_id
         posted.schedule_kind = locked.schedule_kind.value
         posted.starts_on = _iso(locked.starts_on)
         posted.opens_on = _iso(locked.opens_on)
@@ -352,5 +352,5 @@ async def latest_rounds(campaigns: Sequence[Campaign]) -> dict[int, Round]:
     latest: dict[int, Round] = {}
     found = Round.filter(campaign_id__in=[c.id for c in campaigns]).order_by("-number")
     for round_ in await found:
-        latest.setdefault(round_.campaign_id, round_)  # type: ignore[attr-defined]
+        latest.setdefault(round_.campaign_id, round_)
     return latest

@@ -59,7 +59,7 @@ class FormRow:
 async def form_rows(forms: list[Form]) -> list[FormRow]:
     versions: dict[int, list[FormVersion]] = {form.id: [] for form in forms}
     for version in await FormVersion.filter(form_id__in=list(versions)).order_by("number"):
-        versions[version.form_id].append(version)  # type: ignore[attr-defined]
+        versions[version.form_id].append(version)
     return [
         FormRow(form, versions[form.id], count_questions(versions[form.id][-1]))
         for form in forms

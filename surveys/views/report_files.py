@@ -210,7 +210,7 @@ async def own_job(request: Request) -> tuple[str, exports.JobStatus]:
     campaign_id = job.target_id
     if job.kind == "round":
         round_ = await Round.get_or_none(id=job.target_id)
-        campaign_id = round_.campaign_id if round_ else 0  # type: ignore[attr-defined]
+        campaign_id = round_.campaign_id if round_ else 0
     campaign = await Campaign.get_or_none(id=campaign_id).select_related("organiser")
     scope = await policy.require_report(request, campaign)
     if not still_sees(scope, job.organisation_ids):

@@ -238,4 +238,4 @@ async def return_reasons(response_ids: list[int]) -> dict[int, str]:
     events = await ResponseEvent.filter(
         response_id__in=response_ids, action__in=[Action.RETURN, Action.REOPEN]
     ).order_by("created_at", "id")
-    return {e.response_id: e.reason for e in events}  # type: ignore[attr-defined]
+    return {e.response_id: e.reason for e in events}
