@@ -795,18 +795,18 @@ SECTIONS = (
         "intranet.middleware",
         "SessionMiddleware.load_session",
     ),
-    ("view: require_response", "surveys.views.responses", "require_response"),
+    ("view: require_response", "surveys.views.response_saving", "require_response"),
     (
         "  find_response (response+round+campaign+organiser+form_version+organisation)",
         "surveys.policy",
         "find_response",
     ),
-    ("view: form_data (parse the body)", "surveys.views.responses", "form_data"),
+    ("view: form_data (parse the body)", "surveys.views.response_saving", "form_data"),
     ("view: answering.form_of (FormDefinition.from_dict)", "surveys.answering", "form_of"),
     ("view: answering.check_typed (value and base)", "surveys.answering", "check_typed"),
     ("view: answering.save_answers", "surveys.answering", "save_answers"),
     ("  answering.write (UPDATE + INSERT, one transaction)", "surveys.answering", "write"),
-    ("view: render (_save_status.html)", "surveys.views.responses", "render"),
+    ("view: render (_save_status.html)", "surveys.views.response_saving", "render"),
 )
 
 

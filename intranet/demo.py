@@ -8,6 +8,10 @@ and a few short ones; a database the demo loaded before notices existed gets the
 the next load, and a second load finds each by issuer and title and adds nothing.
 Then each area built on the intranet adds its own demo data (`_area_demos`), the same way.
 The demo passwords are fixed and printed: never load this into a real site.
+
+Longer than the 400 lines a module is kept under: it is data written out as code (the
+organisations, people and notices of one demo), read top to bottom, not logic to hold in
+mind; splitting it would only scatter one story over several files.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,3 +111,11 @@ def parse_id(value: object) -> int | None:
 def page_number(request: Request) -> int:
     """The ?page= of a paged list; anything odd means the first page."""
     return max(1, parse_id(request.query_params.get("page")) or 1)
+
+
+def done_message(request: Request, messages: Mapping[str, str], name: str = "done") -> str:
+    """The translated message for a `?done=<key>` a POST redirected to; "" for an unknown key.
+
+    `messages` maps each key the pages redirect with to its (untranslated) message."""
+    message = messages.get(request.query_params.get(name, ""))
+    return gettext(message) if message else ""

@@ -18,7 +18,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -29,6 +29,7 @@ from intranet.models import User
 from surveys import carryover
 from surveys.answers import CheckedAnswer, Problem, check_answer, is_answered, missing_required
 from surveys.models import AnswerChange, Response, ResponseEvent, Round
+from surveys.numbers import number_or_zero
 from surveys.responses import CHANGED_MEANWHILE, ResponseChanged, SubmitRefused, act
 from surveys.schema import FormDefinition, Question, QuestionType
 from surveys.states import Action, Actor, ResponseState, transition
@@ -318,7 +319,7 @@ async def previous_answers(response: Response) -> dict[str, Any] | None:
     has any, or None."""
     rows = (
         await Response.filter(
-            round__campaign_id=response.round.campaign_id,  # type: ignore[attr-defined]
+            round__campaign_id=response.round.campaign_id,
             round__number__lt=response.round.number,
             **same_respondent(response),
         )
@@ -423,7 +424,7 @@ async def running_totals(response: Response, form: FormDefinition) -> dict[str, 
     if not keys:
         return {}
     rows: list[dict[str, Any] | None] = await Response.filter(  # type: ignore[assignment]
-        round__campaign_id=response.round.campaign_id,  # type: ignore[attr-defined]
+        round__campaign_id=response.round.campaign_id,
         round__number__lt=response.round.number,
         state__in=COUNTED_STATES,
         **same_respondent(response),
@@ -431,23 +432,8 @@ async def running_totals(response: Response, form: FormDefinition) -> dict[str, 
     totals = dict.fromkeys(keys, Decimal(0))
     for answers in rows:
         for key in keys:
-            totals[key] += as_decimal((answers or {}).get(key))
+            totals[key] += number_or_zero((answers or {}).get(key))
     return totals
-
-
-def as_decimal(value: object) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        return Decimal(0)
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        return Decimal(0)
-    return number if number.is_finite() else Decimal(0)
-
-
-def plain_number(value: Decimal) -> str:
-    text = format(value, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 # -- files --------------------------------------------------------------------------------------

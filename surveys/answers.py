@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from intranet.i18n import N_, gettext
+from surveys.numbers import plain_number
 from surveys.schema import FormDefinition, Question, QuestionType
 
 # -- limits ----------------------------------------------------------------------------------
@@ -184,12 +185,6 @@ def parse_number(text: str, *, integer: bool) -> int | Decimal | Problem | None:
     return int(value) if integer else value + 0
 
 
-def _plain(value: Decimal) -> str:
-    """The decimal as stored: exact, no exponent, no trailing zeros ("12.5", "100")."""
-    text = format(value, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
 def _check_number(question: Question, raw: object) -> CheckedAnswer:
     integer = question.type == QuestionType.INTEGER
     if raw is None:
@@ -204,10 +199,10 @@ def _check_number(question: Question, raw: object) -> CheckedAnswer:
     if isinstance(parsed, Problem):
         return _refused(question, parsed)
     if question.min is not None and parsed < question.min:
-        return _refused(question, _problem("below_min", BELOW_MIN, min=_plain(question.min)))
+        return _refused(question, _problem("below_min", BELOW_MIN, min=plain_number(question.min)))
     if question.max is not None and parsed > question.max:
-        return _refused(question, _problem("above_max", ABOVE_MAX, max=_plain(question.max)))
-    return CheckedAnswer(parsed if isinstance(parsed, int) else _plain(parsed))
+        return _refused(question, _problem("above_max", ABOVE_MAX, max=plain_number(question.max)))
+    return CheckedAnswer(parsed if isinstance(parsed, int) else plain_number(parsed))
 
 
 # -- text ------------------------------------------------------------------------------------

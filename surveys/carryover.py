@@ -118,7 +118,7 @@ async def reported_before(responses: Sequence[Response]) -> set[int]:
     earlier round of the same campaign (one query)."""
     if not responses:
         return set()
-    campaigns = {r.round.campaign_id for r in responses}  # type: ignore[attr-defined]
+    campaigns = {r.round.campaign_id for r in responses}
     earlier = await Response.filter(
         round__campaign_id__in=list(campaigns),
         round__number__lt=max(r.round.number for r in responses),
@@ -145,7 +145,7 @@ async def last_report(response: Response) -> tuple[int, dict[str, Any]] | None:
         whose = {"user_id": response.user_id}  # type: ignore[attr-defined]
     row = (
         await Response.filter(
-            round__campaign_id=response.round.campaign_id,  # type: ignore[attr-defined]
+            round__campaign_id=response.round.campaign_id,
             round__number__lt=response.round.number,
             state__in=REPORTED_STATES,
             **whose,

@@ -25,6 +25,7 @@ class Form(Model):
     id = fields.IntField(primary_key=True)
     title = fields.CharField(max_length=200)
     respondent = fields.CharEnumField(Respondent, max_length=16, default=Respondent.ORGANISATION)
+    owner_id: int
     owner: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
         "intranet.Organisation", related_name="forms", on_delete=fields.RESTRICT, db_index=True
     )
@@ -41,6 +42,7 @@ class Form(Model):
 # frozen version makes the next one.
 class FormVersion(Model):
     id = fields.IntField(primary_key=True)
+    form_id: int
     form: fields.ForeignKeyRelation[Form] = fields.ForeignKeyField(
         "surveys.Form", related_name="versions", on_delete=fields.CASCADE
     )
@@ -63,9 +65,11 @@ class FormVersion(Model):
 class Campaign(Model):
     id = fields.IntField(primary_key=True)
     title = fields.CharField(max_length=200)
+    form_version_id: int
     form_version: fields.ForeignKeyRelation[FormVersion] = fields.ForeignKeyField(
         "surveys.FormVersion", related_name="campaigns", on_delete=fields.RESTRICT, db_index=True
     )
+    organiser_id: int
     organiser: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
         "intranet.Organisation",
         related_name="organised_campaigns",
@@ -116,6 +120,7 @@ class Campaign(Model):
 # several workers try to open the same round while only one of them succeeds.
 class Round(Model):
     id = fields.IntField(primary_key=True)
+    campaign_id: int
     campaign: fields.ForeignKeyRelation[Campaign] = fields.ForeignKeyField(
         "surveys.Campaign", related_name="rounds", on_delete=fields.CASCADE
     )
@@ -133,7 +138,7 @@ class Round(Model):
         ordering = ["campaign_id", "number"]
 
     def __str__(self) -> str:
-        return f"{self.campaign_id} #{self.number}"  # type: ignore[attr-defined]
+        return f"{self.campaign_id} #{self.number}"
 
     def is_open(self, now: datetime) -> bool:
         """Whether answers may be saved and submitted: from opening until someone closes
@@ -149,6 +154,7 @@ class Round(Model):
 # are distinct in both SQLite and PostgreSQL).
 class Response(Model):
     id = fields.IntField(primary_key=True)
+    round_id: int
     round: fields.ForeignKeyRelation[Round] = fields.ForeignKeyField(
         "surveys.Round", related_name="responses", on_delete=fields.CASCADE
     )
@@ -189,6 +195,7 @@ class Response(Model):
 # One state transition of a response: who, when and why.
 class ResponseEvent(Model):
     id = fields.IntField(primary_key=True)
+    response_id: int
     response: fields.ForeignKeyRelation[Response] = fields.ForeignKeyField(
         "surveys.Response", related_name="events", on_delete=fields.CASCADE, db_index=True
     )
@@ -209,6 +216,7 @@ class ResponseEvent(Model):
 # One answer's change: its value before and after, who changed it and when.
 class AnswerChange(Model):
     id = fields.IntField(primary_key=True)
+    response_id: int
     response: fields.ForeignKeyRelation[Response] = fields.ForeignKeyField(
         "surveys.Response", related_name="answer_changes", on_delete=fields.CASCADE, db_index=True
     )
@@ -233,9 +241,11 @@ class AnswerChange(Model):
 # event for an organisation by inserting its row, so two workers never send it twice.
 class RoundReminder(Model):
     id = fields.IntField(primary_key=True)
+    round_id: int
     round: fields.ForeignKeyRelation[Round] = fields.ForeignKeyField(
         "surveys.Round", related_name="reminders", on_delete=fields.CASCADE
     )
+    organisation_id: int
     organisation: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
         "intranet.Organisation", related_name="survey_reminders", on_delete=fields.CASCADE
     )
@@ -266,6 +276,7 @@ class RoundReminder(Model):
 # round's current one are stale and made again (surveys.totals.round_figures).
 class RoundFigures(Model):
     id = fields.IntField(primary_key=True)
+    round_id: int
     round: fields.ForeignKeyRelation[Round] = fields.ForeignKeyField(
         "surveys.Round", related_name="figures", on_delete=fields.CASCADE
     )

@@ -74,7 +74,7 @@ async def queue(held: list[Membership], *, round_id: int | None = None) -> list[
 async def next_after(held: list[Membership], reviewed: Response) -> Response | None:
     """The report to review after `reviewed`: the oldest still waiting in its round, or
     else the oldest waiting anywhere; None when the queue is empty."""
-    round_id = reviewed.round_id  # type: ignore[attr-defined]
+    round_id = reviewed.round_id
     for candidates in (await queue(held, round_id=round_id), await queue(held)):
         rest = [r for r in candidates if r.id != reviewed.id]
         if rest:

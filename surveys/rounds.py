@@ -76,9 +76,7 @@ async def _open_round(
                 due_at=plan.due_at,
             )
             # Answers now exist against this version: editing the form makes a new one.
-            await FormVersion.filter(id=campaign.form_version_id, frozen=False).update(  # type: ignore[attr-defined]
-                frozen=True
-            )
+            await FormVersion.filter(id=campaign.form_version_id, frozen=False).update(frozen=True)
             if per_organisation:
                 ids = await roster_organisation_ids(campaign)
                 await _insert_responses(connection, round_, ids)
@@ -120,5 +118,5 @@ _SAME_FOR_ALL = ("state", "version", "answers", "updated_at", "unchanged")
 
 
 async def _respondent(campaign: Campaign) -> Respondent:
-    form = await Form.get(versions__id=campaign.form_version_id)  # type: ignore[attr-defined]
+    form = await Form.get(versions__id=campaign.form_version_id)
     return Respondent(form.respondent)

@@ -88,7 +88,7 @@ async def run_once(now: datetime, zone: ZoneInfo) -> list[Round]:
         except Exception:
             logger.exception("could not open the due rounds of campaign %s", campaign.id)
     for round_ in opened:
-        logger.info("opened round %s of campaign %s", round_.number, round_.campaign_id)  # type: ignore[attr-defined]
+        logger.info("opened round %s of campaign %s", round_.number, round_.campaign_id)
     if opened:  # each round's roster hears of it once (surveys.notify claims it)
         await notify.rounds_opened(opened, now, zone)
     return opened

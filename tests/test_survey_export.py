@@ -27,6 +27,7 @@ from surveys.export import (
     CELL_LIMIT,
     answer_text,
     build_round_workbook,
+    campaign_workbook,
     cut,
     display_width,
     header_label,
@@ -47,6 +48,7 @@ from surveys.totals import (
     campaign_trend,
     category_subtotals,
     round_totals,
+    yes_count,
 )
 from tests.conftest import World
 from tests.survey_helpers import make_campaign, open_round, weekly_answers
@@ -438,7 +440,7 @@ def check_totals_sheet(sheet: Worksheet, totals: RoundTotals) -> None:
             assert cell is None, column.question.key
         elif column.question.type == T.YES_NO and column.aggregate == Aggregate.COUNT:
             counts = totals.choice_counts[column.question.key]
-            assert cell == export.yes_text(export.yes_count(counts)), column.question.key
+            assert cell == export.yes_text(yes_count(counts)), column.question.key
             assert cell.startswith(f"是 {counts.get('yes', 0)}（占 ")
         elif column.aggregate in (Aggregate.COUNT, Aggregate.AVERAGE):
             assert cell == float(value), column.question.key
@@ -687,7 +689,7 @@ async def test_the_campaign_workbook_has_the_trend_with_a_line_chart(
         categories = re.findall(r"<c:cat><c:(?:str|num)Ref><c:f>([^<]+)</c:f>", chart)
         assert set(categories) == {f"{quoted}!$A${FIRST_ROW}:$A${FIRST_ROW + 2}"}
         assert header_label(question) in chart  # the chart's title
-        assert 'formatCode="' + export._axis_format(question) + '"' in chart
+        assert 'formatCode="' + campaign_workbook.axis_format(question) + '"' in chart
 
     latest = await round_totals(
         (await campaign.rounds.all().order_by("-number").first()).id  # type: ignore[union-attr]

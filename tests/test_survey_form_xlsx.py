@@ -15,7 +15,7 @@ from bs4 import BeautifulSoup
 from surveys import building, xlsform
 from surveys.examples import weekly_progress_form
 from surveys.models import Form, FormVersion
-from surveys.views.forms import MAX_IMPORT_BYTES
+from surveys.views.form_common import MAX_IMPORT_BYTES
 from surveys.xlsform import form_to_xlsx
 from tests.conftest import World, post
 from tests.test_survey_builder import latest, make_form, small_form

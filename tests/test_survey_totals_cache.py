@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from tortoise import timezone
 
-from surveys import totals
 from surveys.answering import state_after_save, write
 from surveys.models import Campaign, Response, Round, RoundFigures
 from surveys.responses import act
 from surveys.states import Action, Actor, ResponseState
 from surveys.totals import Include, campaign_trend, round_totals
+from surveys.totals import sql as totals_sql
 from surveys.tracking import approve_many, close_round, reopen_round
 from tests.conftest import World
 from tests.survey_helpers import make_campaign, open_round, response_of, weekly_answers
@@ -48,13 +48,13 @@ async def rounds(world: World) -> tuple[Campaign, list[Round]]:
 def computed(monkeypatch: pytest.MonkeyPatch) -> list[list[int] | None]:
     """The rounds each GROUP BY over answers was asked for (None: a whole campaign)."""
     asked: list[list[int] | None] = []
-    original = totals._aggregate
+    original = totals_sql.aggregate
 
     async def spy(columns: Any, include: Any, scope: Any, grouping: Any) -> Any:
         asked.append(None if scope.round_ids is None else sorted(scope.round_ids))
         return await original(columns, include, scope, grouping)
 
-    monkeypatch.setattr(totals, "_aggregate", spy)
+    monkeypatch.setattr(totals_sql, "aggregate", spy)
     return asked
 
 

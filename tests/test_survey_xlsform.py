@@ -21,6 +21,7 @@ from surveys.schema import (
     Section,
 )
 from surveys.xlsform import ImportProblem, ImportProblems, form_from_xlsx, form_to_xlsx
+from surveys.xlsform import read as xlsform_read
 
 T = QuestionType
 HEADER = list(xlsform.SURVEY_COLUMNS)
@@ -487,6 +488,6 @@ def test_it_refuses_a_file_that_is_not_an_xlsx(data: bytes) -> None:
 
 
 def test_it_refuses_too_many_rows(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(xlsform, "MAX_ROWS", 3)
+    monkeypatch.setattr(xlsform_read, "MAX_ROWS", 3)
     rows = [["integer", f"q{n}", "题"] for n in range(5)]
     assert ("survey", None, "", xlsform.TOO_MANY_ROWS) in mistakes(xlsx(in_section(*rows)))

@@ -12,6 +12,7 @@ from tortoise.models import Model
 # the token is kept; the token itself exists in the e-mail or on the sheet handed out.
 class Invitation(Model):
     id = fields.IntField(primary_key=True)
+    user_id: int
     user: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
         "intranet.User", related_name="invitations", on_delete=fields.CASCADE, db_index=True
     )

@@ -41,6 +41,7 @@ class User(Model):
 # (No class docstrings on models: Tortoise turns them into table comments.)
 class UserSession(Model):
     key_hash = fields.CharField(max_length=64, primary_key=True)
+    user_id: int
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "intranet.User", related_name="sessions", on_delete=fields.CASCADE, db_index=True
     )

@@ -158,9 +158,11 @@ class Organisation(Model):
 
 class Membership(Model):
     id = fields.IntField(primary_key=True)
+    user_id: int
     user: fields.ForeignKeyRelation = fields.ForeignKeyField(
         "intranet.User", related_name="memberships", on_delete=fields.CASCADE, db_index=True
     )
+    organisation_id: int
     organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
         "intranet.Organisation", related_name="memberships", on_delete=fields.CASCADE, db_index=True
     )
@@ -172,4 +174,4 @@ class Membership(Model):
         unique_together = (("user", "organisation", "role"),)
 
     def __str__(self) -> str:
-        return f"{self.role} @ {self.organisation_id}"  # type: ignore[attr-defined]
+        return f"{self.role} @ {self.organisation_id}"

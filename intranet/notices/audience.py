@@ -80,7 +80,7 @@ async def fix_audience(notice: Notice) -> None:
     """Replace the notice's audience rows with those its addressees give now."""
     addressees = await NoticeAddressee.filter(notice=notice)
     received = await receiving_organisations(addressees)
-    issuer = await Organisation.get(id=notice.issuer_id)  # type: ignore[attr-defined]
+    issuer = await Organisation.get(id=notice.issuer_id)
     inside = set(
         await Organisation.filter(id__in=list(received), path__startswith=issuer.path).values_list(
             "id", flat=True
@@ -114,8 +114,8 @@ def issued_by_mine(held: list[Membership]) -> Q:
 
 def audience_for(held: list[Membership]) -> QuerySet[NoticeAudience]:
     """Audience rows that reach this person through one of their roles."""
-    acting = [m.organisation_id for m in held if m.role in ACTING_ROLES]  # type: ignore[attr-defined]
-    any_role = [m.organisation_id for m in held]  # type: ignore[attr-defined]
+    acting = [m.organisation_id for m in held if m.role in ACTING_ROLES]
+    any_role = [m.organisation_id for m in held]
     # acting ⊆ any_role, so this is one indexed range on organisation_id even for
     # someone who acts for nothing (an OR of the two lists made SQLite scan the index).
     return NoticeAudience.filter(
@@ -196,7 +196,7 @@ async def receipts(notice: Notice) -> list[OrganisationReceipt]:
     }
     seen: set[tuple[int, int]] = set()
     for membership in sorted(roles, key=lambda m: m.user.display_name or m.user.username):
-        receipt = rows[membership.organisation_id]  # type: ignore[attr-defined]
+        receipt = rows[membership.organisation_id]
         user = membership.user
         if receipt.scope == AudienceScope.UNIT and membership.role not in ACTING_ROLES:
             continue

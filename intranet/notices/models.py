@@ -89,6 +89,7 @@ class AudienceScope(StrEnum):
 # 机关代字: an issuer's prefix for document numbers, e.g. 辽科协发.
 class DocumentPrefix(Model):
     id = fields.IntField(primary_key=True)
+    organisation_id: int
     organisation: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
         "intranet.Organisation", related_name="document_prefixes", on_delete=fields.CASCADE
     )
@@ -108,6 +109,7 @@ class DocumentPrefix(Model):
 # The last sequence number given out for one prefix in one year.
 class NumberSequence(Model):
     id = fields.IntField(primary_key=True)
+    prefix_id: int
     prefix: fields.ForeignKeyRelation[DocumentPrefix] = fields.ForeignKeyField(
         "intranet.DocumentPrefix", related_name="sequences", on_delete=fields.CASCADE
     )
@@ -121,6 +123,7 @@ class NumberSequence(Model):
 
 class Notice(Model):
     id = fields.IntField(primary_key=True)
+    issuer_id: int
     issuer: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
         "intranet.Organisation", related_name="notices", on_delete=fields.RESTRICT, db_index=True
     )
@@ -211,6 +214,7 @@ class Notice(Model):
 # One line of 主送 or 抄送 as the author chose it.
 class NoticeAddressee(Model):
     id = fields.IntField(primary_key=True)
+    notice_id: int
     notice: fields.ForeignKeyRelation[Notice] = fields.ForeignKeyField(
         "intranet.Notice", related_name="addressees", on_delete=fields.CASCADE, db_index=True
     )
@@ -230,9 +234,11 @@ class NoticeAddressee(Model):
 # An organisation that received a published notice, and whom there it is for.
 class NoticeAudience(Model):
     id = fields.IntField(primary_key=True)
+    notice_id: int
     notice: fields.ForeignKeyRelation[Notice] = fields.ForeignKeyField(
         "intranet.Notice", related_name="audience", on_delete=fields.CASCADE
     )
+    organisation_id: int
     organisation: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
         "intranet.Organisation", related_name=False, on_delete=fields.CASCADE
     )
@@ -248,9 +254,11 @@ class NoticeAudience(Model):
 # A person's first view of a notice.
 class NoticeRead(Model):
     id = fields.IntField(primary_key=True)
+    notice_id: int
     notice: fields.ForeignKeyRelation[Notice] = fields.ForeignKeyField(
         "intranet.Notice", related_name="reads", on_delete=fields.CASCADE
     )
+    user_id: int
     user: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
         "intranet.User", related_name="notice_reads", on_delete=fields.CASCADE
     )
@@ -265,9 +273,11 @@ class NoticeRead(Model):
 # A reminder sent to one person who had not read a notice.
 class NoticeReminder(Model):
     id = fields.IntField(primary_key=True)
+    notice_id: int
     notice: fields.ForeignKeyRelation[Notice] = fields.ForeignKeyField(
         "intranet.Notice", related_name="reminders", on_delete=fields.CASCADE, db_index=True
     )
+    user_id: int
     user: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
         "intranet.User", related_name="notice_reminders", on_delete=fields.CASCADE, db_index=True
     )
@@ -283,6 +293,7 @@ class NoticeReminder(Model):
 # A notice as it was before an edit after publication.
 class NoticeVersion(Model):
     id = fields.IntField(primary_key=True)
+    notice_id: int
     notice: fields.ForeignKeyRelation[Notice] = fields.ForeignKeyField(
         "intranet.Notice", related_name="versions", on_delete=fields.CASCADE, db_index=True
     )
@@ -308,6 +319,7 @@ class NoticeVersion(Model):
 
 class NoticeAttachment(Model):
     id = fields.IntField(primary_key=True)
+    notice_id: int
     notice: fields.ForeignKeyRelation[Notice] = fields.ForeignKeyField(
         "intranet.Notice", related_name="attachments", on_delete=fields.CASCADE, db_index=True
     )

@@ -74,7 +74,7 @@ async def allocate(notice: Notice, prefix: DocumentPrefix, year: int) -> None:
         text = render_number(prefix.text, year, row.last_number)
         key = number_key(DocumentNumber(text, prefix.text, year, row.last_number))
         # A number typed by hand may already hold this one: take the next.
-        if not await number_taken(notice.issuer_id, key, other_than=notice.id):  # type: ignore[attr-defined]
+        if not await number_taken(notice.issuer_id, key, other_than=notice.id):
             break
     notice.document_number = text
     notice.number_key = key

@@ -109,7 +109,7 @@ async def set_typed_number(notice: Notice, typed: str) -> None:
         notice.number_key = None
         return
     key, year = numbering.typed_number_key(typed)
-    if await numbering.number_taken(notice.issuer_id, key, other_than=notice.id):  # type: ignore[attr-defined]
+    if await numbering.number_taken(notice.issuer_id, key, other_than=notice.id):
         raise DuplicateNumber(DUPLICATE_NUMBER)
     notice.document_number = typed
     notice.number_key = key
@@ -143,7 +143,7 @@ async def publish(
         if prefix is not None and not notice.document_number:
             await numbering.allocate(notice, prefix, year)
         elif notice.number_key and await numbering.number_taken(
-            notice.issuer_id,  # type: ignore[attr-defined]
+            notice.issuer_id,
             notice.number_key,
             other_than=notice.id,
         ):
@@ -243,7 +243,7 @@ async def withdrawal_of(notice: Notice) -> Withdrawal:
 
 async def snapshot(notice: Notice) -> dict[str, Any]:
     """The notice as it reads now, to be kept unchanged inside a forwarding notice."""
-    issuer = await Organisation.get(id=notice.issuer_id)  # type: ignore[attr-defined]
+    issuer = await Organisation.get(id=notice.issuer_id)
     attachments = await NoticeAttachment.filter(notice_id=notice.id)
     return {
         "id": notice.id,

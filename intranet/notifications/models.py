@@ -35,6 +35,7 @@ STATE_LABELS = {
 # announced twice (two workers, a retried pass) still reaches each person once.
 class Notification(Model):
     id = fields.BigIntField(primary_key=True)
+    user_id: int
     user: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
         "intranet.User", related_name="notifications", on_delete=fields.CASCADE, db_index=True
     )
@@ -67,6 +68,7 @@ class EmailMessage(Model):
         on_delete=fields.SET_NULL,
         db_index=True,
     )
+    user_id: int
     user: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
         "intranet.User", related_name="emails", on_delete=fields.CASCADE
     )
@@ -95,6 +97,7 @@ class EmailMessage(Model):
 # Which kinds a person wants by e-mail; no row means the kind's default.
 class EmailPreference(Model):
     id = fields.IntField(primary_key=True)
+    user_id: int
     user: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
         "intranet.User", related_name="email_preferences", on_delete=fields.CASCADE
     )

@@ -15,7 +15,7 @@ from starlette.routing import Route
 from tortoise import timezone
 
 from intranet import audit, policy
-from intranet.forms import form_data, page_number, parse_id
+from intranet.forms import done_message, form_data, page_number, parse_id
 from intranet.i18n import N_, gettext
 from intranet.notices.notify import withdrawn_among
 from intranet.notifications import kinds
@@ -33,11 +33,6 @@ DONE_MESSAGES = {
     "saved": N_("Your e-mail choices are saved."),
     "retried": N_("The messages will be sent again within a minute."),
 }
-
-
-def done_message(request: Request) -> str:
-    key = request.query_params.get("done", "")
-    return gettext(DONE_MESSAGES[key]) if key in DONE_MESSAGES else ""
 
 
 def see_other(request: Request, route: str, done: str = "") -> Response:
@@ -64,7 +59,7 @@ async def notification_list(request: Request) -> Response:
         "pages": pages,
         "total": total,
         "unread": unread,
-        "done": done_message(request),
+        "done": done_message(request, DONE_MESSAGES),
     }
     return render(request, "intranet/notifications/list.html", context)
 
@@ -135,7 +130,7 @@ async def preferences(request: Request) -> Response:
     context: dict[str, Any] = {
         "choices": choices,
         "has_email": bool(user.email),
-        "done": done_message(request),
+        "done": done_message(request, DONE_MESSAGES),
     }
     return render(request, "intranet/notifications/preferences.html", context)
 
@@ -174,7 +169,7 @@ async def outbox(request: Request, test_result: dict[str, str] | None = None) ->
         "counts": counts,
         "settings": settings,
         "test_result": test_result,
-        "done": done_message(request),
+        "done": done_message(request, DONE_MESSAGES),
     }
     status = 200 if not test_result or test_result["ok"] else 502
     return render(request, "intranet/notifications/outbox.html", context, status_code=status)
@@ -232,12 +227,12 @@ routes = [
         name="intranet:notification_preferences",
     ),
     Route(
-        "/notifications/{notification_id:int}",
+        "/notifications/{notification_id:id}",
         open_notification,
         name="intranet:notification_open",
     ),
     Route(
-        "/notifications/{notification_id:int}/read",
+        "/notifications/{notification_id:id}/read",
         mark_read,
         methods=["POST"],
         name="intranet:notification_read",

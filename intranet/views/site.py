@@ -205,7 +205,7 @@ routes = [
     Route("/healthz", healthz, name="intranet:healthz"),
     Route("/directory", directory, name="intranet:directory"),
     Route(
-        "/organisations/{organisation_id:int}/contacts",
+        "/organisations/{organisation_id:id}/contacts",
         organisation_contacts,
         methods=["GET", "POST"],
         name="intranet:organisation_contacts",

@@ -26,7 +26,7 @@ from surveys.policy import ResponseAccess, offers_no_change, require_response
 from surveys.responses import ResponseChanged, SubmitRefused, act
 from surveys.schema import Carry
 from surveys.states import Action, Actor, TransitionRefused
-from surveys.views.responses import (
+from surveys.views.response_page import (
     display,
     now_,
     refused_page,
@@ -128,18 +128,18 @@ async def submit_no_change(request: Request) -> Response:
 
 routes = [
     Route(
-        "/reports/responses/{response_id:int}/withdraw",
+        "/reports/responses/{response_id:id}/withdraw",
         withdraw_response,
         methods=["POST"],
         name="surveys:withdraw_response",
     ),
     Route(
-        "/reports/responses/{response_id:int}/no-change",
+        "/reports/responses/{response_id:id}/no-change",
         confirm_no_change,
         name="surveys:confirm_no_change",
     ),
     Route(
-        "/reports/responses/{response_id:int}/no-change",
+        "/reports/responses/{response_id:id}/no-change",
         submit_no_change,
         methods=["POST"],
         name="surveys:submit_no_change",

@@ -8,8 +8,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from intranet.forms import parse_id
-from intranet.i18n import N_, gettext
+from intranet.forms import done_message, parse_id
+from intranet.i18n import N_
 from intranet.policy import memberships, require_user
 from intranet.templating import render
 from surveys import review
@@ -29,13 +29,12 @@ async def review_queue(request: Request) -> Response:
     round_id = parse_id(request.query_params.get("round"))
     if all(line.round.id != round_id for line in rounds):
         round_id = None  # a round with nothing waiting, or not theirs: the whole queue
-    done = DONE_MESSAGES.get(request.query_params.get("done", ""))
     context = {
         "rounds": rounds,
         "round_id": round_id,
         "total": sum(line.count for line in rounds),
         "responses": await review.queue(held, round_id=round_id),
-        "done": gettext(done) if done else "",
+        "done": done_message(request, DONE_MESSAGES),
     }
     return render(
         request, "surveys/review/queue.html", context, partial="surveys/review/_queue.html"

@@ -1,0 +1,144 @@
+"""A response's attached files (upload and download) and its history of changes."""
+
+from __future__ import annotations
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response, StreamingResponse
+
+from intranet import policy, uploads
+from intranet.i18n import gettext
+from intranet.storage import StorageError
+from intranet.templating import render
+from intranet.views import notice_actions
+from surveys import answering
+from surveys.models import AnswerChange, ResponseEvent
+from surveys.policy import (
+    require_response,
+)
+from surveys.responses import ResponseChanged
+from surveys.schema import QuestionType
+from surveys.states import (
+    Action,
+    Actor,
+    TransitionRefused,
+)
+from surveys.views.response_page import (
+    CHOOSE_FILE,
+    CONFLICTS,
+    now_,
+    refused_page,
+    response_id_of,
+    response_url,
+)
+from surveys.views.response_saving import question_of
+
+# -- files -------------------------------------------------------------------------------------
+
+
+async def upload_file(request: Request) -> Response:
+    access = await require_response(request, response_id_of(request))
+    response = access.response
+    form_def = answering.form_of(response)
+    question = question_of(form_def, request)
+    if question.type != QuestionType.FILE or access.actor != Actor.RESPONDENT:
+        raise policy.not_found()
+    form, parsed_here = await notice_actions.upload_form(request)
+    storage = request.app.state.storage
+    try:
+        files = [
+            f
+            for f in form.getlist(f"file.{question.key}")
+            if isinstance(f, UploadFile) and f.filename
+        ]
+        base = form.get(f"base.{question.key}")
+        remove = form.get("remove") == "1"
+        if not files and not remove:
+            return await refused_page(request, access, 400, messages=[gettext(CHOOSE_FILE)])
+        kept: notice_actions.CheckedFile | None = None
+        if files:
+            try:
+                kept = await notice_actions.keep_file(
+                    storage, files[0], request.app.state.settings.max_upload_bytes
+                )
+            except uploads.UploadRefused as refusal:
+                return await refused_page(request, access, 422, messages=[refusal.translated()])
+        value = (
+            answering.file_answer(
+                kept.filename, kept.stored.key, kept.stored.size, kept.kind.media_type
+            )
+            if kept
+            else None
+        )
+        try:
+            await answering.save_answers(
+                response,
+                {question.key: value},
+                {question.key: base if isinstance(base, str) else ""},
+                form=form_def,
+                user=policy.require_user(request),
+                now=now_(),
+            )
+        except (TransitionRefused, ResponseChanged, answering.AnswerConflict) as refusal:
+            if kept:
+                await storage.delete(kept.stored.key)
+            message = (
+                gettext(CONFLICTS)
+                if isinstance(refusal, answering.AnswerConflict)
+                else refusal.translated()
+            )
+            return await refused_page(request, access, 409, messages=[message])
+    finally:
+        if parsed_here:
+            await form.close()
+    done = "uploaded" if kept else "removed"
+    return RedirectResponse(
+        response_url(request, response.id, done, f"field-{question.key}"), status_code=303
+    )
+
+
+async def download_file(request: Request) -> Response:
+    """A file answer, as a download, to the respondent and the campaign's reviewers."""
+    access = await require_response(request, response_id_of(request))
+    key = str(request.path_params["storage_key"])
+    found = await answering.find_file(access.response, key)
+    if found is None:
+        raise policy.not_found()
+    try:
+        chunks = await request.app.state.storage.open(key)
+    except (FileNotFoundError, StorageError):
+        raise policy.not_found() from None
+    headers = {
+        "content-disposition": uploads.content_disposition(str(found["name"])),
+        "content-length": str(found["size"]),
+        "x-content-type-options": "nosniff",
+        "cache-control": "private, no-cache",
+        "content-security-policy": "default-src 'none'; sandbox",
+    }
+    media_type = str(found["content_type"]) or "application/octet-stream"
+    return StreamingResponse(chunks, media_type=media_type, headers=headers)
+
+
+# -- history -----------------------------------------------------------------------------------
+
+
+async def response_history(request: Request) -> Response:
+    access = await require_response(request, response_id_of(request))
+    response = access.response
+    form_def = answering.form_of(response)
+    events = await ResponseEvent.filter(response_id=response.id).select_related("actor")
+    changes = await AnswerChange.filter(response_id=response.id).select_related("actor")
+    returns = [e for e in events if e.action in (Action.RETURN, Action.REOPEN)]
+    since = answering.changed_since(changes, returns[-1].created_at, form_def) if returns else []
+    context = {
+        "response": response,
+        "access": access,
+        "round": response.round,
+        "campaign": response.round.campaign,
+        "form": form_def,
+        "events": events,
+        "changes": list(reversed(changes)),
+        "returned": returns[-1] if returns else None,
+        "since": since,
+    }
+    return render(request, "surveys/responses/history.html", context)
