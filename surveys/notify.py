@@ -41,6 +41,7 @@ from tortoise.transactions import in_transaction
 from intranet.i18n import DEFAULT_LOCALE, N_, gettext, use_locale
 from intranet.models import Membership, Organisation, Role, User
 from intranet.notifications.kinds import Kind, register
+from surveys import paths
 from surveys.models import Campaign, Response, Round, RoundReminder
 from surveys.states import ResponseState
 
@@ -140,15 +141,11 @@ class Message:
 
 
 def round_url(round_id: int) -> str:
-    from surveys.views.reminders import my_round_url
-
-    return my_round_url(round_id)
+    return paths.my_round(round_id)
 
 
 def response_url(response_id: int) -> str:
-    from surveys.views.reminders import response_path
-
-    return response_path(response_id)
+    return paths.response(response_id)
 
 
 def compose(kind: str, round_: Round, zone: ZoneInfo, url: str, reason: str = "") -> Message:

@@ -17,6 +17,7 @@ import logging
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from intranet import paths
 from intranet.i18n import DEFAULT_LOCALE, N_, gettext, use_locale
 from intranet.models import Membership, User
 from intranet.notices.audience import ACTING_ROLES
@@ -33,12 +34,6 @@ REMINDER_TITLE = N_("Please read: %(title)s")
 REMINDER_BODY = N_(
     "%(issuer)s reminds you to read %(number)s%(title)s, which you have not opened yet."
 )
-
-
-def notice_path(notice_id: int) -> str:
-    from intranet.views.notices import NOTICE_ROUTE
-
-    return str(NOTICE_ROUTE.url_path_for("intranet:notice", notice_id=notice_id))
 
 
 async def addressed_people(notice: Notice) -> set[int]:
@@ -81,7 +76,7 @@ async def notice_published(notice: Notice, now: dt.datetime) -> int:
         key=f"notice:{notice.id}:published",
         title=title,
         body=body,
-        url=notice_path(notice.id),
+        url=paths.notice(notice.id),
         now=now,
     )
 
@@ -121,7 +116,7 @@ async def notice_reminded(
         key=reminder_key(notice.id, sender.id, now),
         title=title,
         body=body,
-        url=notice_path(notice.id),
+        url=paths.notice(notice.id),
         now=now,
     )
 

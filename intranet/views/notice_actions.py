@@ -12,10 +12,6 @@ refusal leaves no row and no file behind. Several files go up together or not at
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import aclosing
-from dataclasses import dataclass
 from typing import Any
 
 from starlette.datastructures import FormData, UploadFile
@@ -31,12 +27,9 @@ from intranet.i18n import N_, gettext
 from intranet.models import Membership, User
 from intranet.notices import workflow
 from intranet.notices.models import Notice, NoticeAddressee, NoticeAttachment
-from intranet.storage import CHUNK_BYTES, EmptyFile, LocalStorage, Storage, StoredFile, TooLarge
+from intranet.storage import Storage
 from intranet.templating import is_htmx, render
 
-# Files in one upload; the CSRF check parses forms with the same limit.
-MAX_FILES = 20
-MAX_FIELDS = 20
 MAX_REASON_LENGTH = 500  # Notice.withdrawn_reason
 MAX_ID = 2**31 - 1
 
@@ -175,15 +168,6 @@ async def forward(request: Request) -> Response:
 # -- attachments ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CheckedFile:
-    """An upload that is stored and whose contents match its name."""
-
-    filename: str
-    kind: uploads.AttachmentKind
-    stored: StoredFile
-
-
 def wants_partial(request: Request) -> bool:
     # Boosted forms want a whole page; only the editor's own hx-post wants the partial.
     return is_htmx(request) and request.headers.get("hx-boosted") != "true"
@@ -222,19 +206,6 @@ async def editable_notice(request: Request) -> tuple[list[Membership], Notice, R
     return held, notice, refused(request, notice, title, [gettext(WITHDRAWN_UNCHANGEABLE)])
 
 
-async def upload_form(request: Request) -> tuple[FormData, bool]:
-    """The form, parsed here with the upload limits unless the CSRF check already read it;
-    and whether it was parsed here (then it is ours to close)."""
-    form = request.scope.get("huibao.form")
-    if form is not None:
-        return form, False
-    settings = request.app.state.settings
-    form = await request.form(
-        max_files=MAX_FILES, max_fields=MAX_FIELDS, max_part_size=settings.max_form_bytes
-    )
-    return form, True
-
-
 def chosen_files(form: FormData) -> list[UploadFile]:
     # A file input left empty still sends a part, with no file name.
     return [
@@ -249,7 +220,7 @@ async def upload_attachments(request: Request) -> Response:
     if refusal is not None:
         return refusal
     user = policy.require_user(request)
-    form, parsed_here = await upload_form(request)
+    form, parsed_here = await uploads.upload_form(request)
     try:
         return await attach_files(request, notice, user, chosen_files(form))
     finally:
@@ -265,17 +236,19 @@ async def attach_files(
         return await refused_attachments(
             request, notice, title, [gettext("Choose a file to attach.")]
         )
-    if len(files) > MAX_FILES:
-        message = gettext("At most %(count)d files at a time, please.") % {"count": MAX_FILES}
+    if len(files) > uploads.MAX_FILES:
+        message = gettext("At most %(count)d files at a time, please.") % {
+            "count": uploads.MAX_FILES
+        }
         return await refused_attachments(request, notice, title, [message])
     storage: Storage = request.app.state.storage
     max_bytes = request.app.state.settings.max_upload_bytes
-    checked: list[CheckedFile] = []
+    checked: list[uploads.CheckedFile] = []
     messages: list[str] = []
     try:
         for upload in files:
             try:
-                checked.append(await keep_file(storage, upload, max_bytes))
+                checked.append(await uploads.keep_file(storage, upload, max_bytes))
             except uploads.UploadRefused as refusal:
                 messages.append(refusal.translated())
         if not messages and not await add_attachments(notice, checked, user):
@@ -301,64 +274,12 @@ async def attach_files(
     return redirect_to(request, "intranet:notice_edit", notice.id, "attached")
 
 
-async def forget(storage: Storage, checked: list[CheckedFile]) -> None:
+async def forget(storage: Storage, checked: list[uploads.CheckedFile]) -> None:
     for item in checked:
         await storage.delete(item.stored.key)
 
 
-async def keep_file(storage: Storage, upload: UploadFile, max_bytes: int) -> CheckedFile:
-    """Store one upload and judge what was stored; on refusal nothing of it is kept."""
-    filename = uploads.clean_filename(upload.filename or "")
-    if uploads.extension_of(filename) not in uploads.EXTENSIONS:
-        # Refused by its name alone: not worth writing to disk.
-        raise uploads.refuse("type", uploads.NOT_ACCEPTED, filename)
-    try:
-        stored = await storage.save(upload_chunks(upload), max_bytes=max_bytes)
-    except (TooLarge, EmptyFile) as error:
-        raise uploads.storage_refusal(filename, error) from None
-    try:
-        kind = await check_stored(storage, stored.key, filename)
-    except BaseException:
-        await storage.delete(stored.key)
-        raise
-    return CheckedFile(filename=filename, kind=kind, stored=stored)
-
-
-async def upload_chunks(upload: UploadFile) -> AsyncIterator[bytes]:
-    await upload.seek(0)
-    while chunk := await upload.read(CHUNK_BYTES):
-        yield chunk
-
-
-async def check_stored(storage: Storage, key: str, filename: str) -> uploads.AttachmentKind:
-    """What the stored file is, judged by its first bytes, and for zip-based office files
-    by the archive's members too; UploadRefused if that does not match its name."""
-    head = await read_head(storage, key)
-    kind = uploads.check_attachment(filename, head)
-    if uploads.FAMILIES[kind] is not uploads.Family.ZIP:
-        return kind
-    whole: Any = (
-        storage.path(key) if isinstance(storage, LocalStorage) else await read_all(storage, key)
-    )
-    return await asyncio.to_thread(uploads.check_attachment_file, filename, whole)
-
-
-async def read_head(storage: Storage, key: str) -> bytes:
-    head = bytearray()
-    async with aclosing(await storage.open(key)) as chunks:
-        async for chunk in chunks:
-            head += chunk
-            if len(head) >= uploads.HEAD_BYTES:
-                break
-    return bytes(head[: uploads.HEAD_BYTES])
-
-
-async def read_all(storage: Storage, key: str) -> bytes:
-    async with aclosing(await storage.open(key)) as chunks:
-        return b"".join([chunk async for chunk in chunks])
-
-
-async def add_attachments(notice: Notice, checked: list[CheckedFile], user: User) -> bool:
+async def add_attachments(notice: Notice, checked: list[uploads.CheckedFile], user: User) -> bool:
     """The rows for the stored files, after the notice's own; False if a concurrent edit
     of the published notice got in the way (then nothing is added)."""
     try:
