@@ -1,4 +1,5 @@
-"""The `huibao` command: serve, migrate, createadmin, demo, open-rounds, export and backup.
+"""The `huibao` command: serve, migrate, createadmin, demo, the directory, send-due and backup,
+then the commands each area adds (intranet.areas), such as open-rounds and export.
 
 Every subcommand reads the settings first; a bad HUIBAO_* value ends it with one line
 naming the setting and exit status 2.
@@ -11,7 +12,6 @@ import asyncio
 import copy
 import dataclasses
 import getpass
-import importlib
 import os
 import socket
 import sqlite3
@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from intranet import db
+from intranet.areas import load_areas
 from intranet.settings import Settings, SettingsError, host_of, load_settings
 
 T = TypeVar("T")
@@ -80,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve_parser.add_argument("--port", type=_port, default=8000, help="port to listen on")
     serve_parser.add_argument(
         "--workers",
-        type=_positive,
+        type=positive,
         default=1,
         help="worker processes (PostgreSQL only; SQLite runs one)",
     )
@@ -124,42 +125,6 @@ def build_parser() -> argparse.ArgumentParser:
         description="Load the demo association, societies and logins (an empty database only).",
     )
     demo_parser.set_defaults(handler=demo)
-
-    rounds_parser = commands.add_parser(
-        "open-rounds",
-        help="open the report rounds that are due, once (for cron)",
-        description="Open every report round that is due now, then exit. The server does this "
-        "itself every minute unless HUIBAO_SCHEDULER=0; run this from cron on such installs.",
-    )
-    rounds_parser.set_defaults(handler=open_rounds)
-
-    export_parser = commands.add_parser(
-        "export",
-        help="write a round's or a campaign's totals to a spreadsheet",
-        description="Write the totals of a report round (or of a campaign across its rounds) "
-        "to an .xlsx workbook ready to print, or a round's totals table to CSV.",
-    )
-    source = export_parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--round", type=_positive, metavar="ID", help="the round's id")
-    source.add_argument("--campaign", type=_positive, metavar="ID", help="the campaign's id")
-    export_parser.add_argument(
-        "-o",
-        "--output",
-        type=Path,
-        metavar="PATH",
-        help="the file to write, or a directory to write it in, named after the report "
-        "(default: the current directory)",
-    )
-    export_parser.add_argument(
-        "--csv", action="store_true", help="the round's totals table as UTF-8 CSV instead"
-    )
-    export_parser.add_argument(
-        "--approved-only", action="store_true", help="count approved reports only"
-    )
-    export_parser.add_argument(
-        "--subtotals", action="store_true", help="add a subtotal row per category"
-    )
-    export_parser.set_defaults(handler=export)
 
     import_parser = commands.add_parser(
         "import-directory",
@@ -215,17 +180,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     backup_parser.add_argument("path", metavar="PATH", type=Path)
     backup_parser.set_defaults(handler=backup)
+
+    # Then each area's own commands (intranet.areas).
+    for area in load_areas():
+        for command in area.commands:
+            area_parser = commands.add_parser(
+                command.name, help=command.help, description=command.description
+            )
+            if command.arguments is not None:
+                command.arguments(area_parser)
+            area_parser.set_defaults(handler=command.run)
     return parser
 
 
 def _port(raw: str) -> int:
-    value = _positive(raw)
+    value = positive(raw)
     if value > 65535:
         raise argparse.ArgumentTypeError(f"expected a port from 1 to 65535, got {value}")
     return value
 
 
-def _positive(raw: str) -> int:
+def positive(raw: str) -> int:
     try:
         value = int(raw)
     except ValueError:
@@ -238,7 +213,7 @@ def _positive(raw: str) -> int:
 # -- running database work ------------------------------------------------------------------
 
 
-def _with_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+def with_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
     """Migrate, then run `work` with the ORM ready, and let go of the database."""
 
     async def session() -> T:
@@ -290,9 +265,9 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         hosts = [host_of(settings.site_url), *settings.allowed_hosts, *_served_hosts(args.host)]
         os.environ["HUIBAO_ALLOWED_HOSTS"] = ",".join(dict.fromkeys(h for h in hosts if h))
     if args.demo:
-        print(_with_database(settings, lambda: _load_demo(settings, url)), flush=True)
+        print(with_database(settings, lambda: _load_demo(settings, url)), flush=True)
     else:
-        _with_database(settings, _nothing)
+        with_database(settings, _nothing)
 
     import uvicorn
 
@@ -351,7 +326,7 @@ def _log_config() -> dict[str, Any]:
 
 
 def migrate(settings: Settings, args: argparse.Namespace) -> int:
-    _with_database(settings, _nothing)
+    with_database(settings, _nothing)
     print(f"Database {_redacted(settings.database_url)} is up to date.")
     return 0
 
@@ -360,7 +335,7 @@ def migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def demo(settings: Settings, args: argparse.Namespace) -> int:
-    print(_with_database(settings, lambda: _load_demo(settings, "http://127.0.0.1:8000/")))
+    print(with_database(settings, lambda: _load_demo(settings, "http://127.0.0.1:8000/")))
     return 0
 
 
@@ -384,39 +359,13 @@ async def _load_demo(settings: Settings, url: str) -> str:
     return summary + "\n" + demo_data.format_logins(logins, url + "login")
 
 
-# -- open-rounds ----------------------------------------------------------------------------
-
-
-def open_rounds(settings: Settings, args: argparse.Namespace) -> int:
-    print(_with_database(settings, lambda: _open_rounds(settings)))
-    return 0
-
-
-async def _open_rounds(settings: Settings) -> str:
-    from tortoise import timezone
-
-    # Loaded by name, as intranet.app loads its areas: intranet never imports the areas
-    # built on it, so that it runs (and its tests pass) without them.
-    scheduler = importlib.import_module("surveys.scheduler")
-    opened = await scheduler.run_once(timezone.now(), settings.zone)
-    if not opened:
-        return "No rounds were due."
-    lines = [f"Opened {len(opened)} round(s):"]
-    for round_ in opened:
-        due = round_.due_at.astimezone(settings.zone)
-        lines.append(
-            f"  campaign {round_.campaign_id}, round {round_.number}, due {due:%Y-%m-%d %H:%M}"
-        )
-    return "\n".join(lines)
-
-
 # -- the directory ---------------------------------------------------------------------------
 
 
 def import_directory(settings: Settings, args: argparse.Namespace) -> int:
     if not args.file.is_file():
         raise CommandError(f"{args.file}: no such file")
-    text, status = _with_database(settings, lambda: _import_directory(settings, args))
+    text, status = with_database(settings, lambda: _import_directory(settings, args))
     print(text)
     return status
 
@@ -462,7 +411,7 @@ async def _import_directory(settings: Settings, args: argparse.Namespace) -> tup
 
 
 def export_directory(settings: Settings, args: argparse.Namespace) -> int:
-    print(_with_database(settings, lambda: _export_directory(args)))
+    print(with_database(settings, lambda: _export_directory(args)))
     return 0
 
 
@@ -479,95 +428,27 @@ async def _export_directory(args: argparse.Namespace) -> str:
     return f"Wrote {target}"
 
 
-# -- export ---------------------------------------------------------------------------------
-
-
-def export(settings: Settings, args: argparse.Namespace) -> int:
-    if args.csv and args.campaign:
-        raise CommandError("--csv: only a round's totals table is written as CSV", 2)
-    if args.subtotals and (args.campaign or args.csv):
-        raise CommandError(
-            "--subtotals: only a round's workbook has subtotal rows (not --campaign or --csv)", 2
-        )
-    print(_with_database(settings, lambda: _export(settings, args)))
-    return 0
-
-
-async def _export(settings: Settings, args: argparse.Namespace) -> str:
-    from tortoise import timezone
-
-    # Loaded by name, like open-rounds: intranet never imports the areas built on it.
-    export_module = importlib.import_module("surveys.export")
-    models = importlib.import_module("surveys.models")
-    include = importlib.import_module("surveys.totals").Include
-    chosen = include.APPROVED if args.approved_only else include.SUBMITTED
-    if args.round:
-        round_ = await models.Round.get_or_none(id=args.round).select_related("campaign")
-        if round_ is None:
-            raise CommandError(f"--round: there is no round {args.round}")
-        title, number = round_.campaign.title, round_.number
-    else:
-        campaign = await models.Campaign.get_or_none(id=args.campaign)
-        if campaign is None:
-            raise CommandError(f"--campaign: there is no campaign {args.campaign}")
-        title, number = campaign.title, None
-    suffix = ".csv" if args.csv else ".xlsx"
-    target: Path = (args.output or Path()).expanduser()
-    if target.is_dir():
-        target = target / export_module.workbook_filename(title, number, suffix)
-    # Written next to the target and renamed over it when complete: never half a file.
-    partial = target.with_name(f".{target.name}.partial")
-    try:
-        if args.csv:
-            with partial.open("wb") as handle:
-                async for line in export_module.round_csv(
-                    args.round, include=chosen, zone=settings.zone
-                ):
-                    handle.write(line)
-        elif args.round:
-            await export_module.write_round_workbook(
-                args.round,
-                str(partial),
-                include=chosen,
-                subtotals=args.subtotals,
-                now=timezone.now(),
-                zone=settings.zone,
-            )
-        else:
-            await export_module.write_campaign_workbook(
-                args.campaign, str(partial), include=chosen, now=timezone.now(), zone=settings.zone
-            )
-        os.replace(partial, target)
-    except OSError as exc:
-        raise CommandError(f"cannot write {target}: {exc}") from None
-    finally:
-        partial.unlink(missing_ok=True)
-    return f"Wrote {target} ({target.stat().st_size} bytes)."
-
-
 # -- send-due -------------------------------------------------------------------------------
 
 
 def send_due(settings: Settings, args: argparse.Namespace) -> int:
-    print(_with_database(settings, lambda: _send_due(settings)))
+    print(with_database(settings, lambda: _send_due(settings)))
     return 0
 
 
 async def _send_due(settings: Settings) -> str:
     from tortoise import timezone
 
-    from intranet.app import AREAS
     from intranet.notifications import scheduler, send
     from intranet.notifications.email import backend_for
 
     send.configure(settings)
     lines = []
-    # The areas' reminders first (surveys.site.send_due), so their mail goes out below.
-    for name in AREAS:
-        area_send_due = getattr(importlib.import_module(name), "send_due", None)
-        if area_send_due is not None:
-            result = await area_send_due(timezone.now())
-            lines.append(f"{name}.send_due: {result if result is not None else 'done'}")
+    # The areas' reminders first (Area.send_due), so their mail goes out below.
+    for area in load_areas():
+        if area.send_due is not None:
+            result = await area.send_due(timezone.now())
+            lines.append(f"{area.name}.send_due: {result if result is not None else 'done'}")
     delivery = await scheduler.run_once(backend_for(settings))
     lines.append(
         f"E-mail: {delivery.sent} sent, {delivery.retrying} to retry, {delivery.failed} failed."
@@ -580,7 +461,7 @@ async def _send_due(settings: Settings) -> str:
 
 
 def createadmin(settings: Settings, args: argparse.Namespace) -> int:
-    return _with_database(settings, lambda: _create_admin(settings, args))
+    return with_database(settings, lambda: _create_admin(settings, args))
 
 
 async def _create_admin(settings: Settings, args: argparse.Namespace) -> int:

@@ -38,6 +38,7 @@ from tortoise import connections
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from intranet import policy
 from intranet.i18n import DEFAULT_LOCALE, N_, gettext, use_locale
 from intranet.models import Membership, Organisation, Role, User
 from intranet.notifications.kinds import Kind, register
@@ -58,7 +59,6 @@ ROUND_REMINDER = register(
 )
 
 AWAITING = (ResponseState.NOT_STARTED, ResponseState.DRAFT, ResponseState.RETURNED)
-ACTING = (Role.ADMIN, Role.STAFF, Role.SECRETARY)
 
 TITLES = {
     ROUND_OPENED.name: N_("New report: %(campaign)s, round %(number)s"),
@@ -103,7 +103,7 @@ async def recipients(
     }
     wanted = {i for chain in chains.values() for i in chain}
     holders = await Membership.filter(
-        organisation_id__in=list(wanted), role__in=list(ACTING), user__is_active=True
+        organisation_id__in=list(wanted), role__in=list(policy.ACTING_ROLES), user__is_active=True
     ).values_list("organisation_id", "user_id", "role")
     secretaries: dict[int, set[int]] = defaultdict(set)
     others: dict[int, set[int]] = defaultdict(set)

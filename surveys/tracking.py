@@ -35,6 +35,7 @@ from tortoise.functions import Count
 from intranet.forms import FormErrors, clean_line, parse_id
 from intranet.i18n import N_, Refusal, gettext
 from intranet.models import Category, Membership, Organisation, User
+from intranet.policy import acting_organisation_ids
 from surveys import notify, policy
 from surveys.models import (
     Campaign,
@@ -607,11 +608,7 @@ async def reminders_for(
     """Recent reminders to the organisations this person answers for, about rounds still
     awaiting their answer; the latest per round and organisation. `round__campaign__
     organiser` and `organisation` loaded, each with the id of the response it is about."""
-    organisation_ids = [
-        m.organisation_id  # type: ignore[attr-defined]
-        for m in held
-        if m.role in ("secretary", "staff", "admin")
-    ]
+    organisation_ids = acting_organisation_ids(held)
     if not organisation_ids:
         return []
     since = now - dt.timedelta(days=REMINDER_DAYS)

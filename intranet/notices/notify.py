@@ -17,10 +17,9 @@ import logging
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from intranet import paths
+from intranet import paths, policy
 from intranet.i18n import DEFAULT_LOCALE, N_, gettext, use_locale
 from intranet.models import Membership, User
-from intranet.notices.audience import ACTING_ROLES
 from intranet.notices.models import AudienceScope, Notice, NoticeAudience, NoticeState
 from intranet.notifications.kinds import NOTICE_PUBLISHED, NOTICE_REMINDER
 from intranet.notifications.models import STATE_LABELS, EmailMessage, EmailState, Notification
@@ -50,7 +49,7 @@ async def addressed_people(notice: Notice) -> set[int]:
     return {
         user_id
         for org_id, user_id, role in held  # type: ignore[misc]
-        if scope_of[org_id] == AudienceScope.EVERYONE or role in ACTING_ROLES
+        if scope_of[org_id] == AudienceScope.EVERYONE or policy.is_acting_role(role)
     }
 
 

@@ -22,7 +22,7 @@ from tortoise.transactions import in_transaction
 from intranet import audit, policy
 from intranet.forms import FormErrors, clean_line, form_data, page_number, parse_id, take_line
 from intranet.i18n import gettext
-from intranet.models import Category, Membership, Organisation, OrganisationKind, Role
+from intranet.models import Category, Membership, Organisation, OrganisationKind
 from intranet.models.organisations import MoveError
 from intranet.templating import render
 
@@ -56,7 +56,7 @@ def redirect(request: Request, name: str, query: str = "", **path_params: Any) -
 
 def managed_organisations(held: list[Membership]) -> QuerySet[Organisation]:
     """Every organisation inside the subtrees the admin's roles are held on."""
-    roots = policy.organisations_with(held, Role.ADMIN)
+    roots = policy.administered_organisations(held)
     within = [Q(path__startswith=root.path) for root in roots]
     return Organisation.filter(Q(*within, join_type="OR"))
 
@@ -259,7 +259,7 @@ async def blank_create_context(request: Request, held: list[Membership]) -> dict
     if parent_id:
         parent = await managed_organisation(held, parent_id)
     else:
-        parent = policy.organisations_with(held, Role.ADMIN)[0]
+        parent = policy.administered_organisations(held)[0]
     values: dict[str, Any] = {name: "" for name in TEXT_FIELDS}
     values.update(kind=default_kind(parent).value, is_active=True, category_ids=set())
     return {"values": values, "parent_id": parent.id if parent else None}

@@ -97,7 +97,7 @@ async def issued(request: Request) -> Response:
     policy.require_user(request)
     held = await policy.memberships(request)
     state = state_filter(request)
-    notices = Notice.filter(audience.issued_by_mine(held))
+    notices = Notice.filter(policy.issued_by_mine(held))
     if state:
         notices = notices.filter(state=state)
     page = page_number(request)

@@ -239,7 +239,7 @@ async def list_notices(request: Request) -> Response:
     held = await policy.memberships(request)
     filters = ListFilters.from_query(request)
     page = page_number(request)
-    readable = audience.readable_notices(held)
+    readable = policy.readable_notices(held)
     # Plain values, not model instances: fifty of those cost more to build than to show.
     rows = await (
         filters.apply(readable)

@@ -25,7 +25,7 @@ from tortoise.expressions import Q
 from intranet import audit, policy, uploads
 from intranet.forms import clean_line, clean_text, form_data, parse_id
 from intranet.i18n import N_, gettext
-from intranet.models import Membership, Organisation, Role
+from intranet.models import Membership, Organisation
 from intranet.templating import is_htmx, render
 from surveys import building, examples
 from surveys.models import Form, FormVersion
@@ -130,7 +130,7 @@ def done_message(request: Request) -> str:
 
 
 def acting_organisations(held: list[Membership]) -> list[Organisation]:
-    return policy.organisations_with(held, Role.ADMIN, Role.STAFF, Role.SECRETARY)
+    return policy.acting_organisations(held)
 
 
 def builder_url(request: Request, form_id: int, done: str = "", anchor: str = "") -> str:

@@ -35,7 +35,7 @@ from tortoise.expressions import Q, Subquery
 from intranet import policy, uploads
 from intranet.forms import form_data, parse_id
 from intranet.i18n import N_, Refusal, gettext
-from intranet.models import Membership, Organisation, Role, User
+from intranet.models import Membership, Organisation, User
 from intranet.storage import StorageError
 from intranet.templating import render
 from surveys import answering, attention, paths
@@ -113,9 +113,7 @@ def now_() -> datetime:
 
 def answered_for(held: list[Membership]) -> Q | None:
     """Responses of the organisations this person acts for (their subtrees)."""
-    paths = [
-        m.organisation.path for m in held if m.role in (Role.ADMIN, Role.STAFF, Role.SECRETARY)
-    ]
+    paths = policy.acting_paths(held)
     if not paths:
         return None
     return Q(*[Q(organisation__path__startswith=p) for p in paths], join_type=Q.OR)
