@@ -33,8 +33,8 @@ from intranet.notices.models import (
     NumberSequence,
 )
 from intranet.notices.paste import parse_notice
+from intranet.notices.views.actions import DONE_MESSAGES as ACTION_DONE_MESSAGES
 from intranet.templating import render
-from intranet.views.notice_actions import DONE_MESSAGES as ACTION_DONE_MESSAGES
 
 PAGE_SIZE = 50
 MAX_PASTE_LENGTH = 200_000
