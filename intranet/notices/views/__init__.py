@@ -8,9 +8,28 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from intranet.notices.views import actions, editing, reading, receipts
+from intranet.notices.views import (
+    actions,
+    attachments,
+    document,
+    editing,
+    feed,
+    listing,
+    paste,
+    prefixes,
+    receipts,
+)
 
 
 def routes() -> list[BaseRoute]:
-    # In this order: the first route that matches a path answers it.
-    return [*actions.routes, *editing.routes, *receipts.routes, *reading.routes]
+    return [
+        *actions.routes,
+        *attachments.routes,
+        *editing.routes,
+        *paste.routes,
+        *prefixes.routes,
+        *receipts.routes,
+        *listing.routes,
+        *feed.routes,
+        *document.routes,
+    ]
