@@ -3,7 +3,8 @@
 Every module of intranet/ and surveys/ is parsed with `ast` (nothing is imported), and
 five rules are checked:
 
-- intranet never names surveys, except in the list of areas (intranet/areas.py AREAS);
+- intranet never names surveys, except in the list of areas (intranet/areas.py AREAS),
+  and loads no module by name except there (load_areas);
 - a module that is not a view (nor the wiring that collects routes) imports no views module;
 - a views module imports no other package's views;
 - no import cycle, counting the imports made inside functions;
@@ -134,6 +135,21 @@ def surveys_named_in_intranet(modules: dict[str, Module]) -> list[str]:
     return problems
 
 
+def modules_loaded_by_name(modules: dict[str, Module]) -> list[str]:
+    """import_module hides a dependency from the import graph: only load_areas may."""
+    problems = []
+    for module in modules.values():
+        if module.name == AREA_LIST[0]:
+            continue
+        for node in ast.walk(module.tree):
+            if isinstance(node, ast.Call):
+                func = node.func
+                called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                if called in ("import_module", "__import__"):
+                    problems.append(f"{module.where(node)} loads a module by name")
+    return problems
+
+
 def views_imported_below(modules: dict[str, Module]) -> list[str]:
     problems = []
     for module in modules.values():
@@ -233,6 +249,7 @@ def roles_outside_policy(modules: dict[str, Module]) -> list[str]:
 
 RULES = (
     surveys_named_in_intranet,
+    modules_loaded_by_name,
     views_imported_below,
     views_of_other_packages,
     import_cycles,
@@ -285,6 +302,19 @@ def test_it_finds_surveys_named_in_intranet_outside_the_area_list(tmp_path: Path
     )
     assert surveys_named_in_intranet(tree) == [
         'intranet.cli (intranet/cli.py:3) names surveys: x = importlib.import_module("surveys.x")'
+    ]
+
+
+def test_it_finds_a_module_loaded_by_name_outside_the_area_list(tmp_path: Path) -> None:
+    tree = plant(
+        tmp_path,
+        {
+            "intranet/areas.py": "from importlib import import_module\n\nimport_module(name)\n",
+            "intranet/demo.py": "import importlib\n\n\ndef f():\n    importlib.import_module(n)\n",
+        },
+    )
+    assert modules_loaded_by_name(tree) == [
+        "intranet.demo (intranet/demo.py:5) loads a module by name"
     ]
 
 
