@@ -9,7 +9,7 @@ from pathlib import Path
 from tortoise import timezone
 
 from intranet.areas import Command
-from intranet.cli import CommandError, positive, with_database
+from intranet.commandline import CommandError, positive, with_database
 from intranet.settings import Settings
 from surveys import export as exports_
 from surveys import scheduler
