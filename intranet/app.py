@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -18,6 +17,7 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from intranet import db, i18n
+from intranet.areas import load_areas
 from intranet.directory import jobs as directory_jobs
 from intranet.i18n import N_, gettext
 from intranet.middleware import (
@@ -40,12 +40,6 @@ from intranet.urls import routes
 from intranet.views.site import HealthCheck
 
 logger = logging.getLogger("huibao")
-
-# Areas built on the intranet, loaded by name so that intranet never imports them. Each
-# is a module with `routes()`, `attention_providers` and `background_tasks` (async
-# callables taking the app, run for the app's life; see surveys.site), and optionally
-# `lifespan(app)`, an async context manager entered at start-up and left at shutdown.
-AREAS = ("surveys.site",)
 
 ERROR_MESSAGES = {
     400: (N_("Bad request"), N_("The request could not be understood.")),
@@ -128,7 +122,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         try:
             async with AsyncExitStack() as stack:
                 for area in areas:
-                    if hasattr(area, "lifespan"):
+                    if area.lifespan is not None:
                         await stack.enter_async_context(area.lifespan(app))
                 yield {}
         finally:
@@ -139,7 +133,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             if manage_database:
                 await db.close()
 
-    areas = [importlib.import_module(name) for name in AREAS]
+    # The areas built on the intranet (intranet.areas), which it never imports itself.
+    areas = load_areas()
     # The intranet's own task (the e-mail outbox), then the areas'.
     background = [
         notification_scheduler.run,
@@ -173,6 +168,6 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     # A new site starts with nothing remembered (the tests build one per emptied database).
     summary_cache.forget_summaries()
     for area in areas:
-        if hasattr(area, "forget_kept"):
+        if area.forget_kept is not None:
             area.forget_kept()
     return app

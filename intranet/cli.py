@@ -1,4 +1,5 @@
-"""The `huibao` command: serve, migrate, createadmin, demo, open-rounds, export and backup.
+"""The `huibao` command: serve, migrate, createadmin, demo, the directory, send-due and backup,
+then the commands each area adds (intranet.areas), such as open-rounds and export.
 
 Every subcommand reads the settings first; a bad HUIBAO_* value ends it with one line
 naming the setting and exit status 2.
@@ -7,37 +8,19 @@ naming the setting and exit status 2.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import copy
 import dataclasses
-import getpass
-import importlib
 import os
 import socket
-import sqlite3
 import sys
-from collections.abc import Awaitable, Callable, Sequence
-from contextlib import closing
-from datetime import datetime
-from pathlib import Path
-from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from collections.abc import Sequence
+from typing import Any
 
-from intranet import db
+from intranet import admin_commands
+from intranet.areas import Command, load_areas
+from intranet.commandline import CommandError, port, positive, redacted, with_database
+from intranet.directory import commands as directory_commands
 from intranet.settings import Settings, SettingsError, host_of, load_settings
-
-T = TypeVar("T")
-
-ADMIN_PASSWORD_ENV = "HUIBAO_ADMIN_PASSWORD"
-PASSWORD_ATTEMPTS = 3
-
-
-class CommandError(Exception):
-    """A command cannot go on. The message is printed as one line."""
-
-    def __init__(self, message: str, status: int = 1) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -77,10 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Apply migrations, then run the web server.",
     )
     serve_parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    serve_parser.add_argument("--port", type=_port, default=8000, help="port to listen on")
+    serve_parser.add_argument("--port", type=port, default=8000, help="port to listen on")
     serve_parser.add_argument(
         "--workers",
-        type=_positive,
+        type=positive,
         default=1,
         help="worker processes (PostgreSQL only; SQLite runs one)",
     )
@@ -102,21 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Apply the migrations the database does not have yet.",
     )
     migrate_parser.set_defaults(handler=migrate)
-
-    admin_parser = commands.add_parser(
-        "createadmin",
-        help="create an administrator",
-        description="Create a person with the administrator role on the top organisation. "
-        f"Asks for what is not given; the password can come from {ADMIN_PASSWORD_ENV}.",
-    )
-    admin_parser.add_argument("--username")
-    admin_parser.add_argument("--display-name")
-    admin_parser.add_argument(
-        "--organisation",
-        help="name of the organisation to administer; created as the top of the tree "
-        "if the database has no organisations yet",
-    )
-    admin_parser.set_defaults(handler=createadmin)
+    add_command(commands, admin_commands.CREATEADMIN)
 
     demo_parser = commands.add_parser(
         "demo",
@@ -124,79 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Load the demo association, societies and logins (an empty database only).",
     )
     demo_parser.set_defaults(handler=demo)
-
-    rounds_parser = commands.add_parser(
-        "open-rounds",
-        help="open the report rounds that are due, once (for cron)",
-        description="Open every report round that is due now, then exit. The server does this "
-        "itself every minute unless HUIBAO_SCHEDULER=0; run this from cron on such installs.",
-    )
-    rounds_parser.set_defaults(handler=open_rounds)
-
-    export_parser = commands.add_parser(
-        "export",
-        help="write a round's or a campaign's totals to a spreadsheet",
-        description="Write the totals of a report round (or of a campaign across its rounds) "
-        "to an .xlsx workbook ready to print, or a round's totals table to CSV.",
-    )
-    source = export_parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--round", type=_positive, metavar="ID", help="the round's id")
-    source.add_argument("--campaign", type=_positive, metavar="ID", help="the campaign's id")
-    export_parser.add_argument(
-        "-o",
-        "--output",
-        type=Path,
-        metavar="PATH",
-        help="the file to write, or a directory to write it in, named after the report "
-        "(default: the current directory)",
-    )
-    export_parser.add_argument(
-        "--csv", action="store_true", help="the round's totals table as UTF-8 CSV instead"
-    )
-    export_parser.add_argument(
-        "--approved-only", action="store_true", help="count approved reports only"
-    )
-    export_parser.add_argument(
-        "--subtotals", action="store_true", help="add a subtotal row per category"
-    )
-    export_parser.set_defaults(handler=export)
-
-    import_parser = commands.add_parser(
-        "import-directory",
-        help="add and update organisations and people from a workbook",
-        description="Read a directory workbook (.xlsx with the sheets 组织机构 and 人员, or a "
-        "CSV file holding one of them), print what would change and every problem by sheet, "
-        "row and column, then write it all in one transaction. Exits 1 and writes nothing if "
-        "there is any problem. New people get no password: those with an e-mail address are "
-        "sent a one-time link to set one.",
-    )
-    import_parser.add_argument("file", metavar="FILE", type=Path)
-    import_parser.add_argument(
-        "--dry-run", action="store_true", help="print the preview only; write nothing"
-    )
-    import_parser.add_argument(
-        "--codes",
-        type=Path,
-        metavar="PATH",
-        help="write the one-time codes of new people without an e-mail address to this "
-        ".xlsx file (to hand on by hand)",
-    )
-    import_parser.set_defaults(handler=import_directory)
-
-    export_directory_parser = commands.add_parser(
-        "export-directory",
-        help="write the organisations and people to a workbook",
-        description="Write every organisation and person in the import format (importing "
-        "it back changes nothing), or with --template an empty workbook with the headers "
-        "and notes on filling it in.",
-    )
-    export_directory_parser.add_argument(
-        "--template", action="store_true", help="the empty template instead"
-    )
-    export_directory_parser.add_argument(
-        "-o", "--output", type=Path, metavar="FILE", required=True, help="the .xlsx to write"
-    )
-    export_directory_parser.set_defaults(handler=export_directory)
+    for command in directory_commands.COMMANDS:
+        add_command(commands, command)
 
     send_parser = commands.add_parser(
         "send-due",
@@ -206,67 +104,23 @@ def build_parser() -> argparse.ArgumentParser:
         "from cron on such installs.",
     )
     send_parser.set_defaults(handler=send_due)
+    add_command(commands, admin_commands.BACKUP)
 
-    backup_parser = commands.add_parser(
-        "backup",
-        help="copy the SQLite database to a file while the site runs",
-        description="Write a consistent copy of the SQLite database, safe while the site runs. "
-        "PATH may be a directory. On PostgreSQL, use pg_dump.",
-    )
-    backup_parser.add_argument("path", metavar="PATH", type=Path)
-    backup_parser.set_defaults(handler=backup)
+    # Then each area's own commands (intranet.areas).
+    for area in load_areas():
+        for command in area.commands:
+            add_command(commands, command)
     return parser
 
 
-def _port(raw: str) -> int:
-    value = _positive(raw)
-    if value > 65535:
-        raise argparse.ArgumentTypeError(f"expected a port from 1 to 65535, got {value}")
-    return value
-
-
-def _positive(raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {raw!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected 1 or more, got {value}")
-    return value
-
-
-# -- running database work ------------------------------------------------------------------
-
-
-def _with_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
-    """Migrate, then run `work` with the ORM ready, and let go of the database."""
-
-    async def session() -> T:
-        try:
-            await db.migrate(settings)
-            await db.init(settings)
-            return await work()
-        finally:
-            await db.close()
-
-    try:
-        return asyncio.run(session())
-    except OSError as exc:
-        raise CommandError(
-            f"HUIBAO_DATABASE_URL: cannot reach {_redacted(settings.database_url)}: {exc}"
-        ) from None
-    except Exception as exc:
-        if type(exc).__module__.startswith(("asyncpg", "tortoise.exceptions")):
-            raise CommandError(f"database {_redacted(settings.database_url)}: {exc}") from None
-        raise
-
-
-def _redacted(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+def add_command(commands: Any, command: Command) -> None:
+    """`command` as a subcommand (`commands` is the parser's subparsers)."""
+    command_parser = commands.add_parser(
+        command.name, help=command.help, description=command.description
+    )
+    if command.arguments is not None:
+        command.arguments(command_parser)
+    command_parser.set_defaults(handler=command.run)
 
 
 # -- serve ----------------------------------------------------------------------------------
@@ -290,9 +144,9 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         hosts = [host_of(settings.site_url), *settings.allowed_hosts, *_served_hosts(args.host)]
         os.environ["HUIBAO_ALLOWED_HOSTS"] = ",".join(dict.fromkeys(h for h in hosts if h))
     if args.demo:
-        print(_with_database(settings, lambda: _load_demo(settings, url)), flush=True)
+        print(with_database(settings, lambda: _load_demo(settings, url)), flush=True)
     else:
-        _with_database(settings, _nothing)
+        with_database(settings, _nothing)
 
     import uvicorn
 
@@ -351,8 +205,8 @@ def _log_config() -> dict[str, Any]:
 
 
 def migrate(settings: Settings, args: argparse.Namespace) -> int:
-    _with_database(settings, _nothing)
-    print(f"Database {_redacted(settings.database_url)} is up to date.")
+    with_database(settings, _nothing)
+    print(f"Database {redacted(settings.database_url)} is up to date.")
     return 0
 
 
@@ -360,7 +214,7 @@ def migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def demo(settings: Settings, args: argparse.Namespace) -> int:
-    print(_with_database(settings, lambda: _load_demo(settings, "http://127.0.0.1:8000/")))
+    print(with_database(settings, lambda: _load_demo(settings, "http://127.0.0.1:8000/")))
     return 0
 
 
@@ -384,361 +238,30 @@ async def _load_demo(settings: Settings, url: str) -> str:
     return summary + "\n" + demo_data.format_logins(logins, url + "login")
 
 
-# -- open-rounds ----------------------------------------------------------------------------
-
-
-def open_rounds(settings: Settings, args: argparse.Namespace) -> int:
-    print(_with_database(settings, lambda: _open_rounds(settings)))
-    return 0
-
-
-async def _open_rounds(settings: Settings) -> str:
-    from tortoise import timezone
-
-    # Loaded by name, as intranet.app loads its areas: intranet never imports the areas
-    # built on it, so that it runs (and its tests pass) without them.
-    scheduler = importlib.import_module("surveys.scheduler")
-    opened = await scheduler.run_once(timezone.now(), settings.zone)
-    if not opened:
-        return "No rounds were due."
-    lines = [f"Opened {len(opened)} round(s):"]
-    for round_ in opened:
-        due = round_.due_at.astimezone(settings.zone)
-        lines.append(
-            f"  campaign {round_.campaign_id}, round {round_.number}, due {due:%Y-%m-%d %H:%M}"
-        )
-    return "\n".join(lines)
-
-
-# -- the directory ---------------------------------------------------------------------------
-
-
-def import_directory(settings: Settings, args: argparse.Namespace) -> int:
-    if not args.file.is_file():
-        raise CommandError(f"{args.file}: no such file")
-    text, status = _with_database(settings, lambda: _import_directory(settings, args))
-    print(text)
-    return status
-
-
-async def _import_directory(settings: Settings, args: argparse.Namespace) -> tuple[str, int]:
-    from tortoise import timezone
-
-    from intranet.directory import apply, codes, plan, report, workbook
-
-    try:
-        directory = workbook.read_file(args.file, args.file.name)
-    except workbook.UnreadableFile as exc:
-        raise CommandError(f"{args.file}: {exc}") from None
-    found = plan.make_plan(directory, await plan.load_state(), plan.WHOLE_SITE)
-    text = report.plan_text(found)
-    if not found.ok:
-        return text, 1
-    if args.dry_run or not found.has_changes:
-        return text, 0
-    try:
-        outcome = await apply.apply_directory(
-            directory,
-            plan.WHOLE_SITE,
-            apply.Actor(None, "huibao import-directory"),
-            deactivate_absent=False,
-            invitation_days=settings.invitation_days,
-            now=timezone.now(),
-        )
-    except apply.Refused as refused:
-        return report.plan_text(refused.plan), 1
-    lines = [text, f"Written. Invitations queued by e-mail: {outcome.emailed}."]
-    if outcome.need_codes and args.codes:
-        count = await codes.write_code_sheet(
-            args.codes, outcome.need_codes, days=settings.invitation_days, zone=settings.zone
-        )
-        lines.append(f"One-time codes for {count} people without e-mail: {args.codes}")
-    elif outcome.need_codes:
-        lines.append(
-            f"{len(outcome.need_codes)} new people have no e-mail address: issue their "
-            "invitations from their pages under /admin/people, or run again with --codes."
-        )
-    return "\n".join(lines), 0
-
-
-def export_directory(settings: Settings, args: argparse.Namespace) -> int:
-    print(_with_database(settings, lambda: _export_directory(args)))
-    return 0
-
-
-async def _export_directory(args: argparse.Namespace) -> str:
-    from intranet.directory import export
-
-    target: Path = args.output.expanduser()
-    partial = target.with_name(f".{target.name}.partial")
-    if args.template:
-        await export.write_template(partial)
-    else:
-        await export.export_directory(partial)
-    os.replace(partial, target)
-    return f"Wrote {target}"
-
-
-# -- export ---------------------------------------------------------------------------------
-
-
-def export(settings: Settings, args: argparse.Namespace) -> int:
-    if args.csv and args.campaign:
-        raise CommandError("--csv: only a round's totals table is written as CSV", 2)
-    if args.subtotals and (args.campaign or args.csv):
-        raise CommandError(
-            "--subtotals: only a round's workbook has subtotal rows (not --campaign or --csv)", 2
-        )
-    print(_with_database(settings, lambda: _export(settings, args)))
-    return 0
-
-
-async def _export(settings: Settings, args: argparse.Namespace) -> str:
-    from tortoise import timezone
-
-    # Loaded by name, like open-rounds: intranet never imports the areas built on it.
-    export_module = importlib.import_module("surveys.export")
-    models = importlib.import_module("surveys.models")
-    include = importlib.import_module("surveys.totals").Include
-    chosen = include.APPROVED if args.approved_only else include.SUBMITTED
-    if args.round:
-        round_ = await models.Round.get_or_none(id=args.round).select_related("campaign")
-        if round_ is None:
-            raise CommandError(f"--round: there is no round {args.round}")
-        title, number = round_.campaign.title, round_.number
-    else:
-        campaign = await models.Campaign.get_or_none(id=args.campaign)
-        if campaign is None:
-            raise CommandError(f"--campaign: there is no campaign {args.campaign}")
-        title, number = campaign.title, None
-    suffix = ".csv" if args.csv else ".xlsx"
-    target: Path = (args.output or Path()).expanduser()
-    if target.is_dir():
-        target = target / export_module.workbook_filename(title, number, suffix)
-    # Written next to the target and renamed over it when complete: never half a file.
-    partial = target.with_name(f".{target.name}.partial")
-    try:
-        if args.csv:
-            with partial.open("wb") as handle:
-                async for line in export_module.round_csv(
-                    args.round, include=chosen, zone=settings.zone
-                ):
-                    handle.write(line)
-        elif args.round:
-            await export_module.write_round_workbook(
-                args.round,
-                str(partial),
-                include=chosen,
-                subtotals=args.subtotals,
-                now=timezone.now(),
-                zone=settings.zone,
-            )
-        else:
-            await export_module.write_campaign_workbook(
-                args.campaign, str(partial), include=chosen, now=timezone.now(), zone=settings.zone
-            )
-        os.replace(partial, target)
-    except OSError as exc:
-        raise CommandError(f"cannot write {target}: {exc}") from None
-    finally:
-        partial.unlink(missing_ok=True)
-    return f"Wrote {target} ({target.stat().st_size} bytes)."
-
-
 # -- send-due -------------------------------------------------------------------------------
 
 
 def send_due(settings: Settings, args: argparse.Namespace) -> int:
-    print(_with_database(settings, lambda: _send_due(settings)))
+    print(with_database(settings, lambda: _send_due(settings)))
     return 0
 
 
 async def _send_due(settings: Settings) -> str:
     from tortoise import timezone
 
-    from intranet.app import AREAS
     from intranet.notifications import scheduler, send
     from intranet.notifications.email import backend_for
 
     send.configure(settings)
     lines = []
-    # The areas' reminders first (surveys.site.send_due), so their mail goes out below.
-    for name in AREAS:
-        area_send_due = getattr(importlib.import_module(name), "send_due", None)
-        if area_send_due is not None:
-            result = await area_send_due(timezone.now())
-            lines.append(f"{name}.send_due: {result if result is not None else 'done'}")
+    # The areas' reminders first (Area.send_due), so their mail goes out below.
+    for area in load_areas():
+        if area.send_due is not None:
+            result = await area.send_due(timezone.now())
+            lines.append(f"{area.name}.send_due: {result if result is not None else 'done'}")
     delivery = await scheduler.run_once(backend_for(settings))
     lines.append(
         f"E-mail: {delivery.sent} sent, {delivery.retrying} to retry, {delivery.failed} failed."
     )
     lines.extend(f"  error: {error}" for error in dict.fromkeys(delivery.errors))
     return "\n".join(lines)
-
-
-# -- createadmin ----------------------------------------------------------------------------
-
-
-def createadmin(settings: Settings, args: argparse.Namespace) -> int:
-    return _with_database(settings, lambda: _create_admin(settings, args))
-
-
-async def _create_admin(settings: Settings, args: argparse.Namespace) -> int:
-    from intranet.models import User
-    from intranet.models.accounts import normalise_username
-
-    username = normalise_username(args.username or _ask("Username", "--username"))
-    if not username or len(username) > 64 or any(ch.isspace() for ch in username):
-        raise CommandError(
-            f"--username: expected 1 to 64 characters without spaces, got {username!r}", 2
-        )
-    if await User.exists(username=username):
-        raise CommandError(f"--username: there is already a person called {username!r}")
-    display_name = (args.display_name or _ask("Display name", "--display-name")).strip()
-    if not display_name or len(display_name) > 64:
-        raise CommandError("--display-name: expected 1 to 64 characters", 2)
-    organisation = await _admin_organisation(args.organisation)
-    password = _admin_password(username)
-    await _save_admin(settings, username, display_name, password, organisation)
-    print(f"Created administrator {username!r} on {organisation.name}.")
-    return 0
-
-
-async def _save_admin(
-    settings: Settings, username: str, display_name: str, password: str, organisation: Any
-) -> None:
-    from tortoise import timezone
-    from tortoise.transactions import in_transaction
-
-    from intranet import audit
-    from intranet.models import Membership, Organisation, OrganisationKind, Role, User
-    from intranet.security import hash_password
-
-    password_hash = await asyncio.to_thread(hash_password, settings, password)
-    async with in_transaction():
-        if organisation.pk is None:
-            organisation = await Organisation.create_under(
-                None, name=organisation.name, kind=OrganisationKind.ASSOCIATION
-            )
-        user = await User.create(
-            username=username,
-            display_name=display_name,
-            password_hash=password_hash,
-            password_changed_at=timezone.now(),
-        )
-        await Membership.create(user=user, organisation=organisation, role=Role.ADMIN)
-        await audit.record(
-            None,
-            "person.create",
-            target=user,
-            organisation=organisation,
-            summary="administrator created with huibao createadmin",
-        )
-
-
-async def _admin_organisation(name: str | None) -> Any:
-    """The organisation the new administrator will hold the role on: the one named, or
-    the top of the tree. When there is none yet, an unsaved one to create (the caller
-    creates it together with the person)."""
-    from intranet.models import Organisation, OrganisationKind
-
-    tops = await Organisation.filter(parent=None).order_by("id")
-    if name is not None:
-        name = name.strip()
-        named = await Organisation.filter(name=name).order_by("path").first()
-        if named is not None:
-            return named
-        if tops:
-            raise CommandError(f"--organisation: there is no organisation called {name!r}")
-    elif len(tops) == 1:
-        return tops[0]
-    elif tops:
-        choices = "、".join(top.name for top in tops)
-        raise CommandError(f"--organisation: choose one of {choices}", 2)
-    else:
-        print("The database has no organisations yet: name the top one (e.g. 辽宁省科学技术协会).")
-        name = _ask("Organisation", "--organisation").strip()
-    if not name or len(name) > 100:
-        raise CommandError("--organisation: expected a name of 1 to 100 characters", 2)
-    return Organisation(name=name, kind=OrganisationKind.ASSOCIATION)
-
-
-def _admin_password(username: str) -> str:
-    from intranet.security import password_problem
-
-    given = os.environ.get(ADMIN_PASSWORD_ENV)
-    if given is not None:
-        if problem := password_problem(given, username):
-            raise CommandError(f"{ADMIN_PASSWORD_ENV}: {problem}", 2)
-        return given
-    if not sys.stdin.isatty():
-        raise CommandError(f"no terminal to ask for the password: set {ADMIN_PASSWORD_ENV}", 2)
-    for _ in range(PASSWORD_ATTEMPTS):
-        password = getpass.getpass("Password: ")
-        if problem := password_problem(password, username):
-            print(problem, file=sys.stderr)
-            continue
-        if getpass.getpass("Password (again): ") != password:
-            print("The two passwords are not the same.", file=sys.stderr)
-            continue
-        return password
-    raise CommandError("no acceptable password given")
-
-
-def _ask(prompt: str, option: str) -> str:
-    if not sys.stdin.isatty():
-        raise CommandError(f"{option}: required when there is no terminal to ask", 2)
-    try:
-        return input(f"{prompt}: ")
-    except EOFError:
-        raise CommandError(f"{option}: required", 2) from None
-
-
-# -- backup ---------------------------------------------------------------------------------
-
-
-def backup(settings: Settings, args: argparse.Namespace) -> int:
-    if not settings.is_sqlite:
-        raise CommandError(
-            "backup copies SQLite databases; on PostgreSQL use pg_dump "
-            "(pg_dump --format=custom --file=huibao.dump DBNAME)",
-            2,
-        )
-    source = sqlite_path(settings.database_url)
-    if not source.is_file():
-        raise CommandError(f"HUIBAO_DATABASE_URL: there is no database at {source}")
-    target: Path = args.path.expanduser()
-    if target.is_dir():
-        target = target / f"huibao-{datetime.now():%Y%m%d-%H%M%S}.sqlite3"
-    size = backup_sqlite(source, target)
-    print(f"Backed up {source} to {target} ({size} bytes).")
-    return 0
-
-
-def sqlite_path(database_url: str) -> Path:
-    return Path(database_url.removeprefix("sqlite://").split("?", 1)[0])
-
-
-def backup_sqlite(source: Path, target: Path) -> int:
-    """Copy with SQLite's online backup, in one step: in WAL mode that reads one
-    consistent snapshot and never blocks the site's writers. The copy is written next to
-    the target and renamed over it only when complete."""
-    partial = target.with_name(f".{target.name}.partial")
-    partial.unlink(missing_ok=True)
-    try:
-        with (
-            closing(sqlite3.connect(source, timeout=30)) as origin,
-            closing(sqlite3.connect(partial)) as copy_,
-        ):
-            origin.backup(copy_)
-            # A single self-contained file: no -wal or -shm needed beside it.
-            copy_.execute("PRAGMA journal_mode=DELETE")
-            check = copy_.execute("PRAGMA quick_check").fetchone()[0]
-            if check != "ok":
-                raise CommandError(f"the copy failed its check: {check}")
-        os.replace(partial, target)
-    except (OSError, sqlite3.Error) as exc:
-        raise CommandError(f"backup to {target} failed: {exc}") from None
-    finally:
-        partial.unlink(missing_ok=True)
-    return target.stat().st_size

@@ -1,4 +1,4 @@
-"""Database configuration and migrations for both packages (Tortoise ORM)."""
+"""Database configuration and migrations of the intranet and its areas (Tortoise ORM)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from tortoise import Tortoise
 from tortoise.exceptions import DBConnectionError
 from tortoise.migrations.api import migrate as _migrate
 
+from intranet.areas import load_areas
 from intranet.settings import Settings
 
 # A write waits this long for another process (a backup, a CLI command) to let go.
@@ -20,7 +21,8 @@ from intranet.settings import Settings
 # survives a power cut or an operating-system crash, which NORMAL does not promise.
 SQLITE_PRAGMAS = {"busy_timeout": 10000, "synchronous": "FULL"}
 
-APPS: dict[str, dict[str, Any]] = {
+# The intranet's own Tortoise app; each area adds its own (intranet.areas).
+INTRANET_APP: dict[str, dict[str, Any]] = {
     "intranet": {
         "models": [
             "intranet.models",
@@ -30,8 +32,16 @@ APPS: dict[str, dict[str, Any]] = {
         ],
         "migrations": "intranet.migrations",
     },
-    "surveys": {"models": ["surveys.models"], "migrations": "surveys.migrations"},
 }
+
+
+def apps() -> dict[str, dict[str, Any]]:
+    """Every Tortoise app of the site: the intranet's, then each area's."""
+    found = dict(INTRANET_APP)
+    for area in load_areas():
+        if area.tortoise_app is not None:
+            found[area.name] = area.tortoise_app
+    return found
 
 
 def connection_url(settings: Settings) -> str:
@@ -44,14 +54,14 @@ def connection_url(settings: Settings) -> str:
 def tortoise_config(settings: Settings) -> dict[str, Any]:
     return {
         "connections": {"default": connection_url(settings)},
-        "apps": {label: {**app, "default_connection": "default"} for label, app in APPS.items()},
+        "apps": {label: {**app, "default_connection": "default"} for label, app in apps().items()},
         "use_tz": True,
         "timezone": "UTC",
     }
 
 
 async def migrate(settings: Settings) -> None:
-    """Bring the database up to the committed migrations of both packages."""
+    """Bring the database up to the committed migrations of the intranet and its areas."""
     await _migrate(config=tortoise_config(settings))
 
 

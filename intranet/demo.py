@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import importlib
 import re
 from dataclasses import dataclass, field
 from importlib import resources
@@ -27,6 +26,7 @@ from tortoise import timezone
 from tortoise.transactions import in_transaction
 
 from intranet import audit
+from intranet.areas import load_areas
 from intranet.models import (
     AuditEvent,
     Category,
@@ -194,16 +194,11 @@ async def load(settings: Settings) -> bool:
 
 
 async def _area_demos(settings: Settings) -> None:
-    """Each area's demo data (intranet.app.AREAS), loaded by name: intranet never imports
-    the areas built on it. An area module may define
-    `async def load_demo(settings, organisations)`, organisations by name."""
-    from intranet.app import AREAS
-
+    """Each area's demo data (Area.load_demo, intranet.areas), organisations by name."""
     organisations = {o.name: o for o in await Organisation.all()}
-    for name in AREAS:
-        load_demo = getattr(importlib.import_module(name), "load_demo", None)
-        if load_demo is not None:
-            await load_demo(settings, organisations)
+    for area in load_areas():
+        if area.load_demo is not None:
+            await area.load_demo(settings, organisations)
 
 
 async def _organisations() -> dict[str, Organisation]:

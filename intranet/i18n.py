@@ -1,8 +1,9 @@
 """Translations: messages are written in English and translated to Simplified Chinese.
 
-The catalogue is one .po file per area under intranet/locale/<locale>/LC_MESSAGES/
-(and surveys/locale/...); they are merged when the site starts, straight from the
-.po text, so there is no compiled file to forget to rebuild.
+The catalogue is intranet/locale/<locale>/LC_MESSAGES/messages.po, for the intranet and
+every area built on it (babel.cfg extracts from all of them); the .po files there are
+merged when the site starts, straight from the .po text, so there is no compiled file to
+forget to rebuild.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from intranet import PROJECT_ROOT
 LOCALES = ("zh_CN", "en")
 DEFAULT_LOCALE = "zh_CN"
 LOCALE_NAMES = {"zh_CN": "简体中文", "en": "English"}
-LOCALE_DIRS = (PROJECT_ROOT / "intranet" / "locale", PROJECT_ROOT / "surveys" / "locale")
+LOCALE_DIRS = (PROJECT_ROOT / "intranet" / "locale",)
 
 _catalogues: dict[str, _gettext.NullTranslations] = {}
 _current_locale: ContextVar[str] = ContextVar("huibao_locale", default=DEFAULT_LOCALE)

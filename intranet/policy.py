@@ -15,8 +15,16 @@ from starlette.requests import Request
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
+from intranet.convertors import MAX_ID
 from intranet.models import AuditEvent, Membership, Organisation, Role, User
-from intranet.notices.models import AddresseeTarget, Notice, NoticeAddressee
+from intranet.notices.models import (
+    AddresseeTarget,
+    AudienceScope,
+    Notice,
+    NoticeAddressee,
+    NoticeAudience,
+    NoticeState,
+)
 
 
 class LoginRequired(HTTPException):
@@ -60,11 +68,54 @@ def organisations_with(held: list[Membership], *roles: Role) -> list[Organisatio
     return [m.organisation for m in held if m.role in roles]
 
 
+# -- acting for an organisation ---------------------------------------------------------
+
+# Whoever holds one of these roles acts for the organisation and everything below it:
+# answers its reports, writes its notices, reads what is addressed to the unit itself.
+ACTING_ROLES = frozenset({Role.ADMIN, Role.STAFF, Role.SECRETARY})
+
+
+def is_acting_role(role: str) -> bool:
+    return role in ACTING_ROLES
+
+
+def acting_memberships(held: list[Membership]) -> list[Membership]:
+    return [m for m in held if m.role in ACTING_ROLES]
+
+
+def acts_for_any(held: list[Membership]) -> bool:
+    return any(m.role in ACTING_ROLES for m in held)
+
+
+def acting_organisations(held: list[Membership]) -> list[Organisation]:
+    """The organisations this person acts for directly (each covers its subtree)."""
+    return [m.organisation for m in acting_memberships(held)]
+
+
+def acting_paths(held: list[Membership]) -> list[str]:
+    """The paths of the subtrees this person acts for (`organisation` loaded)."""
+    return [m.organisation.path for m in acting_memberships(held)]
+
+
+def acting_organisation_ids(held: list[Membership]) -> list[int]:
+    return [m.organisation_id for m in acting_memberships(held)]  # type: ignore[attr-defined]
+
+
 # -- admin ----------------------------------------------------------------------------
 
 
 def is_admin(held: list[Membership]) -> bool:
     return has_role(held, Role.ADMIN)
+
+
+def administered_organisations(held: list[Membership]) -> list[Organisation]:
+    """The organisations whose subtrees this person administers."""
+    return organisations_with(held, Role.ADMIN)
+
+
+def is_last_admin_role(roles: list[Membership], removing: Membership) -> bool:
+    """Whether `removing` is the only administrator role among a person's `roles`."""
+    return removing.role == Role.ADMIN and sum(1 for m in roles if m.role == Role.ADMIN) == 1
 
 
 def can_manage_organisation(held: list[Membership], organisation: Organisation) -> bool:
@@ -111,7 +162,7 @@ async def require_admin(request: Request) -> list[Membership]:
 
 def can_act_for(held: list[Membership], organisation: Organisation) -> bool:
     """Staff and secretaries act for the organisations in their subtrees."""
-    return bool(roles_over(held, organisation) & {Role.ADMIN, Role.STAFF, Role.SECRETARY})
+    return bool(roles_over(held, organisation) & ACTING_ROLES)
 
 
 def can_keep_contacts(held: list[Membership], organisation: Organisation) -> bool:
@@ -196,9 +247,7 @@ def can_issue_for(held: list[Membership], organisation: Organisation) -> bool:
 
 def issuing_organisations(held: list[Membership]) -> list[Organisation]:
     """The organisations a person may write notices for, as offered in the form."""
-    return [
-        o for o in organisations_with(held, Role.ADMIN, Role.STAFF, Role.SECRETARY) if o.is_active
-    ]
+    return [o for o in acting_organisations(held) if o.is_active]
 
 
 def can_address_societies_at_large(issuer: Organisation) -> bool:
@@ -255,8 +304,6 @@ async def can_read_notice(held: list[Membership], notice: Notice) -> bool:
         return False
     if notice.is_public:
         return True
-    from intranet.notices.audience import is_addressed_to
-
     return await is_addressed_to(held, notice)
 
 
@@ -267,7 +314,41 @@ async def can_forward_notice(held: list[Membership], notice: Notice) -> bool:
     return await can_read_notice(held, notice)
 
 
-MAX_ID = 2**31 - 1  # the id columns' range; anything above is not a notice
+# -- what a person may read (the queries behind can_read_notice) ------------------------
+
+
+def issued_by_mine(held: list[Membership]) -> Q:
+    """Notices issued by an organisation this person acts for (or one below it)."""
+    paths = acting_paths(held)
+    if not paths:
+        return Q(id__in=[])
+    return Q(*(Q(issuer__path__startswith=path) for path in paths), join_type="OR")
+
+
+def audience_for(held: list[Membership]) -> QuerySet[NoticeAudience]:
+    """Audience rows that reach this person through one of their roles."""
+    acting = acting_organisation_ids(held)
+    any_role = [m.organisation_id for m in held]  # type: ignore[attr-defined]
+    # acting ⊆ any_role, so this is one indexed range on organisation_id even for
+    # someone who acts for nothing (an OR of the two lists made SQLite scan the index).
+    return NoticeAudience.filter(
+        Q(organisation_id__in=any_role)
+        & (Q(scope=AudienceScope.EVERYONE) | Q(organisation_id__in=acting))
+    )
+
+
+def readable_notices(held: list[Membership]) -> QuerySet[Notice]:
+    """Published notices this person may read: addressed to them, issued by an
+    organisation they act for, or public."""
+    addressed = Q(id__in=Subquery(audience_for(held).values("notice_id")))
+    return Notice.filter(
+        Q(addressed | issued_by_mine(held) | Q(is_public=True), join_type="OR"),
+        state=NoticeState.PUBLISHED,
+    )
+
+
+async def is_addressed_to(held: list[Membership], notice: Notice) -> bool:
+    return await audience_for(held).filter(notice_id=notice.id).exists()
 
 
 async def find_organisation(organisation_id: int) -> Organisation | None:
@@ -304,8 +385,6 @@ async def can_see_withdrawal(held: list[Membership], notice: Notice) -> bool:
     why, but no longer read it (its body and attachments). `notice.issuer` loaded."""
     if not notice.is_withdrawn:
         return False
-    from intranet.notices.audience import is_addressed_to
-
     return await is_addressed_to(held, notice)
 
 

@@ -12,7 +12,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
-from intranet import PROJECT_ROOT, i18n
+from intranet import PROJECT_ROOT, i18n, policy
+from intranet.areas import NavLink, load_areas
 from intranet.security import csrf_token
 from intranet.settings import Settings
 
@@ -65,7 +66,12 @@ def make_templates(settings: Settings) -> Jinja2Templates:
     env.globals["current_locale"] = i18n.current_locale
     env.globals["html_lang"] = i18n.html_lang
     env.globals["LOCALE_NAMES"] = i18n.LOCALE_NAMES
-    templates = Jinja2Templates(env=env, context_processors=[_page_context(settings)])
+    # What the areas built on the intranet add to every page (intranet.areas).
+    areas = load_areas()
+    env.globals["area_stylesheets"] = [path for area in areas for path in area.stylesheets]
+    env.globals["area_scripts"] = [path for area in areas for path in area.scripts]
+    nav_links = [link for area in areas for link in area.nav_links]
+    templates = Jinja2Templates(env=env, context_processors=[_page_context(settings, nav_links)])
 
     @jinja2.pass_context
     def url_for(context: dict[str, Any], name: str, /, **path_params: Any) -> str:
@@ -86,16 +92,18 @@ def make_templates(settings: Settings) -> Jinja2Templates:
     return templates
 
 
-def _page_context(settings: Settings):  # type: ignore[no-untyped-def]
+def _page_context(settings: Settings, nav_links: list[NavLink]):  # type: ignore[no-untyped-def]
     def context(request: Request) -> dict[str, Any]:
         binding = request.scope.get("huibao.csrf_binding", "")
         held = request.scope.get("huibao.memberships") or []
         return {
             "user": request.scope.get("user"),
-            "nav_is_admin": any(m.role == "admin" for m in held),
-            "nav_is_staff": any(m.role in ("admin", "staff") for m in held),
+            "nav_is_admin": policy.is_admin(held),
+            "nav_is_staff": policy.is_staff(held),
             # Whoever acts for an organisation writes its notices.
-            "nav_issues_notices": any(m.role in ("admin", "staff", "secretary") for m in held),
+            "nav_issues_notices": policy.acts_for_any(held),
+            # The areas' menu links this person sees, in the areas' order.
+            "area_nav_links": [link for link in nav_links if link.is_shown_to(held)],
             "csrf_token": csrf_token(settings, binding) if binding else "",
             "debug": settings.debug,
         }

@@ -6,6 +6,7 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from intranet.directory import views as directory
+from intranet.notices import views as notices
 from intranet.notifications import views as notifications
 from intranet.templating import STATIC_DIR
 from intranet.views import (
@@ -13,10 +14,6 @@ from intranet.views import (
     admin_audit,
     admin_organisations,
     admin_people,
-    notice_actions,
-    notice_editing,
-    notice_receipts,
-    notices,
     site,
 )
 
@@ -29,10 +26,7 @@ def routes() -> list[BaseRoute]:
         *admin_people.routes,
         *admin_audit.routes,
         *directory.routes,
-        *notice_actions.routes,
-        *notice_editing.routes,
-        *notice_receipts.routes,
-        *notices.routes,
+        *notices.routes(),
         *notifications.routes,
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from tortoise import timezone
 from tortoise.expressions import Q
 
+from intranet import policy
 from intranet.i18n import gettext, ngettext
 from intranet.models import Membership
 from surveys import carryover, review
@@ -34,7 +35,7 @@ async def report_attention(request: Request, held: list[Membership]) -> list[dic
     user = request.scope.get("user")
     if user is None:
         return []
-    paths = [m.organisation.path for m in held if m.role in ("admin", "staff", "secretary")]
+    paths = policy.acting_paths(held)
     mine = Q(user_id=user.id)
     if paths:
         mine = Q(mine, *[Q(organisation__path__startswith=p) for p in paths], join_type=Q.OR)

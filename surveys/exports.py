@@ -7,7 +7,7 @@ a small process pool: one worker by default (HUIBAO_EXPORT_WORKERS), started wit
 Each job opens its own ORM connection from the site's Settings in its own event loop,
 writes the file under <data_dir>/exports/ and returns; the caller awaits it with
 loop.run_in_executor. The pool is made on first use and shut down in the app's lifespan
-(surveys.site.lifespan); tests call shutdown() themselves.
+(the lifespan in surveys.area); tests call shutdown() themselves.
 
 A background job is a token: <token>.json holds its state (queued, running, done,
 failed), progress 0-100, its owner and what it exports; <token>.xlsx is the file. The

@@ -38,9 +38,11 @@ from tortoise import connections
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from intranet import policy
 from intranet.i18n import DEFAULT_LOCALE, N_, gettext, use_locale
 from intranet.models import Membership, Organisation, Role, User
 from intranet.notifications.kinds import Kind, register
+from surveys import paths
 from surveys.models import Campaign, Response, Round, RoundReminder
 from surveys.states import ResponseState
 
@@ -57,7 +59,6 @@ ROUND_REMINDER = register(
 )
 
 AWAITING = (ResponseState.NOT_STARTED, ResponseState.DRAFT, ResponseState.RETURNED)
-ACTING = (Role.ADMIN, Role.STAFF, Role.SECRETARY)
 
 TITLES = {
     ROUND_OPENED.name: N_("New report: %(campaign)s, round %(number)s"),
@@ -102,7 +103,7 @@ async def recipients(
     }
     wanted = {i for chain in chains.values() for i in chain}
     holders = await Membership.filter(
-        organisation_id__in=list(wanted), role__in=list(ACTING), user__is_active=True
+        organisation_id__in=list(wanted), role__in=list(policy.ACTING_ROLES), user__is_active=True
     ).values_list("organisation_id", "user_id", "role")
     secretaries: dict[int, set[int]] = defaultdict(set)
     others: dict[int, set[int]] = defaultdict(set)
@@ -140,15 +141,11 @@ class Message:
 
 
 def round_url(round_id: int) -> str:
-    from surveys.views.reminders import my_round_url
-
-    return my_round_url(round_id)
+    return paths.my_round(round_id)
 
 
 def response_url(response_id: int) -> str:
-    from surveys.views.reminders import response_path
-
-    return response_path(response_id)
+    return paths.response(response_id)
 
 
 def compose(kind: str, round_: Round, zone: ZoneInfo, url: str, reason: str = "") -> Message:

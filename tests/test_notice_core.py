@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from intranet import policy
 from intranet.models import Membership
 from intranet.notices import audience
 from intranet.notices.models import Notice
@@ -49,19 +50,19 @@ async def test_it_skips_a_number_already_typed_by_hand(world: World) -> None:
 
 async def test_a_category_reaches_only_its_societies_secretariat(world: World) -> None:
     notice = await make_notice(world.association, to=[to_category(world.medicine)])
-    assert await audience.is_addressed_to(await held_by(world.secretary_b), notice)
-    assert not await audience.is_addressed_to(await held_by(world.secretary_a), notice)
+    assert await policy.is_addressed_to(await held_by(world.secretary_b), notice)
+    assert not await policy.is_addressed_to(await held_by(world.secretary_a), notice)
 
 
 async def test_all_societies_reach_secretaries_but_not_members(world: World) -> None:
     notice = await make_notice(world.association, to=[ALL_SOCIETIES])
-    assert await audience.is_addressed_to(await held_by(world.secretary_a), notice)
-    assert not await audience.is_addressed_to(await held_by(world.member_a), notice)
+    assert await policy.is_addressed_to(await held_by(world.secretary_a), notice)
+    assert not await policy.is_addressed_to(await held_by(world.member_a), notice)
 
 
 async def test_all_members_of_reaches_members_and_counts_each_read_once(world: World) -> None:
     notice = await make_notice(world.association, to=[to_members_of(world.society_a)])
-    assert await audience.is_addressed_to(await held_by(world.member_a), notice)
+    assert await policy.is_addressed_to(await held_by(world.member_a), notice)
     assert await audience.mark_read(notice, world.member_a)
     assert not await audience.mark_read(notice, world.member_a)
     by_org = {r.organisation.id: r for r in await audience.receipts(notice)}

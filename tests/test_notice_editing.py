@@ -13,8 +13,9 @@ import httpx
 import pytest
 from bs4 import BeautifulSoup
 
+from intranet import policy
 from intranet.models import AuditEvent, Membership
-from intranet.notices import audience, workflow
+from intranet.notices import workflow
 from intranet.notices.models import (
     AddresseeRole,
     AddresseeTarget,
@@ -442,8 +443,8 @@ async def test_editing_a_published_notice_keeps_the_old_version(world: World, as
     # The audience follows the new addressees.
     receiving = await NoticeAudience.filter(notice=notice).values_list("organisation_id", flat=True)
     assert receiving == [world.society_b.id]
-    assert await audience.is_addressed_to(await held_by(world.secretary_b), stored)
-    assert not await audience.is_addressed_to(await held_by(world.secretary_a), stored)
+    assert await policy.is_addressed_to(await held_by(world.secretary_b), stored)
+    assert not await policy.is_addressed_to(await held_by(world.secretary_a), stored)
 
 
 async def test_saving_an_unchanged_published_notice_keeps_no_version(

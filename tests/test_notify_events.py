@@ -16,7 +16,7 @@ from tortoise import timezone
 
 from intranet.models import Membership, Organisation, OrganisationKind, Role
 from intranet.notifications.models import EmailMessage, Notification
-from surveys import notify, scheduler, site
+from surveys import area, notify, scheduler
 from surveys.models import Campaign, Response, Round, RoundReminder
 from surveys.responses import act
 from surveys.schedule import ScheduleKind
@@ -155,11 +155,11 @@ async def test_due_soon_today_overdue_then_every_n_days_until_submitted(
 async def test_the_cron_pass_opens_rounds_then_reminds(world: World, clock: Any) -> None:
     campaign = await weekly_campaign(world)
 
-    assert await site.send_due(timezone.now()) == 0  # opened and announced; nothing due
+    assert await area.send_due(timezone.now()) == 0  # opened and announced; nothing due
     round_ = await Round.get(campaign_id=campaign.id)
     assert len(await told("round.opened")) == 2
     clock.move_to(round_.due_at + timedelta(minutes=5))
-    assert await site.send_due(timezone.now()) == 2
+    assert await area.send_due(timezone.now()) == 2
     assert len(await told("round.overdue")) == 2
 
 

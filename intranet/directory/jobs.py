@@ -2,7 +2,7 @@
 
 Reading a workbook of 20,000 rows and comparing it with the database is seconds of CPU
 work; on the event loop (or in one of its threads, which hold the GIL) it would stall
-every page of the site. As surveys/exports.py does for workbooks, a small process pool
+every page of the site. As an area's workbook exports do, a small process pool
 ("spawn", one worker, lower priority) does the work: each job opens its own ORM
 connection from the site's Settings and closes it when done.
 

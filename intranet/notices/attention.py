@@ -15,8 +15,8 @@ from tortoise.queryset import QuerySet
 
 from intranet.i18n import gettext, ngettext
 from intranet.models import Membership, User
-from intranet.notices.audience import audience_for
 from intranet.notices.models import Notice, NoticeRead, NoticeReminder, NoticeState
+from intranet.policy import audience_for
 
 SHOWN = 5
 # Reminders looked through for the reminded notices; more than anyone gets in practice.

@@ -19,12 +19,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q, Subquery
 from tortoise.functions import Max
-from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from intranet.models import Membership, Organisation, OrganisationKind, Role, User
+from intranet import policy
+from intranet.models import Membership, Organisation, OrganisationKind, User
 from intranet.notices.models import (
     AddresseeRole,
     AddresseeTarget,
@@ -34,10 +33,7 @@ from intranet.notices.models import (
     NoticeAudience,
     NoticeRead,
     NoticeReminder,
-    NoticeState,
 )
-
-ACTING_ROLES = (Role.ADMIN, Role.STAFF, Role.SECRETARY)
 
 
 async def receiving_organisations(
@@ -95,47 +91,6 @@ async def fix_audience(notice: Notice) -> None:
                 for org_id, (scope, role) in received.items()
             ]
         )
-
-
-# -- what a person may read ---------------------------------------------------------------
-
-
-def acting_paths(held: list[Membership]) -> list[str]:
-    return [m.organisation.path for m in held if m.role in ACTING_ROLES]
-
-
-def issued_by_mine(held: list[Membership]) -> Q:
-    """Notices issued by an organisation this person acts for (or one below it)."""
-    paths = acting_paths(held)
-    if not paths:
-        return Q(id__in=[])
-    return Q(*(Q(issuer__path__startswith=path) for path in paths), join_type="OR")
-
-
-def audience_for(held: list[Membership]) -> QuerySet[NoticeAudience]:
-    """Audience rows that reach this person through one of their roles."""
-    acting = [m.organisation_id for m in held if m.role in ACTING_ROLES]
-    any_role = [m.organisation_id for m in held]
-    # acting ⊆ any_role, so this is one indexed range on organisation_id even for
-    # someone who acts for nothing (an OR of the two lists made SQLite scan the index).
-    return NoticeAudience.filter(
-        Q(organisation_id__in=any_role)
-        & (Q(scope=AudienceScope.EVERYONE) | Q(organisation_id__in=acting))
-    )
-
-
-def readable_notices(held: list[Membership]) -> QuerySet[Notice]:
-    """Published notices this person may read: addressed to them, issued by an
-    organisation they act for, or public."""
-    addressed = Q(id__in=Subquery(audience_for(held).values("notice_id")))
-    return Notice.filter(
-        Q(addressed | issued_by_mine(held) | Q(is_public=True), join_type="OR"),
-        state=NoticeState.PUBLISHED,
-    )
-
-
-async def is_addressed_to(held: list[Membership], notice: Notice) -> bool:
-    return await audience_for(held).filter(notice_id=notice.id).exists()
 
 
 # -- read receipts ------------------------------------------------------------------------
@@ -198,7 +153,7 @@ async def receipts(notice: Notice) -> list[OrganisationReceipt]:
     for membership in sorted(roles, key=lambda m: m.user.display_name or m.user.username):
         receipt = rows[membership.organisation_id]
         user = membership.user
-        if receipt.scope == AudienceScope.UNIT and membership.role not in ACTING_ROLES:
+        if receipt.scope == AudienceScope.UNIT and not policy.is_acting_role(membership.role):
             continue
         if (receipt.organisation.id, user.id) in seen:
             continue

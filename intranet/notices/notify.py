@@ -17,9 +17,9 @@ import logging
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from intranet import paths, policy
 from intranet.i18n import DEFAULT_LOCALE, N_, gettext, use_locale
 from intranet.models import Membership, User
-from intranet.notices.audience import ACTING_ROLES
 from intranet.notices.models import AudienceScope, Notice, NoticeAudience, NoticeState
 from intranet.notifications.kinds import NOTICE_PUBLISHED, NOTICE_REMINDER
 from intranet.notifications.models import STATE_LABELS, EmailMessage, EmailState, Notification
@@ -33,12 +33,6 @@ REMINDER_TITLE = N_("Please read: %(title)s")
 REMINDER_BODY = N_(
     "%(issuer)s reminds you to read %(number)s%(title)s, which you have not opened yet."
 )
-
-
-def notice_path(notice_id: int) -> str:
-    from intranet.views.notices import NOTICE_ROUTE
-
-    return str(NOTICE_ROUTE.url_path_for("intranet:notice", notice_id=notice_id))
 
 
 async def addressed_people(notice: Notice) -> set[int]:
@@ -55,7 +49,7 @@ async def addressed_people(notice: Notice) -> set[int]:
     return {
         user_id
         for org_id, user_id, role in held  # type: ignore[misc]
-        if scope_of[org_id] == AudienceScope.EVERYONE or role in ACTING_ROLES
+        if scope_of[org_id] == AudienceScope.EVERYONE or policy.is_acting_role(role)
     }
 
 
@@ -81,7 +75,7 @@ async def notice_published(notice: Notice, now: dt.datetime) -> int:
         key=f"notice:{notice.id}:published",
         title=title,
         body=body,
-        url=notice_path(notice.id),
+        url=paths.notice(notice.id),
         now=now,
     )
 
@@ -121,7 +115,7 @@ async def notice_reminded(
         key=reminder_key(notice.id, sender.id, now),
         title=title,
         body=body,
-        url=notice_path(notice.id),
+        url=paths.notice(notice.id),
         now=now,
     )
 

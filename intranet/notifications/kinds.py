@@ -1,7 +1,7 @@
 """Kinds of notification: what a person may choose to receive by e-mail.
 
-Each area registers its kinds when its module is imported (the surveys area does in
-surveys/notify.py); the preferences page lists every registered kind.
+Each area registers its kinds when its modules are imported (intranet.areas loads them
+at start-up); the preferences page lists every registered kind.
 """
 
 from __future__ import annotations

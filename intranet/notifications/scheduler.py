@@ -20,7 +20,7 @@ from intranet.notifications.send import Delivery, deliver_due
 logger = logging.getLogger("huibao.notifications")
 
 INTERVAL_SECONDS = 60.0
-INTERVAL_ENV = "HUIBAO_SCHEDULER_SECONDS"  # shorter, for tests (as surveys.scheduler)
+INTERVAL_ENV = "HUIBAO_SCHEDULER_SECONDS"  # shorter, for tests (as the areas' schedulers)
 BATCH = 100
 
 

@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 from intranet import audit, policy
 from intranet.forms import FormErrors, form_data, parse_id
 from intranet.i18n import gettext
-from intranet.models import Category, Membership, Organisation, Role
+from intranet.models import Category, Membership, Organisation
 from intranet.models.organisations import MoveError
 from intranet.templating import render
 from intranet.views.admin_organisations_common import (
@@ -78,7 +78,7 @@ async def blank_create_context(request: Request, held: list[Membership]) -> dict
     if parent_id:
         parent = await managed_organisation(held, parent_id)
     else:
-        parent = policy.organisations_with(held, Role.ADMIN)[0]
+        parent = policy.administered_organisations(held)[0]
     values: dict[str, Any] = {name: "" for name in TEXT_FIELDS}
     values.update(kind=default_kind(parent).value, is_active=True, category_ids=set())
     return {"values": values, "parent_id": parent.id if parent else None}

@@ -14,7 +14,7 @@ from tortoise.queryset import QuerySet
 from intranet import policy
 from intranet.forms import FormErrors, clean_line, parse_id, take_line
 from intranet.i18n import gettext
-from intranet.models import Category, Membership, Organisation, OrganisationKind, Role
+from intranet.models import Category, Membership, Organisation, OrganisationKind
 
 SEARCH_MAX_LENGTH = 50
 SORT_ORDER_MAX = 9999
@@ -45,7 +45,7 @@ def redirect(request: Request, name: str, query: str = "", **path_params: Any) -
 
 def managed_organisations(held: list[Membership]) -> QuerySet[Organisation]:
     """Every organisation inside the subtrees the admin's roles are held on."""
-    roots = policy.organisations_with(held, Role.ADMIN)
+    roots = policy.administered_organisations(held)
     within = [Q(path__startswith=root.path) for root in roots]
     return Organisation.filter(Q(*within, join_type="OR"))
 

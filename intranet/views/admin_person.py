@@ -157,9 +157,9 @@ async def assign_role(request: Request) -> Response:
 def removes_own_last_admin_role(
     request: Request, person: User, roles: list[Membership], removing: Membership
 ) -> bool:
-    if person.id != policy.require_user(request).id or removing.role != Role.ADMIN:
+    if person.id != policy.require_user(request).id:
         return False
-    return sum(1 for m in roles if m.role == Role.ADMIN) == 1
+    return policy.is_last_admin_role(roles, removing)
 
 
 async def remove_role(request: Request) -> Response:

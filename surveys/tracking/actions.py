@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from intranet.models import Membership, Organisation, User
+from intranet.policy import acting_organisation_ids
 from surveys import notify
 from surveys.models import (
     Response,
@@ -84,9 +85,7 @@ async def reminders_for(
     """Recent reminders to the organisations this person answers for, about rounds still
     awaiting their answer; the latest per round and organisation. `round__campaign__
     organiser` and `organisation` loaded, each with the id of the response it is about."""
-    organisation_ids = [
-        m.organisation_id for m in held if m.role in ("secretary", "staff", "admin")
-    ]
+    organisation_ids = acting_organisation_ids(held)
     if not organisation_ids:
         return []
     since = now - dt.timedelta(days=REMINDER_DAYS)

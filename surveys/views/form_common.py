@@ -13,7 +13,7 @@ from starlette.requests import Request
 from intranet import policy, uploads
 from intranet.forms import clean_line, clean_text
 from intranet.i18n import N_, gettext
-from intranet.models import Membership, Organisation, Role
+from intranet.models import Membership, Organisation
 from intranet.templating import is_htmx
 from surveys import building
 from surveys.schema import (
@@ -109,7 +109,7 @@ def wants_partial(request: Request) -> bool:
 
 
 def acting_organisations(held: list[Membership]) -> list[Organisation]:
-    return policy.organisations_with(held, Role.ADMIN, Role.STAFF, Role.SECRETARY)
+    return policy.acting_organisations(held)
 
 
 def builder_url(request: Request, form_id: int, done: str = "", anchor: str = "") -> str:

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route, Router
+from starlette.routing import Route
 
 from intranet.models import Organisation
 from intranet.policy import MAX_ID, can_act_for, memberships, not_found, require_user
 from intranet.templating import render
-from surveys import notify, policy
+from surveys import notify, paths, policy
 from surveys.models import Response as SurveyResponse
-from surveys.views import responses
 
 
 async def round_reminders(request: Request) -> Response:
@@ -46,23 +45,13 @@ async def my_round(request: Request) -> Response:
     if not mine:
         raise not_found()  # nothing of theirs in this round: say nothing of it
     if len(mine) == 1:
-        return RedirectResponse(response_path(mine[0].id), status_code=303)
+        return RedirectResponse(paths.response(mine[0].id), status_code=303)
     return RedirectResponse(request.app.url_path_for("surveys:my_reports"), status_code=303)
 
 
 routes = [
     Route(
-        "/reports/rounds/{round_id:int}/reminders", round_reminders, name="surveys:round_reminders"
+        "/reports/rounds/{round_id:id}/reminders", round_reminders, name="surveys:round_reminders"
     ),
-    Route("/reports/rounds/{round_id:int}/mine", my_round, name="surveys:my_round"),
+    Route(paths.MY_ROUND, my_round, name="surveys:my_round"),
 ]
-
-_paths = Router(routes=[*routes, *responses.routes])
-
-
-def my_round_url(round_id: int) -> str:
-    return str(_paths.url_path_for("surveys:my_round", round_id=round_id))
-
-
-def response_path(response_id: int) -> str:
-    return str(_paths.url_path_for("surveys:response", response_id=response_id))

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.responses import RedirectResponse, Response
 
 from intranet import policy, uploads
 from intranet.i18n import gettext
 from intranet.storage import StorageError
 from intranet.templating import render
-from intranet.views import notice_actions
 from surveys import answering
 from surveys.models import AnswerChange, ResponseEvent
 from surveys.policy import (
@@ -43,7 +42,7 @@ async def upload_file(request: Request) -> Response:
     question = question_of(form_def, request)
     if question.type != QuestionType.FILE or access.actor != Actor.RESPONDENT:
         raise policy.not_found()
-    form, parsed_here = await notice_actions.upload_form(request)
+    form, parsed_here = await uploads.upload_form(request)
     storage = request.app.state.storage
     try:
         files = [
@@ -55,10 +54,10 @@ async def upload_file(request: Request) -> Response:
         remove = form.get("remove") == "1"
         if not files and not remove:
             return await refused_page(request, access, 400, messages=[gettext(CHOOSE_FILE)])
-        kept: notice_actions.CheckedFile | None = None
+        kept: uploads.CheckedFile | None = None
         if files:
             try:
-                kept = await notice_actions.keep_file(
+                kept = await uploads.keep_file(
                     storage, files[0], request.app.state.settings.max_upload_bytes
                 )
             except uploads.UploadRefused as refusal:
@@ -108,15 +107,9 @@ async def download_file(request: Request) -> Response:
         chunks = await request.app.state.storage.open(key)
     except (FileNotFoundError, StorageError):
         raise policy.not_found() from None
-    headers = {
-        "content-disposition": uploads.content_disposition(str(found["name"])),
-        "content-length": str(found["size"]),
-        "x-content-type-options": "nosniff",
-        "cache-control": "private, no-cache",
-        "content-security-policy": "default-src 'none'; sandbox",
-    }
-    media_type = str(found["content_type"]) or "application/octet-stream"
-    return StreamingResponse(chunks, media_type=media_type, headers=headers)
+    return uploads.download_response(
+        chunks, str(found["name"]), int(found["size"]), str(found["content_type"])
+    )
 
 
 # -- history -----------------------------------------------------------------------------------

@@ -32,9 +32,9 @@ from tortoise.expressions import Q, Subquery
 
 from intranet import policy
 from intranet.forms import parse_id
-from intranet.models import Membership, Organisation, Role, User
+from intranet.models import Membership, Organisation, User
 from intranet.templating import render
-from surveys import answering, attention
+from surveys import answering, attention, paths
 from surveys.models import Response as SurveyResponse
 from surveys.models import Round
 from surveys.policy import (
@@ -64,9 +64,7 @@ LISTED = 200
 
 def answered_for(held: list[Membership]) -> Q | None:
     """Responses of the organisations this person acts for (their subtrees)."""
-    paths = [
-        m.organisation.path for m in held if m.role in (Role.ADMIN, Role.STAFF, Role.SECRETARY)
-    ]
+    paths = policy.acting_paths(held)
     if not paths:
         return None
     return Q(*[Q(organisation__path__startswith=p) for p in paths], join_type=Q.OR)
@@ -193,7 +191,7 @@ routes = [
         methods=["POST"],
         name="surveys:start_response",
     ),
-    Route("/reports/responses/{response_id:id}", show_response, name="surveys:response"),
+    Route(paths.RESPONSE, show_response, name="surveys:response"),
     Route(
         "/reports/responses/{response_id:id}/save",
         save_response,

@@ -310,7 +310,7 @@ def posted_fields(app: Any, html: str, page_path: str) -> dict[str, Offered]:
 
 
 # Files, not pages: no form to read on them, and some take a while to make.
-DOWNLOADS = (".xlsx", ".csv", ".atom", "/download", "{attachment_id:int}", "{storage_key}")
+DOWNLOADS = (".xlsx", ".csv", ".atom", "/download", "{attachment_id:id}", "{storage_key}")
 
 
 async def offered_fields(app: Any, params: dict[str, Any]) -> dict[str, Offered]:

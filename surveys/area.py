@@ -1,4 +1,4 @@
-"""What the surveys area adds to the site (loaded by intranet.app by name)."""
+"""What the surveys area adds to the site: `area`, read by intranet.areas.load_areas()."""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
+from intranet import policy
+from intranet.areas import Area, NavLink
+from intranet.i18n import N_
 from intranet.settings import Settings
-from surveys import attention, exports, notify, scheduler
+from surveys import attention, commands, exports, notify, scheduler
 from surveys.views import (
     campaigns,
     forms,
@@ -33,14 +36,6 @@ def routes() -> list[BaseRoute]:
         *reminders.routes,
         *review_queue.routes,
     ]
-
-
-attention_providers = [
-    attention.report_attention,
-    attention.review_attention,
-    campaigns.reminder_attention,
-]
-background_tasks = [scheduler.run]
 
 
 @asynccontextmanager
@@ -71,3 +66,30 @@ async def load_demo(settings: Settings, organisations: dict[str, Any]) -> None:
 def forget_kept() -> None:
     """What a view keeps between requests, forgotten when a new site is built."""
     reports.forget_bodies()
+
+
+area = Area(
+    name="surveys",
+    routes=routes,
+    models=("surveys.models",),
+    migrations="surveys.migrations",
+    nav_links=(
+        NavLink("surveys:my_reports", N_("My reports")),
+        # Whoever acts for an organisation runs its campaigns and keeps its forms.
+        NavLink("surveys:campaigns", N_("Campaigns"), policy.acts_for_any),
+        NavLink("surveys:forms", N_("Forms"), policy.acts_for_any),
+    ),
+    stylesheets=("css/surveys.css",),
+    scripts=("js/surveys.js",),
+    attention_providers=(
+        attention.report_attention,
+        attention.review_attention,
+        campaigns.reminder_attention,
+    ),
+    background_tasks=(scheduler.run,),
+    commands=commands.COMMANDS,
+    lifespan=lifespan,
+    load_demo=load_demo,
+    send_due=send_due,
+    forget_kept=forget_kept,
+)

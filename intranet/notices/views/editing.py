@@ -1,4 +1,5 @@
-"""Notices: writing and editing them, pasting one in, and the issuer's prefixes.
+"""Notices: the issued list, writing and editing them (pasting one in is in .paste, the
+issuer's number prefixes in .prefixes).
 
 Only people who act for an organisation write its notices (policy.issuing_organisations
 for a new one, policy.require_managed_notice and can_edit_notice for an existing one);
@@ -18,27 +19,23 @@ from tortoise.expressions import Case, When
 from tortoise.transactions import in_transaction
 
 from intranet import audit, policy
-from intranet.forms import FormErrors, clean_line, form_data, page_number, parse_id
+from intranet.convertors import MAX_ID
+from intranet.forms import FormErrors, form_data, page_number, parse_id
 from intranet.i18n import N_, gettext
 from intranet.models import Membership, Organisation, User
-from intranet.notices import audience, forms, numbering, workflow
+from intranet.notices import audience, forms, workflow
 from intranet.notices.models import (
     AddresseeRole,
-    DocumentPrefix,
     Notice,
     NoticeAddressee,
     NoticeAttachment,
     NoticeCategory,
     NoticeState,
-    NumberSequence,
 )
-from intranet.notices.paste import parse_notice
+from intranet.notices.views.actions import DONE_MESSAGES as ACTION_DONE_MESSAGES
 from intranet.templating import render
-from intranet.views.notice_actions import DONE_MESSAGES as ACTION_DONE_MESSAGES
 
 PAGE_SIZE = 50
-MAX_PASTE_LENGTH = 200_000
-MAX_ID = 2**31 - 1  # larger ids in a URL would overflow the database's integer
 
 DONE_MESSAGES = {
     "created": N_("The draft has been saved. Check it, add attachments, then publish it."),
@@ -97,7 +94,7 @@ async def issued(request: Request) -> Response:
     policy.require_user(request)
     held = await policy.memberships(request)
     state = state_filter(request)
-    notices = Notice.filter(audience.issued_by_mine(held))
+    notices = Notice.filter(policy.issued_by_mine(held))
     if state:
         notices = notices.filter(state=state)
     page = page_number(request)
@@ -323,229 +320,11 @@ async def delete(request: Request) -> Response:
     return redirect(request, "intranet:notices_issued", "deleted")
 
 
-# -- paste-in -----------------------------------------------------------------------------
-
-
-async def paste(request: Request) -> Response:
-    _user, held, issuers = await issuers_or_404(request)
-    context: dict[str, Any] = {"issuers": issuers, "issuer_id": issuers[0].id, "text": ""}
-    if request.method == "GET":
-        return render(request, "intranet/notices/paste.html", context | {"errors": FormErrors()})
-    form = await form_data(request)
-    errors = FormErrors()
-    raw = form.get("text", "")
-    text = raw if isinstance(raw, str) else ""
-    issuer = chosen_issuer(issuers, form.get("issuer"))
-    if issuer is None:
-        errors.add("issuer", gettext("Choose an organisation from the list."))
-    if len(text) > MAX_PASTE_LENGTH:
-        errors.add(
-            "text",
-            gettext("The text is too long: at most %(count)d characters, please.")
-            % {"count": MAX_PASTE_LENGTH},
-        )
-    elif not text.strip():
-        errors.add("text", gettext("Paste the text of a notice first."))
-    if errors or issuer is None:
-        context.update(errors=errors, text=text[:MAX_PASTE_LENGTH], issuer_id=form.get("issuer"))
-        return render(request, "intranet/notices/paste.html", context, status_code=400)
-    options = await forms.FormOptions.load(issuer)
-    pasted = forms.pasted_form(parse_notice(text), options)
-    candidate = await forward_candidate(held, pasted)
-    if pasted.forwarded is not None and candidate is None:
-        pasted.values.body = forms.with_forwarded_text(pasted.values.body, pasted.forwarded)
-    return await editor_page(
-        request,
-        options,
-        pasted.values,
-        issuers=[issuer],
-        pasted=pasted,
-        forward_candidate=candidate,
-    )
-
-
-async def forward_candidate(held: list[Membership], pasted: forms.PastedForm) -> Notice | None:
-    """The published notice the paste forwards, when it is here and may be forwarded."""
-    forwarded = pasted.forwarded
-    if forwarded is None or forwarded.number is None:
-        return None
-    key = numbering.number_key(forwarded.number)
-    found = await Notice.filter(number_key=key, state=NoticeState.PUBLISHED).select_related(
-        "issuer"
-    )
-    for notice in found:
-        if await policy.can_forward_notice(held, notice):
-            return notice
-    return None
-
-
-# -- document number prefixes -------------------------------------------------------------
-
-
-async def organisation_acted_for(request: Request) -> Organisation:
-    policy.require_user(request)
-    held = await policy.memberships(request)
-    organisation_id = request.path_params["organisation_id"]
-    organisation = (
-        await Organisation.get_or_none(id=organisation_id) if organisation_id <= MAX_ID else None
-    )
-    if organisation is None or not policy.can_act_for(held, organisation):
-        raise policy.not_found()
-    return organisation
-
-
-async def prefix_rows(organisation: Organisation) -> list[dict[str, Any]]:
-    """Each prefix with the last number it gave out per year, newest year first."""
-    prefixes = await DocumentPrefix.filter(organisation=organisation)
-    sequences = await NumberSequence.filter(prefix_id__in=[p.id for p in prefixes]).order_by(
-        "-year"
-    )
-    in_use = set(
-        await Notice.filter(prefix_id__in=[p.id for p in prefixes]).values_list(
-            "prefix_id", flat=True
-        )
-    )
-    return [
-        {
-            "prefix": prefix,
-            "sequences": [s for s in sequences if s.prefix_id == prefix.id and s.last_number],  # type: ignore[attr-defined]
-            "in_use": prefix.id in in_use,
-        }
-        for prefix in prefixes
-    ]
-
-
-async def prefixes_page(
-    request: Request,
-    organisation: Organisation,
-    *,
-    errors: FormErrors | None = None,
-    text: str = "",
-    status_code: int = 200,
-) -> Response:
-    context = {
-        "organisation": organisation,
-        "rows": await prefix_rows(organisation),
-        "errors": errors or FormErrors(),
-        "text": text,
-        "done": done_message(request) if status_code == 200 else "",
-    }
-    return render(request, "intranet/notices/prefixes.html", context, status_code=status_code)
-
-
-async def prefixes(request: Request) -> Response:
-    organisation = await organisation_acted_for(request)
-    if request.method == "GET":
-        return await prefixes_page(request, organisation)
-    form = await form_data(request)
-    action = form.get("action")
-    if action == "add":
-        return await add_prefix(request, organisation, clean_line(form.get("text", "")))
-    prefix = await DocumentPrefix.get_or_none(
-        id=parse_id(form.get("prefix")) or 0, organisation=organisation
-    )
-    if prefix is None:
-        errors = FormErrors()
-        errors.add("prefix", gettext("Choose a prefix from the list."))
-        return await prefixes_page(request, organisation, errors=errors, status_code=400)
-    if action == "default":
-        return await make_default(request, organisation, prefix)
-    if action == "delete":
-        return await delete_prefix(request, organisation, prefix)
-    errors = FormErrors()
-    errors.add("prefix", gettext("Choose what to do with the prefix."))
-    return await prefixes_page(request, organisation, errors=errors, status_code=400)
-
-
-def prefix_redirect(request: Request, organisation: Organisation, done: str) -> Response:
-    return redirect(request, "intranet:notice_prefixes", done, organisation_id=organisation.id)
-
-
-async def add_prefix(request: Request, organisation: Organisation, text: str) -> Response:
-    errors = FormErrors()
-    if not numbering.PREFIX_CHARACTERS.fullmatch(text):
-        errors.add("text", gettext("Use 1 to 20 Chinese characters, for example 辽科协发."))
-    elif await DocumentPrefix.exists(organisation=organisation, text=text):
-        errors.add("text", gettext("This organisation already has this prefix."))
-    if not errors:
-        try:
-            async with in_transaction():
-                first = not await DocumentPrefix.exists(organisation=organisation)
-                prefix = await DocumentPrefix.create(
-                    organisation=organisation, text=text, is_default=first
-                )
-                await audit.record(
-                    request,
-                    "prefix.create",
-                    target=prefix,
-                    organisation=organisation,
-                    summary=text,
-                )
-        except IntegrityError:
-            errors.add("text", gettext("This organisation already has this prefix."))
-    if errors:
-        return await prefixes_page(request, organisation, errors=errors, text=text, status_code=400)
-    return prefix_redirect(request, organisation, "prefix_added")
-
-
-async def make_default(
-    request: Request, organisation: Organisation, prefix: DocumentPrefix
-) -> Response:
-    async with in_transaction():
-        await (
-            DocumentPrefix.filter(organisation=organisation)
-            .exclude(id=prefix.id)
-            .update(is_default=False)
-        )
-        await DocumentPrefix.filter(id=prefix.id).update(is_default=True)
-        await audit.record(
-            request, "prefix.default", target=prefix, organisation=organisation, summary=prefix.text
-        )
-    return prefix_redirect(request, organisation, "prefix_default")
-
-
-async def delete_prefix(
-    request: Request, organisation: Organisation, prefix: DocumentPrefix
-) -> Response:
-    used = await Notice.filter(prefix=prefix).exists()
-    # Numbers given out must never be given again, so their sequence stays.
-    numbered = await NumberSequence.filter(prefix=prefix, last_number__gt=0).exists()
-    if used or numbered:
-        errors = FormErrors()
-        errors.add(
-            "prefix",
-            gettext(
-                "The prefix %(prefix)s has numbered notices or is chosen for a draft, "
-                "so it cannot be deleted."
-            )
-            % {"prefix": prefix.text},
-        )
-        return await prefixes_page(request, organisation, errors=errors, status_code=400)
-    async with in_transaction():
-        await audit.record(
-            request, "prefix.delete", target=prefix, organisation=organisation, summary=prefix.text
-        )
-        was_default = prefix.is_default
-        await prefix.delete()
-        if was_default:
-            successor = await DocumentPrefix.filter(organisation=organisation).first()
-            if successor is not None:
-                await DocumentPrefix.filter(id=successor.id).update(is_default=True)
-    return prefix_redirect(request, organisation, "prefix_deleted")
-
-
-NOTICE = "/notices/{notice_id:int}"
+NOTICE = "/notices/{notice_id:id}"
 
 routes = [
     Route("/notices/issued", issued, name="intranet:notices_issued"),
     Route("/notices/new", create, methods=["GET", "POST"], name="intranet:notice_create"),
-    Route("/notices/paste", paste, methods=["GET", "POST"], name="intranet:notice_paste"),
     Route(f"{NOTICE}/edit", edit, methods=["GET", "POST"], name="intranet:notice_edit"),
     Route(f"{NOTICE}/delete", delete, methods=["POST"], name="intranet:notice_delete"),
-    Route(
-        "/organisations/{organisation_id:int}/prefixes",
-        prefixes,
-        methods=["GET", "POST"],
-        name="intranet:notice_prefixes",
-    ),
 ]

@@ -160,9 +160,9 @@ async def send_reminders(
 
 
 routes = [
-    Route("/notices/{notice_id:int}/receipts", receipts, name="intranet:notice_receipts"),
+    Route("/notices/{notice_id:id}/receipts", receipts, name="intranet:notice_receipts"),
     Route(
-        "/notices/{notice_id:int}/remind",
+        "/notices/{notice_id:id}/remind",
         remind,
         methods=["POST"],
         name="intranet:notice_remind",

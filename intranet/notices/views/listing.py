@@ -1,0 +1,261 @@
+"""The list of notices for the signed-in person: filters, search, the summary by
+issuer, year and category, and which of them this person has read.
+
+Who may read what is decided by intranet.policy (readable_notices).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from tortoise.expressions import Case, Q, When
+from tortoise.functions import Count
+from tortoise.queryset import QuerySet
+
+from intranet import paths, policy
+from intranet.forms import clean_line, page_number, parse_id
+from intranet.i18n import gettext
+from intranet.models import Membership, User
+from intranet.notices import summary_cache
+from intranet.notices.models import (
+    Notice,
+    NoticeCategory,
+    NoticeRead,
+)
+from intranet.templating import render
+
+PAGE_SIZE = 50
+SEARCH_MAX_LENGTH = 50
+
+
+# -- the list ---------------------------------------------------------------------------
+
+# A year in ASCII or full-width brackets, as a number is often typed: [2020] → 〔2020〕.
+_BRACKETED_YEAR = re.compile(r"[\[\u3010(\uff08]\s*([0-9]{4})\s*[\]\u3011)\uff09]")
+# The tortoise-shell brackets a document number puts round its year; code points, as
+# these are characters of the data rather than words to translate.
+OPEN_YEAR, CLOSE_YEAR = chr(0x3014), chr(0x3015)
+MAX_SEARCH_WORDS = 8
+
+
+def search_term(value: str) -> str:
+    """What was typed into the search box, tidied: one line, brackets of a year as in a
+    document number, single spaces, at most SEARCH_MAX_LENGTH characters."""
+    text = _BRACKETED_YEAR.sub(rf"{OPEN_YEAR}\1{CLOSE_YEAR}", clean_line(value))
+    return " ".join(text.split())[:SEARCH_MAX_LENGTH]
+
+
+def search_words(term: str) -> list[str]:
+    """Chinese puts no spaces between words, so each part of the query between spaces is
+    looked for on its own, anywhere: "案例 通知" finds 关于征集优秀案例的通知 and
+    "辽科协发 〔2020〕3号" finds 辽科协发〔2020〕3号."""
+    return list(dict.fromkeys(term.split()))[:MAX_SEARCH_WORDS]
+
+
+CATEGORY_VALUES = frozenset(category.value for category in NoticeCategory)
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    q: str = ""
+    issuer: int | None = None
+    category: str = ""
+    year: int | None = None
+
+    @classmethod
+    def from_query(cls, request: Request) -> ListFilters:
+        params = request.query_params
+        category = params.get("category", "")
+        return cls(
+            q=search_term(params.get("q", "")),
+            issuer=parse_id(params.get("issuer")),
+            category=category if category in CATEGORY_VALUES else "",
+            year=parse_id(params.get("year")),
+        )
+
+    @property
+    def active(self) -> bool:
+        return bool(self.q or self.category) or self.issuer is not None or self.year is not None
+
+    def search(self) -> Q | None:
+        """Substring search, as Chinese has no word boundaries: search_text holds the
+        number, the title and the body's plain text."""
+        words = search_words(self.q)
+        if not words:
+            return None
+        return Q(*(Q(search_text__contains=word.casefold()) for word in words))
+
+    def apply(self, notices: QuerySet[Notice]) -> QuerySet[Notice]:
+        search = self.search()
+        if search is not None:
+            notices = notices.filter(search)
+        if self.issuer is not None:
+            notices = notices.filter(issuer_id=self.issuer)
+        if self.category:
+            notices = notices.filter(category=self.category)
+        if self.year is not None:
+            notices = notices.filter(year=self.year)
+        return notices
+
+    def admits(self, group: dict[str, Any]) -> bool:
+        """Whether the issuer, category and year filters let a group of notices through."""
+        return (
+            (self.issuer is None or group["issuer_id"] == self.issuer)
+            and (not self.category or group["category"] == self.category)
+            and (self.year is None or group["year"] == self.year)
+        )
+
+    def query_string(self) -> str:
+        return urlencode(
+            {
+                "q": self.q,
+                "issuer": "" if self.issuer is None else self.issuer,
+                "category": self.category,
+                "year": "" if self.year is None else self.year,
+            }
+        )
+
+
+async def read_among(user: User, notice_ids: list[int]) -> set[int]:
+    """Which of these notices the person has opened: one query for the whole page."""
+    if not notice_ids:
+        return set()
+    ids = await NoticeRead.filter(user_id=user.id, notice_id__in=notice_ids).values_list(
+        "notice_id", flat=True
+    )
+    return set(ids)  # type: ignore[arg-type]
+
+
+# What a row of the list shows; the body and the rest stay in the database (so does
+# published_at, which orders the rows but is not shown).
+ROW_FIELDS = (
+    "id",
+    "title",
+    "document_number",
+    "category",
+    "issued_on",
+    "pinned",
+    "issuer__name",
+    "issuer__short_name",
+)
+SUMMARY_GROUPS = ("issuer_id", "issuer__name", "issuer__path", "year", "category")
+
+
+@dataclass(frozen=True)
+class ListSummary:
+    issuers: list[tuple[int, str]]  # in tree order
+    years: list[int]  # newest first
+    total: int  # notices the filters and the search let through
+
+
+async def summarise(readable: QuerySet[Notice], filters: ListFilters) -> ListSummary:
+    """The filter options and the number of matches, from one grouped query over every
+    notice this person can read: how many there are per issuer, year and category, and
+    how many of those the search finds."""
+    search = filters.search()
+    found = Count("id")
+    if search is not None:
+        # COUNT skips NULLs, so this counts the notices whose CASE gives a value: those
+        # the search finds. (Count takes any expression; its type hints name fewer.)
+        found = Count(Case(When(search, then="1")))  # type: ignore[arg-type]
+    groups = await (
+        readable.annotate(found=found).group_by(*SUMMARY_GROUPS).values(*SUMMARY_GROUPS, "found")
+    )
+    issuers = {g["issuer_id"]: (g["issuer__path"], g["issuer__name"]) for g in groups}
+    return ListSummary(
+        issuers=[(id_, name) for id_, (_, name) in sorted(issuers.items(), key=lambda i: i[1])],
+        years=sorted({g["year"] for g in groups if g["year"]}, reverse=True),
+        total=sum(g["found"] for g in groups if filters.admits(g)),
+    )
+
+
+def roles_key(held: list[Membership]) -> tuple[tuple[int, str, str], ...]:
+    """What decides which notices a person may read: each role, where it is held, and
+    that organisation's place in the tree (notices issued below one's own count)."""
+    return tuple(
+        sorted((m.organisation_id, m.role, m.organisation.path) for m in held)  # type: ignore[attr-defined]
+    )
+
+
+async def cached_summary(
+    held: list[Membership], readable: QuerySet[Notice], filters: ListFilters
+) -> ListSummary:
+    """The summary, kept for a few seconds per roles and filters (see summary_cache): the
+    grouped query over everything readable is the dearest part of the page, while the
+    rows beside it are always read afresh. The total and the filter options may so lag
+    behind the rows by up to SUMMARY_TTL seconds after a notice is published elsewhere."""
+    key = (roles_key(held), filters)
+    kept = summary_cache.summaries.get(key)
+    if isinstance(kept, ListSummary):
+        return kept
+    summary = await summarise(readable, filters)
+    summary_cache.summaries.put(key, summary)
+    return summary
+
+
+def describe_row(row: dict[str, Any], read_ids: set[int], categories: dict[str, str]) -> None:
+    """What the list shows of one notice, added to its plain values."""
+    row["unread"] = row["id"] not in read_ids
+    row["url"] = notice_url(row["id"])
+    row["issuer"] = row["issuer__short_name"] or row["issuer__name"]
+    row["category_label"] = categories.get(row["category"], "")
+    # A date is shown as it is stored: the local_date filter would give the same.
+    row["date"] = row["issued_on"].isoformat() if row["issued_on"] else ""
+
+
+async def list_notices(request: Request) -> Response:
+    """The notices for the signed-in person: pinned first, then newest. At most three
+    queries however many there are: the page, the filter options with the total (kept a
+    few seconds, see cached_summary), the read marks."""
+    user = policy.require_user(request)
+    held = await policy.memberships(request)
+    filters = ListFilters.from_query(request)
+    page = page_number(request)
+    readable = policy.readable_notices(held)
+    # Plain values, not model instances: fifty of those cost more to build than to show.
+    rows = await (
+        filters.apply(readable)
+        .order_by("-pinned", "-published_at", "-id")
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+        .values(*ROW_FIELDS)
+    )
+    summary = await cached_summary(held, readable, filters)
+    read_ids = await read_among(user, [row["id"] for row in rows])
+    categories = {c.value: gettext(c.label) for c in NoticeCategory}
+    for row in rows:
+        describe_row(row, read_ids, categories)
+    context = {
+        "rows": rows,
+        "filters": filters,
+        "issuers": summary.issuers,
+        "years": summary.years,
+        "categories": list(categories.items()),
+        "page": page,
+        "pages": max(1, -(-summary.total // PAGE_SIZE)),
+        "total": summary.total,
+        "can_issue": bool(policy.issuing_organisations(held)),
+    }
+    return render(
+        request,
+        "intranet/notices/list.html",
+        context,
+        partial="intranet/notices/_notice_rows.html",
+    )
+
+
+def notice_url(notice_id: int) -> str:
+    """A notice's path, filled in from its template: a page of fifty links does not
+    search the whole route table fifty times."""
+    return paths.notice(notice_id)
+
+
+routes = [
+    Route("/notices", list_notices, name="intranet:notices"),
+]
