@@ -288,8 +288,9 @@ def write_workbook(
 def write_sheet(
     target: Path | io.BytesIO, title: str, headers: Sequence[str], rows: Iterable[Sequence[str]]
 ) -> None:
-    """One sheet of text cells, such as the one-time codes handed out by hand."""
-    book = xlsxwriter.Workbook(target, {"in_memory": True})
+    """One sheet of text cells, such as the one-time codes handed out by hand: written row
+    by row in constant memory, however many people a province imports."""
+    book = xlsxwriter.Workbook(target, {"in_memory": False, "constant_memory": True})
     bold = book.add_format({"bold": True, "bg_color": "#E8EEF4", "border": 1})
     sheet = book.add_worksheet(title)
     for column, name in enumerate(headers):
