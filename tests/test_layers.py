@@ -225,12 +225,17 @@ def _names_role(node: ast.AST) -> bool:
     return False
 
 
+def is_policy_module(name: str) -> bool:
+    """A policy module, or a part of one split into a package (intranet.policy.notices)."""
+    return any(name == policy or name.startswith(policy + ".") for policy in POLICY_MODULES)
+
+
 def roles_outside_policy(modules: dict[str, Module]) -> list[str]:
     problems: dict[str, None] = {}  # one line, once
     for module in modules.values():
         parts = module.name.split(".")
         if (
-            module.name in POLICY_MODULES
+            is_policy_module(module.name)
             or module.name in ROLES_NOT_FOR_ACCESS
             or "models" in parts
             or parts[-1] in ("demo", "cli")
