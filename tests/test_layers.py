@@ -372,7 +372,9 @@ def test_it_finds_a_role_named_to_decide_access(tmp_path: Path) -> None:
     tree = plant(
         tmp_path,
         {
-            "intranet/policy.py": "def ok(m):\n    return m.role == Role.ADMIN\n",
+            "intranet/policy/__init__.py": "def ok(m):\n    return m.role == Role.ADMIN\n",
+            "intranet/policy/notices.py": "def ok(m):\n    return m.role == Role.STAFF\n",
+            "intranet/policyholders.py": "def no(m):\n    return m.role == Role.STAFF\n",
             "surveys/tracking.py": (
                 "def mine(held):\n"
                 '    return [m for m in held if m.role in ("secretary", "staff")]\n'
@@ -381,6 +383,7 @@ def test_it_finds_a_role_named_to_decide_access(tmp_path: Path) -> None:
         },
     )
     assert sorted(roles_outside_policy(tree)) == [
+        "intranet.policyholders (intranet/policyholders.py:2) compares with a role outside policy",
         "intranet.views.orgs (intranet/views/orgs.py:1) asks for a role by name outside policy",
         "surveys.tracking (surveys/tracking.py:2) compares with a role outside policy",
     ]
