@@ -225,12 +225,17 @@ def _names_role(node: ast.AST) -> bool:
     return False
 
 
+def is_policy_module(name: str) -> bool:
+    """A policy module, or a part of one split into a package (intranet.policy.notices)."""
+    return any(name == policy or name.startswith(policy + ".") for policy in POLICY_MODULES)
+
+
 def roles_outside_policy(modules: dict[str, Module]) -> list[str]:
     problems: dict[str, None] = {}  # one line, once
     for module in modules.values():
         parts = module.name.split(".")
         if (
-            module.name in POLICY_MODULES
+            is_policy_module(module.name)
             or module.name in ROLES_NOT_FOR_ACCESS
             or "models" in parts
             or parts[-1] in ("demo", "cli")
@@ -367,7 +372,9 @@ def test_it_finds_a_role_named_to_decide_access(tmp_path: Path) -> None:
     tree = plant(
         tmp_path,
         {
-            "intranet/policy.py": "def ok(m):\n    return m.role == Role.ADMIN\n",
+            "intranet/policy/__init__.py": "def ok(m):\n    return m.role == Role.ADMIN\n",
+            "intranet/policy/notices.py": "def ok(m):\n    return m.role == Role.STAFF\n",
+            "intranet/policyholders.py": "def no(m):\n    return m.role == Role.STAFF\n",
             "surveys/tracking.py": (
                 "def mine(held):\n"
                 '    return [m for m in held if m.role in ("secretary", "staff")]\n'
@@ -376,6 +383,7 @@ def test_it_finds_a_role_named_to_decide_access(tmp_path: Path) -> None:
         },
     )
     assert sorted(roles_outside_policy(tree)) == [
+        "intranet.policyholders (intranet/policyholders.py:2) compares with a role outside policy",
         "intranet.views.orgs (intranet/views/orgs.py:1) asks for a role by name outside policy",
         "surveys.tracking (surveys/tracking.py:2) compares with a role outside policy",
     ]

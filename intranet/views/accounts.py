@@ -151,6 +151,31 @@ async def _sessions_context(request: Request, user: User) -> dict[str, Any]:
     }
 
 
+def _check_new_password(errors: FormErrors, user: User, new: Any, confirm: Any) -> None:
+    if not isinstance(new, str) or not new:
+        errors.add("new_password", gettext("Enter a new password."))
+    elif problem := password_problem(new, user.username):
+        errors.add("new_password", gettext(problem))
+    elif new != confirm:
+        errors.add("confirm_password", gettext("The two new passwords are not the same."))
+
+
+async def _restart_sessions(request: Request, user: User) -> tuple[str, bool]:
+    """Every session ends, this one included; a new one is started for this browser,
+    remembered if this one was. Returns its token and whether it is remembered."""
+    session = request.scope.get("huibao.session")
+    remember = bool(session and session.remembered)
+    await accounts.end_all_sessions(user)
+    token = await accounts.start_session(
+        request.app.state.settings,
+        user,
+        request.scope.get("huibao.client_ip", ""),
+        request.headers.get("user-agent", ""),
+        remember=remember,
+    )
+    return token, remember
+
+
 async def change_password(request: Request) -> Response:
     user: User = policy.require_user(request)
     settings = request.app.state.settings
@@ -170,27 +195,11 @@ async def change_password(request: Request) -> Response:
         settings, user.username, current, ip
     ):
         errors.add("current_password", gettext("The current password is not right."))
-    if not isinstance(new, str) or not new:
-        errors.add("new_password", gettext("Enter a new password."))
-    elif problem := password_problem(new, user.username):
-        errors.add("new_password", gettext(problem))
-    elif new != confirm:
-        errors.add("confirm_password", gettext("The two new passwords are not the same."))
+    _check_new_password(errors, user, new, confirm)
     if errors:
         return await _password_refused(request, user, errors, status_code=400)
     await accounts.set_password(settings, user, str(new))
-    # Every session ends, this one included; a new one is started for this browser,
-    # remembered if this one was.
-    session = request.scope.get("huibao.session")
-    remember = bool(session and session.remembered)
-    await accounts.end_all_sessions(user)
-    token = await accounts.start_session(
-        settings,
-        user,
-        request.scope.get("huibao.client_ip", ""),
-        request.headers.get("user-agent", ""),
-        remember=remember,
-    )
+    token, remember = await _restart_sessions(request, user)
     await audit.record(request, "password.change", target=user)
     profile = request.app.url_path_for("intranet:profile")
     response = RedirectResponse(f"{profile}?saved=password", status_code=303)

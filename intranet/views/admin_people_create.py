@@ -42,6 +42,20 @@ from intranet.views.admin_person import managed_person, person_page
 # -- creating a person --------------------------------------------------------------------
 
 
+def _preselect(request: Request, context: dict[str, Any]) -> None:
+    """Links such as the round tracker's "assign a secretary" choose the first role;
+    only the options offered can be chosen, the rest is ignored."""
+    chosen = request.query_params
+    context["values"].update(
+        (name, chosen[name])
+        for name, options in (
+            ("organisation", context["organisation_options"]),
+            ("role", context["role_options"]),
+        )
+        if chosen.get(name) in {str(value) for value, _ in options}
+    )
+
+
 async def create(request: Request) -> Response:
     held = await policy.require_admin(request)
     context: dict[str, Any] = {
@@ -51,17 +65,7 @@ async def create(request: Request) -> Response:
         "role_options": role_options(),
     }
     if request.method == "GET":
-        # Links such as the round tracker's "assign a secretary" choose the first role;
-        # only the options offered can be chosen, the rest is ignored.
-        chosen = request.query_params
-        context["values"].update(
-            (name, chosen[name])
-            for name, options in (
-                ("organisation", context["organisation_options"]),
-                ("role", context["role_options"]),
-            )
-            if chosen.get(name) in {str(value) for value, _ in options}
-        )
+        _preselect(request, context)
         return render(request, "intranet/admin/people_new.html", context)
     form = await form_data(request)
     errors = FormErrors()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
@@ -157,27 +158,19 @@ def missing_contacts(request: Request, held: list[Membership]) -> list[dict]:
     return items
 
 
-async def organisation_contacts(request: Request) -> Response:
-    policy.require_user(request)
-    held = await policy.memberships(request)
-    organisation = await policy.find_organisation(request.path_params["organisation_id"])
-    if organisation is None or not policy.can_keep_contacts(held, organisation):
-        raise policy.not_found()
-    context: dict = {"organisation": organisation, "errors": FormErrors(), "values": organisation}
-    if request.method == "GET":
-        context["saved"] = request.query_params.get("saved")
-        return render(request, "intranet/contacts.html", context)
-    form = await form_data(request)
-    errors = FormErrors()
+def _read_contacts(form: Any, errors: FormErrors) -> dict[str, str]:
     values = {
         name: take_line(form, name, errors, max_length=limit)
         for name, limit in CONTACT_FIELDS.items()
     }
     if values["contact_email"] and not is_email_address(values["contact_email"]):
         errors.add("contact_email", gettext("Enter an e-mail address such as name@example.org."))
-    if errors:
-        context.update(errors=errors, values=values)
-        return render(request, "intranet/contacts.html", context, status_code=400)
+    return values
+
+
+async def _save_contacts(
+    request: Request, organisation: Organisation, values: dict[str, str]
+) -> None:
     changes = [
         f"{name}: {getattr(organisation, name)} → {value}"
         for name, value in values.items()
@@ -194,6 +187,25 @@ async def organisation_contacts(request: Request) -> Response:
             organisation=organisation,
             summary="; ".join(changes),
         )
+
+
+async def organisation_contacts(request: Request) -> Response:
+    policy.require_user(request)
+    held = await policy.memberships(request)
+    organisation = await policy.find_organisation(request.path_params["organisation_id"])
+    if organisation is None or not policy.can_keep_contacts(held, organisation):
+        raise policy.not_found()
+    context: dict = {"organisation": organisation, "errors": FormErrors(), "values": organisation}
+    if request.method == "GET":
+        context["saved"] = request.query_params.get("saved")
+        return render(request, "intranet/contacts.html", context)
+    form = await form_data(request)
+    errors = FormErrors()
+    values = _read_contacts(form, errors)
+    if errors:
+        context.update(errors=errors, values=values)
+        return render(request, "intranet/contacts.html", context, status_code=400)
+    await _save_contacts(request, organisation, values)
     url = request.app.url_path_for(
         "intranet:organisation_contacts", organisation_id=organisation.id
     )

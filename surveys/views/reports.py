@@ -94,20 +94,14 @@ BODIES_KEPT = 32
 _bodies: dict[tuple[Any, ...], tuple[float, str, Markup, Completion]] = {}
 
 
-async def round_body(
+async def _render_round_body(
     request: Request,
     round_: Round,
     scope: ReportScope,
     include: totals.Include,
     wanted: bool,
-) -> tuple[Markup, Completion]:
-    ids = organisation_ids(scope)
-    key = (round_.id, include, wanted, None if ids is None else tuple(ids), current_locale())
-    stamp = await totals.round_stamp(round_)
-    kept = _bodies.get(key)
-    now = time.monotonic()
-    if kept is not None and kept[1] == stamp and now - kept[0] < BODY_SECONDS:
-        return kept[2], kept[3]
+    ids: list[int] | None,
+) -> tuple[Markup, totals.RoundTotals]:
     result = await totals.round_totals(round_.id, include=include, organisation_ids=ids)
     subtotals = await totals.category_subtotals(round_.id, include=include) if wanted else []
     context = {
@@ -130,6 +124,24 @@ async def round_body(
     }
     template = request.app.state.templates.env.get_template(ROUND_BODY)
     body = Markup(template.render(context))
+    return body, result
+
+
+async def round_body(
+    request: Request,
+    round_: Round,
+    scope: ReportScope,
+    include: totals.Include,
+    wanted: bool,
+) -> tuple[Markup, Completion]:
+    ids = organisation_ids(scope)
+    key = (round_.id, include, wanted, None if ids is None else tuple(ids), current_locale())
+    stamp = await totals.round_stamp(round_)
+    kept = _bodies.get(key)
+    now = time.monotonic()
+    if kept is not None and kept[1] == stamp and now - kept[0] < BODY_SECONDS:
+        return kept[2], kept[3]
+    body, result = await _render_round_body(request, round_, scope, include, wanted, ids)
     if len(_bodies) >= BODIES_KEPT:
         _bodies.pop(next(iter(_bodies)))
     figures = completion(result)
