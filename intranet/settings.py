@@ -11,7 +11,7 @@ import os
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from ipaddress import ip_network
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -67,6 +67,9 @@ class Settings:
     allowed_hosts: tuple[str, ...] = LOCAL_HOSTS
     # "Keep me signed in on this device": how long such a sign-in lasts.
     remember_days: int = 30
+    # `huibao createadmin` takes the password from here when set (for scripts); it is
+    # checked there, against the user name it is for.
+    admin_password: str | None = field(default=None, repr=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -321,4 +324,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         site_url=(site_url := _site_url(env)),
         allowed_hosts=_allowed_hosts(env, site_url),
         remember_days=_int(env, "HUIBAO_REMEMBER_DAYS", 30, 1, 365),
+        admin_password=env.get("HUIBAO_ADMIN_PASSWORD"),
     )

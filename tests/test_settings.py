@@ -190,3 +190,13 @@ def test_it_keeps_the_export_workers_between_one_and_sixteen(
 ) -> None:
     env["HUIBAO_EXPORT_WORKERS"] = raw
     assert load_settings(env).export_workers == workers
+
+
+def test_it_keeps_the_admin_password_for_createadmin_out_of_its_repr(
+    env: dict[str, str],
+) -> None:
+    assert load_settings(env).admin_password is None
+    env["HUIBAO_ADMIN_PASSWORD"] = "Long-enough-admin-pw-7"
+    settings = load_settings(env)
+    assert settings.admin_password == "Long-enough-admin-pw-7"
+    assert "Long-enough-admin-pw-7" not in repr(settings)
