@@ -65,6 +65,9 @@ class Settings:
     # The host names requests may name in Host: "*" for any, "*.example.org" for its
     # subdomains. Other hosts are refused, so no page or link takes a forged Host.
     allowed_hosts: tuple[str, ...] = LOCAL_HOSTS
+    # Whether the environment named them: `huibao serve` fills in what it did not.
+    site_url_given: bool = False
+    allowed_hosts_given: bool = False
     # "Keep me signed in on this device": how long such a sign-in lasts.
     remember_days: int = 30
     # `huibao createadmin` takes the password from here when set (for scripts); it is
@@ -323,6 +326,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         smtp_from=_smtp_from(env),
         site_url=(site_url := _site_url(env)),
         allowed_hosts=_allowed_hosts(env, site_url),
+        site_url_given=bool(env.get("HUIBAO_SITE_URL")),
+        allowed_hosts_given=bool(env.get("HUIBAO_ALLOWED_HOSTS")),
         remember_days=_int(env, "HUIBAO_REMEMBER_DAYS", 30, 1, 365),
         admin_password=env.get("HUIBAO_ADMIN_PASSWORD"),
     )

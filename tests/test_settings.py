@@ -200,3 +200,15 @@ def test_it_keeps_the_admin_password_for_createadmin_out_of_its_repr(
     settings = load_settings(env)
     assert settings.admin_password == "Long-enough-admin-pw-7"
     assert "Long-enough-admin-pw-7" not in repr(settings)
+
+
+def test_it_tells_serve_which_addresses_the_environment_named(env: dict[str, str]) -> None:
+    settings = load_settings(env)
+    assert not settings.site_url_given and not settings.allowed_hosts_given
+    env["HUIBAO_SITE_URL"] = "https://huibao.example.org"
+    env["HUIBAO_ALLOWED_HOSTS"] = "huibao.example.org"
+    settings = load_settings(env)
+    assert settings.site_url_given and settings.allowed_hosts_given
+    env["HUIBAO_SITE_URL"] = "huibao.example.org"  # a bad value still stops start-up
+    with pytest.raises(SettingsError, match="HUIBAO_SITE_URL"):
+        load_settings(env)
