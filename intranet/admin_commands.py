@@ -43,7 +43,7 @@ async def _create_admin(settings: Settings, args: argparse.Namespace) -> int:
     if not display_name or len(display_name) > 64:
         raise CommandError("--display-name: expected 1 to 64 characters", 2)
     organisation = await _admin_organisation(args.organisation)
-    password = _admin_password(username)
+    password = _admin_password(settings, username)
     await _save_admin(settings, username, display_name, password, organisation)
     print(f"Created administrator {username!r} on {organisation.name}.")
     return 0
@@ -108,10 +108,10 @@ async def _admin_organisation(name: str | None) -> Any:
     return Organisation(name=name, kind=OrganisationKind.ASSOCIATION)
 
 
-def _admin_password(username: str) -> str:
+def _admin_password(settings: Settings, username: str) -> str:
     from intranet.security import password_problem
 
-    given = os.environ.get(ADMIN_PASSWORD_ENV)
+    given = settings.admin_password
     if given is not None:
         if problem := password_problem(given, username):
             raise CommandError(f"{ADMIN_PASSWORD_ENV}: {problem}", 2)

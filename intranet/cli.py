@@ -134,13 +134,14 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         )
     url = f"http://{_url_host(args.host)}:{args.port}/"
     # Links in e-mail lead to this server unless HUIBAO_SITE_URL says where the site is
-    # (behind a proxy); the workers read it from the environment.
-    if not os.environ.get("HUIBAO_SITE_URL"):
+    # (behind a proxy); the workers load their settings from the environment, so what
+    # is filled in here is handed to them there.
+    if not settings.site_url_given:
         os.environ["HUIBAO_SITE_URL"] = url.rstrip("/")
         settings = dataclasses.replace(settings, site_url=url.rstrip("/"))
     # Requests must name the site (HUIBAO_ALLOWED_HOSTS): by default its URL's host, this
     # machine's loopback names, and the address served on.
-    if not os.environ.get("HUIBAO_ALLOWED_HOSTS"):
+    if not settings.allowed_hosts_given:
         hosts = [host_of(settings.site_url), *settings.allowed_hosts, *_served_hosts(args.host)]
         os.environ["HUIBAO_ALLOWED_HOSTS"] = ",".join(dict.fromkeys(h for h in hosts if h))
     if args.demo:

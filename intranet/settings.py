@@ -6,11 +6,12 @@ error that names the setting.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from ipaddress import ip_network
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -47,6 +48,10 @@ class Settings:
     # The in-app scheduler (opening rounds, later reminders); off for installs that run
     # `huibao` commands from cron instead.
     run_scheduler: bool = True
+    # Seconds between the scheduler's passes: at most a minute (shorter for tests).
+    scheduler_seconds: float = 60.0
+    # Processes that write workbooks in the background (1-16).
+    export_workers: int = 1
     # E-mail: "console" prints each mail (development, demo); "smtp" sends it.
     email_backend: str = "console"
     smtp_host: str = "localhost"
@@ -60,8 +65,14 @@ class Settings:
     # The host names requests may name in Host: "*" for any, "*.example.org" for its
     # subdomains. Other hosts are refused, so no page or link takes a forged Host.
     allowed_hosts: tuple[str, ...] = LOCAL_HOSTS
+    # Whether the environment named them: `huibao serve` fills in what it did not.
+    site_url_given: bool = False
+    allowed_hosts_given: bool = False
     # "Keep me signed in on this device": how long such a sign-in lasts.
     remember_days: int = 30
+    # `huibao createadmin` takes the password from here when set (for scripts); it is
+    # checked there, against the user name it is for.
+    admin_password: str | None = field(default=None, repr=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -188,6 +199,35 @@ def _locale(env: Mapping[str, str]) -> str:
     return raw
 
 
+SCHEDULER_SECONDS = 60.0
+
+
+def _scheduler_seconds(env: Mapping[str, str]) -> float:
+    """SCHEDULER_SECONDS, or a shorter positive value from HUIBAO_SCHEDULER_SECONDS.
+    Longer values are cut to SCHEDULER_SECONDS, so a round never waits more than a
+    minute; a value that is not a positive number is logged and ignored."""
+    name = "HUIBAO_SCHEDULER_SECONDS"
+    raw = env.get(name, "").strip()
+    if not raw:
+        return SCHEDULER_SECONDS
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        logging.getLogger("huibao.scheduler").warning(
+            "%s=%r is not a positive number of seconds; using %s", name, raw, SCHEDULER_SECONDS
+        )
+        return SCHEDULER_SECONDS
+    return min(value, SCHEDULER_SECONDS)
+
+
+def _export_workers(env: Mapping[str, str]) -> int:
+    """HUIBAO_EXPORT_WORKERS, cut to 1-16; anything but digits means one worker."""
+    raw = env.get("HUIBAO_EXPORT_WORKERS", "").strip()
+    return max(1, min(int(raw), 16)) if raw.isdigit() else 1
+
+
 def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
     raw = env.get(name, "").strip().lower() or default
     if raw not in choices:
@@ -275,6 +315,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         argon2_memory_kib=_int(env, "HUIBAO_ARGON2_MEMORY_KIB", 65536, 8, 4 * 1024 * 1024),
         argon2_parallelism=_int(env, "HUIBAO_ARGON2_PARALLELISM", 4, 1, 64),
         run_scheduler=_bool(env, "HUIBAO_SCHEDULER", True),
+        scheduler_seconds=_scheduler_seconds(env),
+        export_workers=_export_workers(env),
         email_backend=_choice(env, "HUIBAO_EMAIL_BACKEND", "console", ("console", "smtp")),
         smtp_host=_header_safe(env, "HUIBAO_SMTP_HOST", "localhost") or "localhost",
         smtp_port=_int(env, "HUIBAO_SMTP_PORT", 25, 1, 65535),
@@ -284,5 +326,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         smtp_from=_smtp_from(env),
         site_url=(site_url := _site_url(env)),
         allowed_hosts=_allowed_hosts(env, site_url),
+        site_url_given=bool(env.get("HUIBAO_SITE_URL")),
+        allowed_hosts_given=bool(env.get("HUIBAO_ALLOWED_HOSTS")),
         remember_days=_int(env, "HUIBAO_REMEMBER_DAYS", 30, 1, 365),
+        admin_password=env.get("HUIBAO_ADMIN_PASSWORD"),
     )

@@ -83,17 +83,13 @@ _pool: ProcessPoolExecutor | None = None
 _jobs: set[asyncio.Task[None]] = set()
 
 
-def worker_count() -> int:
-    raw = os.environ.get("HUIBAO_EXPORT_WORKERS", "").strip()
-    return max(1, min(int(raw), 16)) if raw.isdigit() else 1
-
-
-def pool() -> ProcessPoolExecutor:
-    """The export pool, made on first use."""
+def pool(workers: int) -> ProcessPoolExecutor:
+    """The export pool, made on first use with `workers` processes
+    (Settings.export_workers)."""
     global _pool
     if _pool is None:
         _pool = ProcessPoolExecutor(
-            max_workers=worker_count(),
+            max_workers=workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_lower_priority,
         )
@@ -114,7 +110,8 @@ async def shutdown() -> None:
 async def build(settings: Settings, request: ExportRequest) -> int:
     """Write the workbook in the export process; returns that process's id."""
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(pool(), run_in_worker, settings, request)
+    executor = pool(settings.export_workers)
+    return await loop.run_in_executor(executor, run_in_worker, settings, request)
 
 
 # -- in the worker process ----------------------------------------------------------------

@@ -31,10 +31,8 @@ import os
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from tortoise import connections
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
@@ -42,6 +40,7 @@ from intranet import policy
 from intranet.i18n import DEFAULT_LOCALE, N_, gettext, use_locale
 from intranet.models import Membership, Organisation, Role, User
 from intranet.notifications.kinds import Kind, register
+from intranet.sql import Sql
 from surveys import paths
 from surveys.models import Campaign, Response, Round, RoundReminder
 from surveys.states import ResponseState
@@ -211,32 +210,32 @@ async def _claim(
         return {}
     blank = RoundReminder(created_at=now)
     created = RoundReminder._meta.fields_map["created_at"].to_db_value(now, blank)
-    table = RoundReminder._meta.db_table
-    connection = connections.get("default")
     names = '"round_id", "organisation_id", "sent_by_id", "channel", "kind", "key", '
     names += '"recipients", "created_at"'
     ids = sorted(told)
     people = [json.dumps(told[i]) for i in ids]
     sender = sent_by.id if sent_by is not None else None
-    if connection.capabilities.dialect == "postgres":
+    sql = Sql()
+    if sql.postgres:
+        marks = [sql.param(value) for value in (round_.id, ids, sender, kind, key, people, created)]
         rows = (
-            "SELECT $1::integer, unnest($2::integer[]), $3::integer, 'in_app', $4::varchar, "
-            "$5::varchar, unnest($6::text[])::jsonb, $7::timestamptz"
+            f"SELECT {marks[0]}::integer, unnest({marks[1]}::integer[]), {marks[2]}::integer, "
+            f"'in_app', {marks[3]}::varchar, {marks[4]}::varchar, unnest({marks[5]}::text[])"
+            f"::jsonb, {marks[6]}::timestamptz"
         )
-        values: list[Any] = [round_.id, ids, sender, kind, key, people, created]
     else:
-        rows = (
-            "SELECT ?, json_extract(value, '$[0]'), ?, 'in_app', ?, ?, "
-            "json_extract(value, '$[1]'), ? FROM json_each(?) WHERE true"
-        )
         pairs = json.dumps([[i, told[i]] for i in ids])
-        values = [round_.id, sender, kind, key, created, pairs]
+        marks = [sql.param(value) for value in (round_.id, sender, kind, key, created, pairs)]
+        rows = (
+            f"SELECT {marks[0]}, json_extract(value, '$[0]'), {marks[1]}, 'in_app', {marks[2]}, "
+            f"{marks[3]}, json_extract(value, '$[1]'), {marks[4]} FROM json_each({marks[5]}) "
+            "WHERE true"
+        )
     query = (
-        f'INSERT INTO "{table}" ({names}) {rows} '
+        f"INSERT INTO {Sql.table(RoundReminder)} ({names}) {rows} "
         'ON CONFLICT ("organisation_id", "key") DO NOTHING RETURNING "organisation_id"'
     )
-    # execute_query_dict: PostgreSQL's execute_query drops an INSERT's RETURNING rows.
-    claimed = {row["organisation_id"] for row in await connection.execute_query_dict(query, values)}
+    claimed = {row["organisation_id"] for row in await sql.rows(query)}
     return {i: told[i] for i in ids if i in claimed}
 
 

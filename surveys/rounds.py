@@ -21,6 +21,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from intranet.models import Organisation
+from intranet.sql import Sql
 from surveys.models import Campaign, Form, FormVersion, Response, Round
 from surveys.schedule import RoundPlan, due_to_open
 from surveys.schema import Respondent
@@ -101,17 +102,17 @@ async def _insert_responses(
     fields = Response._meta.fields_map
     same = [fields[name].to_db_value(getattr(blank, name), blank) for name in _SAME_FOR_ALL]
     names = ", ".join(f'"{name}"' for name in ("round_id", "organisation_id", *_SAME_FOR_ALL))
-    table = Response._meta.db_table
-    if connection.capabilities.dialect == "postgres":  # the ids as one array, unnested
-        rows = (
-            "SELECT $1::integer, unnest($2::integer[]), "
-            "$3::varchar, $4::integer, $5::jsonb, $6::timestamptz, $7::boolean"
-        )
-        values = [round_.id, organisation_ids, *same]
+    sql = Sql(connection)
+    if sql.postgres:  # the ids as one array, unnested
+        first, ids = sql.param(round_.id), sql.param(organisation_ids)
+        types = ("varchar", "integer", "jsonb", "timestamptz", "boolean")
+        shared = ", ".join(f"{sql.param(v)}::{t}" for v, t in zip(same, types, strict=True))
+        rows = f"SELECT {first}::integer, unnest({ids}::integer[]), {shared}"
     else:  # the ids as one JSON array, a row per element
-        rows = "SELECT ?, value, ?, ?, ?, ?, ? FROM json_each(?)"
-        values = [round_.id, *same, json.dumps(organisation_ids)]
-    await connection.execute_query(f'INSERT INTO "{table}" ({names}) {rows}', values)
+        first = sql.param(round_.id)
+        rows = f"SELECT {first}, value, {sql.params(same)} FROM json_each("
+        rows += f"{sql.param(json.dumps(organisation_ids))})"
+    await sql.execute(f"INSERT INTO {Sql.table(Response)} ({names}) {rows}")
 
 
 _SAME_FOR_ALL = ("state", "version", "answers", "updated_at", "unchanged")

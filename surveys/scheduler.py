@@ -1,7 +1,7 @@
 """The in-app scheduler: rounds open on time even when nobody visits the site.
 
 Every worker runs `run` for its life (intranet.app starts it when HUIBAO_SCHEDULER is on);
-it wakes every INTERVAL_SECONDS and opens whatever rounds are due. Several workers, or a
+it wakes every Settings.scheduler_seconds and opens whatever rounds are due. Several workers, or a
 cron job running `huibao open-rounds` beside them, may do so at the same moment:
 surveys.rounds opens each round exactly once whoever asks, so the loser simply opens
 nothing. A pass that fails (the database restarting, one campaign with a broken
@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -28,38 +26,13 @@ from surveys.schedule import due_to_open
 
 logger = logging.getLogger("huibao.scheduler")
 
-# Rounds open at midnight or at a set time of day: a minute late is on time for a report.
-INTERVAL_SECONDS = 60.0
-INTERVAL_ENV = "HUIBAO_SCHEDULER_SECONDS"  # shorter, for tests that watch a round open
-
-
-def interval_seconds(env: Mapping[str, str] = os.environ) -> float:
-    """Seconds between passes: INTERVAL_SECONDS, or a shorter positive value from
-    HUIBAO_SCHEDULER_SECONDS. Longer values are cut to INTERVAL_SECONDS, so a round never
-    waits more than a minute; a value that is not a number is logged and ignored."""
-    raw = env.get(INTERVAL_ENV, "").strip()
-    if not raw:
-        return INTERVAL_SECONDS
-    try:
-        value = float(raw)
-    except ValueError:
-        value = 0.0
-    if not 0 < value < float("inf"):
-        logger.warning(
-            "%s=%r is not a positive number of seconds; using %s",
-            INTERVAL_ENV,
-            raw,
-            INTERVAL_SECONDS,
-        )
-        return INTERVAL_SECONDS
-    return min(value, INTERVAL_SECONDS)
-
 
 async def run(app: Starlette) -> None:
     """Open due rounds and send due reminders (surveys.notify) now and then every
     interval, until cancelled (at shutdown)."""
     zone = app.state.settings.zone
-    interval = interval_seconds()
+    # Rounds open at midnight or at a set time of day: a minute late is on time.
+    interval = app.state.settings.scheduler_seconds
     logger.info("scheduler started: opening due rounds every %ss", interval)
     while True:
         try:

@@ -9,7 +9,7 @@ import email.policy
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -321,7 +321,7 @@ async def test_the_background_task_sends_due_mail_and_survives_a_bad_pass(
 
     await give_addresses(world)
     await published([world.secretary_a.id], now=datetime.now(UTC))
-    monkeypatch.setenv(scheduler.INTERVAL_ENV, "0.01")
+    app.state.settings = replace(app.state.settings, scheduler_seconds=0.01)
     real_run_once = scheduler.run_once
     passes: list[int] = []
 

@@ -167,3 +167,48 @@ def test_it_refuses_a_kept_key_that_is_too_short(env: dict[str, str], tmp_path: 
 
     with pytest.raises(SettingsError, match=r"^HUIBAO_SECRET_KEY: "):
         load_settings(env)
+
+
+@pytest.mark.parametrize(
+    ("raw", "seconds"),
+    [("", 60.0), ("0.5", 0.5), ("3600", 60.0), ("0", 60.0), ("often", 60.0), ("nan", 60.0)],
+)
+def test_the_scheduler_wakes_at_least_once_a_minute(
+    env: dict[str, str], raw: str, seconds: float, caplog: pytest.LogCaptureFixture
+) -> None:
+    env["HUIBAO_SCHEDULER_SECONDS"] = raw
+    assert load_settings(env).scheduler_seconds == seconds
+    if raw in ("0", "often", "nan"):
+        assert "HUIBAO_SCHEDULER_SECONDS" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("raw", "workers"), [("", 1), ("3", 3), ("0", 1), ("99", 16), ("many", 1), ("-2", 1)]
+)
+def test_it_keeps_the_export_workers_between_one_and_sixteen(
+    env: dict[str, str], raw: str, workers: int
+) -> None:
+    env["HUIBAO_EXPORT_WORKERS"] = raw
+    assert load_settings(env).export_workers == workers
+
+
+def test_it_keeps_the_admin_password_for_createadmin_out_of_its_repr(
+    env: dict[str, str],
+) -> None:
+    assert load_settings(env).admin_password is None
+    env["HUIBAO_ADMIN_PASSWORD"] = "Long-enough-admin-pw-7"
+    settings = load_settings(env)
+    assert settings.admin_password == "Long-enough-admin-pw-7"
+    assert "Long-enough-admin-pw-7" not in repr(settings)
+
+
+def test_it_tells_serve_which_addresses_the_environment_named(env: dict[str, str]) -> None:
+    settings = load_settings(env)
+    assert not settings.site_url_given and not settings.allowed_hosts_given
+    env["HUIBAO_SITE_URL"] = "https://huibao.example.org"
+    env["HUIBAO_ALLOWED_HOSTS"] = "huibao.example.org"
+    settings = load_settings(env)
+    assert settings.site_url_given and settings.allowed_hosts_given
+    env["HUIBAO_SITE_URL"] = "huibao.example.org"  # a bad value still stops start-up
+    with pytest.raises(SettingsError, match="HUIBAO_SITE_URL"):
+        load_settings(env)

@@ -75,7 +75,7 @@ def export_request(round_: Round, path: Path, **changes: Any) -> exports.ExportR
 
 def block_the_pool(seconds: float) -> None:
     """Keep the single export worker busy, so the next export waits its turn."""
-    exports.pool().submit(time.sleep, seconds)
+    exports.pool(1).submit(time.sleep, seconds)
 
 
 # -- another process ---------------------------------------------------------------------
@@ -141,7 +141,7 @@ async def test_pages_are_served_while_an_export_is_being_built(
 async def test_the_lifespan_stops_the_pool(settings: Settings) -> None:
     app = create_app(replace(settings, run_scheduler=False), manage_database=False)
     async with app.router.lifespan_context(app):
-        executor = exports.pool()
+        executor = exports.pool(1)
         assert await asyncio.wrap_future(executor.submit(os.getpid)) != os.getpid()
     assert exports._pool is None
     with pytest.raises(RuntimeError):

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from intranet.directory import invitations
@@ -29,6 +28,7 @@ from intranet.directory.plan import (
 from intranet.directory.workbook import Directory
 from intranet.models import Membership, Organisation, User, UserSession
 from intranet.models.organisations import path_segment
+from intranet.sql import Sql
 
 BATCH = 2000  # rows per INSERT: inside SQLite's and PostgreSQL's parameter limits
 UPDATE_BATCH = 1000  # rows per bulk UPDATE (each field is a CASE over them)
@@ -228,35 +228,21 @@ async def _write_categories(
             sets[ids[new.key]] = new.categories
     if not sets:
         return
-    connection = connections.get("default")
-    dialect = connection.capabilities.dialect
     changed = [oid for oid in sets if oid not in new_ids]
     for chunk in _chunks(changed, IN_BATCH):
-        marks = _marks(dialect, len(chunk))
-        await connection.execute_query(
-            f'DELETE FROM "organisation_category" WHERE "organisation_id" IN ({marks})', chunk
+        sql = Sql()
+        marks = sql.params(chunk)
+        await sql.execute(
+            f'DELETE FROM "organisation_category" WHERE "organisation_id" IN ({marks})'
         )
     pairs = [(oid, state.categories[name]) for oid, names in sets.items() for name in names]
     for chunk in _chunks(pairs, BATCH):
-        values = ", ".join(
-            f"({a}, {b})"
-            for a, b in (
-                (_mark(dialect, 2 * i + 1), _mark(dialect, 2 * i + 2)) for i in range(len(chunk))
-            )
-        )
-        await connection.execute_query(
+        sql = Sql()
+        values = ", ".join(f"({sql.param(a)}, {sql.param(b)})" for a, b in chunk)
+        await sql.execute(
             'INSERT INTO "organisation_category" ("organisation_id", "category_id") '
-            f"VALUES {values}",
-            [value for pair in chunk for value in pair],
+            f"VALUES {values}"
         )
-
-
-def _mark(dialect: str, number: int) -> str:
-    return "?" if dialect == "sqlite" else f"${number}"
-
-
-def _marks(dialect: str, count: int) -> str:
-    return ", ".join(_mark(dialect, n) for n in range(1, count + 1))
 
 
 async def _write_people(

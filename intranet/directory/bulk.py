@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from tortoise import connections
+from intranet.sql import Sql
 
 BATCH = 2000
 
@@ -18,10 +18,9 @@ BATCH = 2000
 async def insert_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     if not rows:
         return
-    connection = connections.get("default")
-    sqlite = connection.capabilities.dialect == "sqlite"
-    marks = ", ".join("?" if sqlite else f"${n}" for n in range(1, len(columns) + 1))
+    sql = Sql()
+    marks = sql.marks(len(columns))
     names = ", ".join(f'"{name}"' for name in columns)
-    sql = f'INSERT INTO "{table}" ({names}) VALUES ({marks})'
+    statement = f'INSERT INTO "{table}" ({names}) VALUES ({marks})'
     for start in range(0, len(rows), BATCH):
-        await connection.execute_many(sql, [list(row) for row in rows[start : start + BATCH]])
+        await sql.execute_many(statement, rows[start : start + BATCH])

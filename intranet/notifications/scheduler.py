@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 
 from starlette.applications import Starlette
 from tortoise import timezone
@@ -19,23 +18,13 @@ from intranet.notifications.send import Delivery, deliver_due
 
 logger = logging.getLogger("huibao.notifications")
 
-INTERVAL_SECONDS = 60.0
-INTERVAL_ENV = "HUIBAO_SCHEDULER_SECONDS"  # shorter, for tests (as the areas' schedulers)
 BATCH = 100
-
-
-def interval_seconds() -> float:
-    try:
-        value = float(os.environ.get(INTERVAL_ENV, "") or INTERVAL_SECONDS)
-    except ValueError:
-        return INTERVAL_SECONDS
-    return min(value, INTERVAL_SECONDS) if value > 0 else INTERVAL_SECONDS
 
 
 async def run(app: Starlette) -> None:
     """Deliver due e-mail now and then every interval, until cancelled (at shutdown)."""
     backend: EmailBackend = app.state.email_backend
-    interval = interval_seconds()
+    interval = app.state.settings.scheduler_seconds
     while True:
         try:
             await run_once(backend)

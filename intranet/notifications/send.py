@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tortoise import connections
-
 from intranet.i18n import gettext, use_locale
 from intranet.models import User
 from intranet.notifications import kinds
@@ -32,8 +30,14 @@ from intranet.notifications.email import (
     describe_error,
     header_text,
 )
-from intranet.notifications.models import EmailMessage, EmailPreference, EmailState
+from intranet.notifications.models import (
+    EmailMessage,
+    EmailPreference,
+    EmailState,
+    Notification,
+)
 from intranet.settings import Settings
+from intranet.sql import Sql
 
 # After the 1st, 2nd, 3rd and 4th failed attempt; the 5th failure is final.
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
@@ -107,29 +111,22 @@ def _check(kind: str, key: str, url: str) -> None:
         raise ValueError(f"a notification url is a path on this site, got {url!r}")
 
 
-def _placeholders(dialect: str, count: int, start: int = 1) -> list[str]:
-    if dialect == "sqlite":
-        return ["?"] * count
-    return [f"${n}" for n in range(start, start + count)]
-
-
 async def _insert_new(
     ids: Sequence[int], kind: str, key: str, title: str, body: str, url: str, now: datetime
 ) -> list[tuple[int, int]]:
-    connection = connections.get("default")
-    dialect = connection.capabilities.dialect
-    marks = _placeholders(dialect, 6 + len(ids))
-    values, id_marks = marks[:6], ", ".join(marks[6:])
-    active = "TRUE" if dialect != "sqlite" else "1"
-    sql = (
-        'INSERT INTO "notification" ("user_id", "kind", "key", "title", "body", "url", '
+    sql = Sql()
+    values = [sql.param(value) for value in (kind, key, title, body, url, now)]
+    id_marks = sql.params(ids)
+    active = "TRUE" if sql.postgres else "1"
+    notification, user = Sql.table(Notification), Sql.table(User)
+    statement = (
+        f'INSERT INTO {notification} ("user_id", "kind", "key", "title", "body", "url", '
         '"created_at") '
         f'SELECT "id", {values[0]}, {values[1]}, {values[2]}, {values[3]}, {values[4]}, '
-        f'{values[5]} FROM "user" WHERE "id" IN ({id_marks}) AND "is_active" = {active} '
+        f'{values[5]} FROM {user} WHERE "id" IN ({id_marks}) AND "is_active" = {active} '
         'ON CONFLICT ("user_id", "key") DO NOTHING RETURNING "id", "user_id"'
     )
-    # execute_query_dict: asyncpg's execute_query drops the rows of an INSERT ... RETURNING.
-    rows = await connection.execute_query_dict(sql, [kind, key, title, body, url, now, *ids])
+    rows = await sql.rows(statement)
     return [(int(row["id"]), int(row["user_id"])) for row in rows]
 
 
@@ -276,23 +273,21 @@ async def _send_each(
 
 
 async def _claim(now: datetime, limit: int) -> list[int]:
-    connection = connections.get("default")
-    dialect = connection.capabilities.dialect
-    now_mark, stale_mark, limit_mark = _placeholders(dialect, 3)
-    lock = "" if dialect == "sqlite" else " FOR UPDATE SKIP LOCKED"
-    sql = (
-        'UPDATE "email_message" SET "state" = \'sending\', "claimed_at" = '
+    sql = Sql()
+    now_mark = sql.param(now)
+    now_again = sql.again(now_mark, now)
+    stale_mark, limit_mark = sql.param(now - STALE_CLAIM), sql.param(limit)
+    lock = " FOR UPDATE SKIP LOCKED" if sql.postgres else ""
+    table = Sql.table(EmailMessage)
+    statement = (
+        f'UPDATE {table} SET "state" = \'sending\', "claimed_at" = '
         f'{now_mark}, "attempts" = "attempts" + 1 WHERE "id" IN ('
-        'SELECT "id" FROM "email_message" WHERE ("state" = \'pending\' AND '
-        f'"next_attempt_at" <= {now_mark}) OR ("state" = \'sending\' AND "claimed_at" < '
+        f'SELECT "id" FROM {table} WHERE ("state" = \'pending\' AND '
+        f'"next_attempt_at" <= {now_again}) OR ("state" = \'sending\' AND "claimed_at" < '
         f'{stale_mark}) ORDER BY "next_attempt_at", "id" LIMIT {limit_mark}{lock}) '
         'RETURNING "id"'
     )
-    if dialect == "sqlite":
-        values: list[Any] = [now, now, now - STALE_CLAIM, limit]
-    else:
-        values = [now, now - STALE_CLAIM, limit]
-    rows = await connection.execute_query_dict(sql, values)
+    rows = await sql.rows(statement)
     return [int(row["id"]) for row in rows]
 
 

@@ -1,0 +1,67 @@
+"""Hand-written SQL in the connection's dialect: one owner for the switch.
+
+Statements the ORM cannot say (INSERT ... SELECT ... ON CONFLICT ... RETURNING, a claim
+with FOR UPDATE SKIP LOCKED, multi-row inserts) are written by hand. `Sql` knows which
+database the connection speaks to, writes each parameter's placeholder (`?` on SQLite,
+`$n` on PostgreSQL) while keeping its value in order, and names tables from the models,
+so values are always bound, never pasted into the text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.models import Model
+
+
+class Sql:
+    """One statement's parameters, in order, for the connection it runs on."""
+
+    def __init__(self, connection: BaseDBAsyncClient | None = None) -> None:
+        self.connection = connection if connection is not None else connections.get("default")
+        self.postgres = self.connection.capabilities.dialect == "postgres"
+        self.values: list[Any] = []
+
+    @property
+    def sqlite(self) -> bool:
+        return not self.postgres
+
+    def param(self, value: Any) -> str:
+        """Bind `value`; its placeholder."""
+        self.values.append(value)
+        return f"${len(self.values)}" if self.postgres else "?"
+
+    def params(self, values: Iterable[Any]) -> str:
+        """Bind each value; their placeholders, comma-separated."""
+        return ", ".join(self.param(value) for value in values)
+
+    def again(self, mark: str, value: Any) -> str:
+        """`value` once more where it was bound as `mark`: PostgreSQL names it again,
+        SQLite binds it again."""
+        return mark if self.postgres else self.param(value)
+
+    def marks(self, count: int) -> str:
+        """Placeholders for a statement run with many rows of `count` values each
+        (execute_many): the values come with each row, not from here."""
+        return ", ".join("$" + str(n) if self.postgres else "?" for n in range(1, count + 1))
+
+    @staticmethod
+    def table(model: type[Model]) -> str:
+        """The model's table name, quoted."""
+        return f'"{model._meta.db_table}"'
+
+    async def rows(self, sql: str) -> list[dict[str, Any]]:
+        """Run `sql` with the bound values; its rows (also an INSERT's RETURNING rows,
+        which asyncpg's execute_query drops)."""
+        return await self.connection.execute_query_dict(sql, self.values)
+
+    async def execute(self, sql: str) -> None:
+        """Run `sql` with the bound values."""
+        await self.connection.execute_query(sql, self.values)
+
+    async def execute_many(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
+        """Run `sql` (written with `marks`) once per row of values."""
+        await self.connection.execute_many(sql, [list(row) for row in rows])
