@@ -59,6 +59,9 @@ def parse_notice(text: str) -> PastedNotice:
         return _with_missing(PastedNotice())
 
 
+# --- the notice as a whole ---------------------------------------------------------
+
+
 def _parse_lines(lines: list[str], depth: int) -> PastedNotice:
     notice = PastedNotice()
     own, forwarded = _split_forwarded(lines)

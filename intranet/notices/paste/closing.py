@@ -22,6 +22,8 @@ from intranet.notices.paste.text import (
     _non_empty,
 )
 
+# --- closing: signature, date, 抄送 -------------------------------------------------
+
 
 def _take_cc(lines: list[str]) -> tuple[list[str], list[str]]:
     """Remove the 抄送 line (and its wrapped continuation) and return its names."""
@@ -111,6 +113,9 @@ def _single_chinese_digit(text: str) -> int:
     if len(text) != 1 or text not in _CHINESE_DIGIT_VALUE:
         raise ValueError(text)
     return _CHINESE_DIGIT_VALUE[text]
+
+
+# --- body and attachments ----------------------------------------------------------
 
 
 def _take_attachments(lines: list[str]) -> tuple[list[str], list[str]]:

@@ -23,6 +23,8 @@ from intranet.notices.paste.text import (
     _non_empty,
 )
 
+# --- document number and heading ---------------------------------------------------
+
 
 def _number_lines(lines: list[str], indices: list[int], position: int) -> tuple[int, str] | None:
     """A number standing alone from the line at indices[position], perhaps wrapped over
@@ -163,6 +165,9 @@ def _looks_like_heading(line: str) -> bool:
     if len(line) > 40 or re.search(r"[，。；：:,;、()（）]", line):
         return False
     return _ORGANISATION_END.search(re.sub(r"(文件|函)$", "", line)) is not None
+
+
+# --- title and addressees ----------------------------------------------------------
 
 
 def _looks_like_title_line(line: str) -> bool:

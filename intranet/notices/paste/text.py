@@ -159,6 +159,9 @@ class PastedNotice:
         return self.body.split("\n") if self.body else []
 
 
+# --- text clean-up -----------------------------------------------------------------
+
+
 def _clean_lines(text: str) -> list[str]:
     """Split into lines, normalising line endings, odd spaces and full-width digits.
 
