@@ -19,20 +19,13 @@ from surveys.states import ResponseState
 # Saves of other fields that may slip in between our read and our write before we give
 # up and ask the person to try again; each retry costs one read.
 ATTEMPTS = 5
-
-
 # What earlier rounds count towards a running total.
 COUNTED_STATES = (ResponseState.SUBMITTED, ResponseState.RESUBMITTED, ResponseState.APPROVED)
 
-
 NOTHING_TO_COPY = N_("There is no earlier round with answers to copy.")
-
-
 NOTHING_REPORTED = N_(
     "There is no earlier submitted report to carry forward; fill in this round's report."
 )
-
-
 FILE_KEYS = ("name", "key", "size", "content_type")
 
 

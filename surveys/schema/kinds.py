@@ -12,28 +12,13 @@ from intranet.i18n import N_
 
 KEY_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
-
 MAX_TITLE_CHARS = 200
-
-
 MAX_INSTRUCTIONS_CHARS = 10_000
-
-
 MAX_LABEL_CHARS = 500
-
-
 MAX_HELP_CHARS = 2_000
-
-
 MAX_UNIT_CHARS = 20
-
-
 MAX_CHOICE_VALUE_CHARS = 100
-
-
 MAX_CHOICE_LABEL_CHARS = 200
-
-
 # Limits far beyond any count a society reports, but well inside what a spreadsheet and
 # a float in a chart can show exactly.
 MAX_LIMIT = Decimal(10) ** 15
@@ -90,32 +75,17 @@ class Aggregate(StrEnum):
 
 
 NUMBER_TYPES = frozenset({QuestionType.INTEGER, QuestionType.DECIMAL})
-
-
 TEXT_TYPES = frozenset({QuestionType.SHORT_TEXT, QuestionType.LONG_TEXT})
-
-
 CHOICE_TYPES = frozenset({QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE})
-
-
 # A table cell holds one simple answer: no file uploads and no tables within tables.
 COLUMN_TYPES = frozenset(QuestionType) - {QuestionType.TABLE, QuestionType.FILE}
-
-
 # Only an amount or a list of new rows can be "none new this round".
 INCREMENT_TYPES = NUMBER_TYPES | {QuestionType.TABLE}
-
-
 # min/max mean a value for numbers, a length for text and a number of rows for tables.
 LIMITED_TYPES = NUMBER_TYPES | TEXT_TYPES | {QuestionType.TABLE}
 
-
 _ALWAYS = frozenset({Aggregate.COUNT, Aggregate.NONE})
-
-
 _NUMERIC = _ALWAYS | {Aggregate.SUM, Aggregate.AVERAGE, Aggregate.MIN, Aggregate.MAX}
-
-
 ALLOWED_AGGREGATES: Mapping[QuestionType, frozenset[Aggregate]] = {
     QuestionType.SHORT_TEXT: _ALWAYS | {Aggregate.LIST},
     QuestionType.LONG_TEXT: _ALWAYS | {Aggregate.LIST},
@@ -129,7 +99,6 @@ ALLOWED_AGGREGATES: Mapping[QuestionType, frozenset[Aggregate]] = {
     QuestionType.FILE: _ALWAYS,
     QuestionType.TABLE: _ALWAYS | {Aggregate.LIST},
 }
-
 
 DEFAULT_AGGREGATES: Mapping[QuestionType, Aggregate] = {
     QuestionType.SHORT_TEXT: Aggregate.LIST,
