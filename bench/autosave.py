@@ -805,7 +805,7 @@ SECTIONS = (
     ("view: answering.form_of (FormDefinition.from_dict)", "surveys.answering", "form_of"),
     ("view: answering.check_typed (value and base)", "surveys.answering", "check_typed"),
     ("view: answering.save_answers", "surveys.answering", "save_answers"),
-    ("  answering.write (UPDATE + INSERT, one transaction)", "surveys.answering", "write"),
+    ("  answering.write (UPDATE + INSERT, one transaction)", "surveys.answering.saving", "write"),
     ("view: render (_save_status.html)", "surveys.views.response_saving", "render"),
 )
 

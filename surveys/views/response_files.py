@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -12,11 +12,9 @@ from intranet.storage import StorageError
 from intranet.templating import render
 from surveys import answering
 from surveys.models import AnswerChange, ResponseEvent
-from surveys.policy import (
-    require_response,
-)
+from surveys.policy import ResponseAccess, require_response
 from surveys.responses import ResponseChanged
-from surveys.schema import QuestionType
+from surveys.schema import FormDefinition, Question, QuestionType
 from surveys.states import (
     Action,
     Actor,
@@ -35,6 +33,47 @@ from surveys.views.response_saving import question_of
 # -- files -------------------------------------------------------------------------------------
 
 
+def _chosen_files(form: FormData, key: str) -> list[UploadFile]:
+    return [f for f in form.getlist(f"file.{key}") if isinstance(f, UploadFile) and f.filename]
+
+
+async def _save_file_answer(
+    request: Request,
+    access: ResponseAccess,
+    form_def: FormDefinition,
+    question: Question,
+    kept: uploads.CheckedFile | None,
+    base: object,
+) -> Response | None:
+    """Saves the file answer (or its removal); a refusal page if it was refused."""
+    value = (
+        answering.file_answer(
+            kept.filename, kept.stored.key, kept.stored.size, kept.kind.media_type
+        )
+        if kept
+        else None
+    )
+    try:
+        await answering.save_answers(
+            access.response,
+            {question.key: value},
+            {question.key: base if isinstance(base, str) else ""},
+            form=form_def,
+            user=policy.require_user(request),
+            now=now_(),
+        )
+    except (TransitionRefused, ResponseChanged, answering.AnswerConflict) as refusal:
+        if kept:
+            await request.app.state.storage.delete(kept.stored.key)
+        message = (
+            gettext(CONFLICTS)
+            if isinstance(refusal, answering.AnswerConflict)
+            else refusal.translated()
+        )
+        return await refused_page(request, access, 409, messages=[message])
+    return None
+
+
 async def upload_file(request: Request) -> Response:
     access = await require_response(request, response_id_of(request))
     response = access.response
@@ -45,12 +84,7 @@ async def upload_file(request: Request) -> Response:
     form, parsed_here = await uploads.upload_form(request)
     storage = request.app.state.storage
     try:
-        files = [
-            f
-            for f in form.getlist(f"file.{question.key}")
-            if isinstance(f, UploadFile) and f.filename
-        ]
-        base = form.get(f"base.{question.key}")
+        files = _chosen_files(form, question.key)
         remove = form.get("remove") == "1"
         if not files and not remove:
             return await refused_page(request, access, 400, messages=[gettext(CHOOSE_FILE)])
@@ -62,31 +96,10 @@ async def upload_file(request: Request) -> Response:
                 )
             except uploads.UploadRefused as refusal:
                 return await refused_page(request, access, 422, messages=[refusal.translated()])
-        value = (
-            answering.file_answer(
-                kept.filename, kept.stored.key, kept.stored.size, kept.kind.media_type
-            )
-            if kept
-            else None
-        )
-        try:
-            await answering.save_answers(
-                response,
-                {question.key: value},
-                {question.key: base if isinstance(base, str) else ""},
-                form=form_def,
-                user=policy.require_user(request),
-                now=now_(),
-            )
-        except (TransitionRefused, ResponseChanged, answering.AnswerConflict) as refusal:
-            if kept:
-                await storage.delete(kept.stored.key)
-            message = (
-                gettext(CONFLICTS)
-                if isinstance(refusal, answering.AnswerConflict)
-                else refusal.translated()
-            )
-            return await refused_page(request, access, 409, messages=[message])
+        base = form.get(f"base.{question.key}")
+        refused = await _save_file_answer(request, access, form_def, question, kept, base)
+        if refused is not None:
+            return refused
     finally:
         if parsed_here:
             await form.close()

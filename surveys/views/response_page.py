@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from starlette.requests import Request
@@ -163,6 +164,39 @@ def is_editable(access: ResponseAccess, now: datetime) -> bool:
     return Action.SAVE in allowed
 
 
+def answers_context(
+    form: FormDefinition,
+    stored: dict[str, Any],
+    typed: dict[str, Any] | None,
+    problems: list[Problem] | None,
+    conflicts: list[answering.Conflict] | None,
+) -> dict[str, Any]:
+    """The page's answers as shown, their bases, problems, conflicts and cells to fill."""
+    values = {q.key: display(q, stored.get(q.key)) for q in form.questions()}
+    if typed:
+        values.update(typed)
+    return {
+        "form": form,
+        "values": values,
+        "bases": {q.key: base_text(q, stored.get(q.key)) for q in form.questions()},
+        "problems": problems_by_question(form, problems or []),
+        "problem_list": listed_problems(form, problems or []),
+        "conflicts": {c.question.key: c for c in conflicts or []},
+        "to_fill": {q.key: cells_to_fill(form, q, stored.get(q.key)) for q in form.questions()},
+    }
+
+
+def totals_context(totals: dict[str, Decimal], stored: dict[str, Any]) -> dict[str, Any]:
+    """The running totals of the other responses, without and with this one."""
+    return {
+        "totals": {key: plain_number(total) for key, total in totals.items()},
+        "totals_with_this": {
+            key: plain_number(total + number_or_zero(stored.get(key)))
+            for key, total in totals.items()
+        },
+    }
+
+
 async def page_context(
     request: Request,
     access: ResponseAccess,
@@ -176,9 +210,6 @@ async def page_context(
     now = now_()
     form = answering.form_of(response)
     stored = response.answers
-    values = {q.key: display(q, stored.get(q.key)) for q in form.questions()}
-    if typed:
-        values.update(typed)
     round_open = response.round.is_open(now)
     state = ResponseState(response.state)
     editable = is_editable(access, now)
@@ -188,13 +219,7 @@ async def page_context(
         "access": access,
         "round": response.round,
         "campaign": response.round.campaign,
-        "form": form,
-        "values": values,
-        "bases": {q.key: base_text(q, stored.get(q.key)) for q in form.questions()},
-        "problems": problems_by_question(form, problems or []),
-        "problem_list": listed_problems(form, problems or []),
-        "conflicts": {c.question.key: c for c in conflicts or []},
-        "to_fill": {q.key: cells_to_fill(form, q, stored.get(q.key)) for q in form.questions()},
+        **answers_context(form, stored, typed, problems, conflicts),
         "messages": messages or [],
         "done": done_message(request, DONE_MESSAGES),
         "editable": editable,
@@ -202,11 +227,7 @@ async def page_context(
         "can_copy": editable and response.round.number > 1,
         "can_withdraw": can_withdraw(access.actor, response, now),
         "offers_no_change": offers_no_change(access.actor, response, form, now),
-        "totals": {key: plain_number(total) for key, total in totals.items()},
-        "totals_with_this": {
-            key: plain_number(total + number_or_zero(stored.get(key)))
-            for key, total in totals.items()
-        },
+        **totals_context(totals, stored),
         "review_actions": allowed_actions(state, Actor.REVIEWER, round_open=round_open)
         if access.actor == Actor.REVIEWER
         else [],

@@ -75,7 +75,6 @@ async def save_answer(request: Request) -> Response:
     # request, not a wish to clear the answer.
     if not texts and question.type != QuestionType.MULTIPLE_CHOICE:
         return Response(gettext("The request was not understood."), status_code=400)
-    now = now_()
     checked = answering.check_typed(question, answering.raw_from_form(question, texts))
     base = answering.check_typed(question, bare_base(question, form))
     context: dict[str, Any] = {"question": question, "response": response}
@@ -89,21 +88,34 @@ async def save_answer(request: Request) -> Response:
     if access.actor != Actor.RESPONDENT:
         context["refusal"] = gettext(REVIEWER_CANNOT_EDIT)
         return render(request, FEEDBACK, context, status_code=409)
+    return await _save_one(request, form_def, question, checked.value, base.value, context)
+
+
+async def _save_one(
+    request: Request,
+    form_def: FormDefinition,
+    question: Question,
+    value: Any,
+    base: Any,
+    context: dict[str, Any],
+) -> Response:
+    """Saves one checked answer; the status line, or the feedback saying why not."""
+    response = context["response"]
     try:
         saved = await answering.save_answers(
             response,
-            {question.key: checked.value},
-            {question.key: base.value if question.type != QuestionType.FILE else ""},
+            {question.key: value},
+            {question.key: base if question.type != QuestionType.FILE else ""},
             form=form_def,
             user=policy.require_user(request),
-            now=now,
+            now=now_(),
         )
     except (TransitionRefused, ResponseChanged) as refusal:
         context["refusal"] = refusal.translated()
         return render(request, FEEDBACK, context, status_code=409)
     except answering.AnswerConflict as conflict:
         context["conflict"] = conflict.conflicts[0]
-        context["mine_text"] = base_text(question, checked.value)
+        context["mine_text"] = base_text(question, value)
         context["theirs_text"] = base_text(question, conflict.conflicts[0].theirs)
         return render(request, FEEDBACK, context, status_code=409)
     context.update(
@@ -165,13 +177,10 @@ def table_rows(question: Question, form: FormData, name: str) -> list[dict[str, 
     return [rows[n] for n in sorted(rows)]
 
 
-async def save_typed(
-    request: Request, access: ResponseAccess, form: FormData
-) -> tuple[answering.Saved | None, Response | None]:
-    """Save every field the page sent; on refusal, the page to show instead."""
-    response = access.response
-    form_def = answering.form_of(response)
-    typed, raw_bases = typed_answers(form_def, form)
+def checked_typed(
+    form_def: FormDefinition, typed: dict[str, Any], raw_bases: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any], list[Problem]]:
+    """Each typed answer and its base, checked; the problems found."""
     values: dict[str, Any] = {}
     bases: dict[str, Any] = {}
     problems: list[Problem] = []
@@ -183,6 +192,17 @@ async def save_typed(
         values[key] = checked.value
         base = answering.check_typed(question, raw_bases.get(key))
         bases[key] = base.value if base.ok else None
+    return values, bases, problems
+
+
+async def save_typed(
+    request: Request, access: ResponseAccess, form: FormData
+) -> tuple[answering.Saved | None, Response | None]:
+    """Save every field the page sent; on refusal, the page to show instead."""
+    response = access.response
+    form_def = answering.form_of(response)
+    typed, raw_bases = typed_answers(form_def, form)
+    values, bases, problems = checked_typed(form_def, typed, raw_bases)
     keep = {k: typed_display(form_def.question(k), v) for k, v in typed.items()}  # type: ignore[arg-type]
     if problems:
         page = await refused_page(

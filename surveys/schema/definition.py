@@ -1,209 +1,71 @@
-"""The definition of a report form: sections, questions, choices and table columns.
-
-A FormDefinition is plain, immutable data. It is stored as JSON (to_dict/from_dict),
-exported to and imported from .xlsx (surveys.xlsform) and checked by validate(), which
-lists every problem instead of stopping at the first, so the form builder and the
-spreadsheet import can show them all at once.
-"""
+"""The form definition's data (sections, questions, choices, table columns), its JSON form,
+and its validation, which lists every problem instead of stopping at the first."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from enum import StrEnum
 from typing import Any
 
-from intranet.i18n import N_, gettext
-
-KEY_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,39}")
-
-MAX_TITLE_CHARS = 200
-MAX_INSTRUCTIONS_CHARS = 10_000
-MAX_LABEL_CHARS = 500
-MAX_HELP_CHARS = 2_000
-MAX_UNIT_CHARS = 20
-MAX_CHOICE_VALUE_CHARS = 100
-MAX_CHOICE_LABEL_CHARS = 200
-# Limits far beyond any count a society reports, but well inside what a spreadsheet and
-# a float in a chart can show exactly.
-MAX_LIMIT = Decimal(10) ** 15
-
-
-class Respondent(StrEnum):
-    ORGANISATION = "organisation"
-    PERSON = "person"
-
-
-class QuestionType(StrEnum):
-    SHORT_TEXT = "short_text"
-    LONG_TEXT = "long_text"
-    INTEGER = "integer"
-    DECIMAL = "decimal"
-    SINGLE_CHOICE = "single_choice"
-    MULTIPLE_CHOICE = "multiple_choice"
-    YES_NO = "yes_no"
-    DATE = "date"
-    FILE = "file"
-    TABLE = "table"
-
-
-class Carry(StrEnum):
-    """What a new round starts from for one question, so that "no change this round"
-    means the right thing: an *increment* (本期新增) is 0 and a table of new rows is
-    empty; a *standing* value (存量/现状) is last round's answer carried forward;
-    *nothing* is written anew each round and is left as it is."""
-
-    INCREMENT = "increment"
-    STANDING = "standing"
-    NOTHING = "nothing"
-
-    @property
-    def label(self) -> str:
-        return CARRY_LABELS[self]
-
-
-CARRY_LABELS = {
-    Carry.INCREMENT: N_("New this round"),
-    Carry.STANDING: N_("As last reported"),
-    Carry.NOTHING: N_("Written each round"),
-}
-
-
-class Aggregate(StrEnum):
-    SUM = "sum"
-    AVERAGE = "average"
-    MIN = "min"
-    MAX = "max"
-    COUNT = "count"
-    LIST = "list"
-    NONE = "none"
-
-
-NUMBER_TYPES = frozenset({QuestionType.INTEGER, QuestionType.DECIMAL})
-TEXT_TYPES = frozenset({QuestionType.SHORT_TEXT, QuestionType.LONG_TEXT})
-CHOICE_TYPES = frozenset({QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE})
-# A table cell holds one simple answer: no file uploads and no tables within tables.
-COLUMN_TYPES = frozenset(QuestionType) - {QuestionType.TABLE, QuestionType.FILE}
-# Only an amount or a list of new rows can be "none new this round".
-INCREMENT_TYPES = NUMBER_TYPES | {QuestionType.TABLE}
-# min/max mean a value for numbers, a length for text and a number of rows for tables.
-LIMITED_TYPES = NUMBER_TYPES | TEXT_TYPES | {QuestionType.TABLE}
-
-_ALWAYS = frozenset({Aggregate.COUNT, Aggregate.NONE})
-_NUMERIC = _ALWAYS | {Aggregate.SUM, Aggregate.AVERAGE, Aggregate.MIN, Aggregate.MAX}
-ALLOWED_AGGREGATES: Mapping[QuestionType, frozenset[Aggregate]] = {
-    QuestionType.SHORT_TEXT: _ALWAYS | {Aggregate.LIST},
-    QuestionType.LONG_TEXT: _ALWAYS | {Aggregate.LIST},
-    QuestionType.INTEGER: _NUMERIC,
-    QuestionType.DECIMAL: _NUMERIC,
-    QuestionType.SINGLE_CHOICE: _ALWAYS,
-    QuestionType.MULTIPLE_CHOICE: _ALWAYS,
-    QuestionType.YES_NO: _ALWAYS,
-    # The earliest and the latest date are worth a column in a summary.
-    QuestionType.DATE: _ALWAYS | {Aggregate.MIN, Aggregate.MAX, Aggregate.LIST},
-    QuestionType.FILE: _ALWAYS,
-    QuestionType.TABLE: _ALWAYS | {Aggregate.LIST},
-}
-
-DEFAULT_AGGREGATES: Mapping[QuestionType, Aggregate] = {
-    QuestionType.SHORT_TEXT: Aggregate.LIST,
-    QuestionType.LONG_TEXT: Aggregate.LIST,
-    QuestionType.INTEGER: Aggregate.SUM,
-    QuestionType.DECIMAL: Aggregate.SUM,
-    QuestionType.SINGLE_CHOICE: Aggregate.COUNT,
-    QuestionType.MULTIPLE_CHOICE: Aggregate.COUNT,
-    QuestionType.YES_NO: Aggregate.COUNT,
-    QuestionType.DATE: Aggregate.LIST,
-    QuestionType.FILE: Aggregate.COUNT,
-    QuestionType.TABLE: Aggregate.LIST,
-}
-
-
-def default_aggregate(type: QuestionType) -> Aggregate:
-    """What a new question of this type shows in a summary unless told otherwise."""
-    return DEFAULT_AGGREGATES[type]
-
-
-# -- messages -----------------------------------------------------------------------------
-
-NO_TITLE = N_("The form needs a title.")
-TOO_LONG = N_("%(field)s is too long: at most %(count)d characters.")
-NO_SECTIONS = N_("The form has no questions.")
-NO_KEY = N_("A key is required.")
-BAD_KEY = N_(
-    "The key %(key)s is not allowed: use lower-case letters, digits and _, "
-    "start with a letter, at most 40 characters."
+from surveys.schema.kinds import (
+    ALLOWED_AGGREGATES,
+    CHOICE_TYPES,
+    COLUMN_TYPES,
+    INCREMENT_TYPES,
+    KEY_PATTERN,
+    LIMITED_TYPES,
+    MAX_CHOICE_LABEL_CHARS,
+    MAX_CHOICE_VALUE_CHARS,
+    MAX_HELP_CHARS,
+    MAX_INSTRUCTIONS_CHARS,
+    MAX_LABEL_CHARS,
+    MAX_LIMIT,
+    MAX_TITLE_CHARS,
+    MAX_UNIT_CHARS,
+    NUMBER_TYPES,
+    Aggregate,
+    Carry,
+    QuestionType,
+    Respondent,
 )
-DUPLICATE_SECTION_KEY = N_("The section key %(key)s is used more than once.")
-DUPLICATE_KEY = N_("The key %(key)s is used more than once.")
-DUPLICATE_COLUMN_KEY = N_("The column key %(key)s is used more than once in this table.")
-NO_SECTION_TITLE = N_("The section needs a title.")
-EMPTY_SECTION = N_("The section %(key)s has no questions.")
-NO_LABEL = N_("The question needs a label.")
-NO_CHOICES = N_("A %(type)s question needs at least one choice.")
-CHOICES_NOT_ALLOWED = N_("Only choice questions have choices; this one is %(type)s.")
-NO_CHOICE_VALUE = N_("Every choice needs a value.")
-BAD_CHOICE_VALUE = N_("The choice value %(value)s must not start or end with a space.")
-DUPLICATE_CHOICE = N_("The choice value %(value)s is used more than once.")
-NO_CHOICE_LABEL = N_("The choice %(value)s needs a label.")
-NO_COLUMNS = N_("A table needs at least one column.")
-COLUMNS_NOT_ALLOWED = N_("Only tables have columns; this question is %(type)s.")
-COLUMN_TYPE_NOT_ALLOWED = N_("A table column cannot be %(type)s.")
-LIMIT_NOT_ALLOWED = N_("%(field)s applies only to numbers, text and tables, not to %(type)s.")
-LIMIT_NOT_FINITE = N_("%(field)s must be a finite number.")
-LIMIT_TOO_LARGE = N_("%(field)s is too large.")
-LIMIT_NOT_WHOLE = N_("%(field)s must be a whole number for %(type)s.")
-LIMIT_NEGATIVE = N_("%(field)s cannot be negative for %(type)s.")
-MIN_ABOVE_MAX = N_("min (%(min)s) is greater than max (%(max)s).")
-UNIT_NOT_ALLOWED = N_("Only numbers have a unit; this question is %(type)s.")
-AGGREGATE_NOT_ALLOWED = N_(
-    "A %(type)s question cannot be summed up as %(aggregate)s; use one of: %(allowed)s."
+from surveys.schema.problems import (
+    AGGREGATE_NOT_ALLOWED,
+    BAD_CHOICE_VALUE,
+    BAD_KEY,
+    CARRY_CUMULATIVE,
+    CARRY_IN_TABLE,
+    CARRY_NOT_INCREMENT,
+    CHOICES_NOT_ALLOWED,
+    COLUMN_TYPE_NOT_ALLOWED,
+    COLUMNS_NOT_ALLOWED,
+    CUMULATIVE_IN_TABLE,
+    CUMULATIVE_NOT_NUMBER,
+    DUPLICATE_CHOICE,
+    DUPLICATE_COLUMN_KEY,
+    DUPLICATE_KEY,
+    DUPLICATE_SECTION_KEY,
+    EMPTY_SECTION,
+    LIMIT_NEGATIVE,
+    LIMIT_NOT_ALLOWED,
+    LIMIT_NOT_FINITE,
+    LIMIT_NOT_WHOLE,
+    LIMIT_TOO_LARGE,
+    MIN_ABOVE_MAX,
+    NO_CHOICE_LABEL,
+    NO_CHOICE_VALUE,
+    NO_CHOICES,
+    NO_COLUMNS,
+    NO_KEY,
+    NO_LABEL,
+    NO_SECTION_TITLE,
+    NO_SECTIONS,
+    NO_TITLE,
+    TOO_LONG,
+    UNIT_NOT_ALLOWED,
+    Problem,
+    _Where,
 )
-CUMULATIVE_NOT_NUMBER = N_("Only number questions can be cumulative; this one is %(type)s.")
-CUMULATIVE_IN_TABLE = N_("A table column cannot be cumulative.")
-CARRY_NOT_INCREMENT = N_(
-    "Only numbers and tables can count what is new this round; this question is %(type)s."
-)
-CARRY_CUMULATIVE = N_(
-    "A cumulative question adds every round to the running total, so each round's answer "
-    "must be what is new that round (increment)."
-)
-CARRY_IN_TABLE = N_("A table column has no carry-over of its own; set it on the table.")
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a form.
-
-    `message` is an English msgid with %(name)s placeholders filled from `params`.
-    `path` holds the positions (section, question, column) so that a spreadsheet import
-    can point at the row even when keys are missing or repeated; `field` names the
-    attribute at fault ("key", "min", "aggregate", ...).
-    """
-
-    message: str
-    params: Mapping[str, object] = field(default_factory=dict)
-    path: tuple[int, ...] = ()
-    section: str = ""
-    question: str = ""
-    column: str = ""
-    field: str = ""
-
-    @property
-    def location(self) -> str:
-        parts = [self.section, self.question, self.column]
-        where = "/".join(part for part in parts if part)
-        return f"{where}:{self.field}" if self.field else where
-
-    def translated(self) -> str:
-        text = gettext(self.message)
-        return text % self.params if self.params else text
-
-    def __str__(self) -> str:
-        text = self.message % self.params if self.params else self.message
-        return f"{self.location}: {text}" if self.location else text
 
 
 @dataclass(frozen=True)
@@ -361,27 +223,6 @@ def _limit_from_json(value: object) -> Decimal | None:
 
 
 # -- validation -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Where:
-    """Where a question sits, to stamp on the problems found in it."""
-
-    path: tuple[int, ...]
-    section: str
-    question: str = ""
-    column: str = ""
-
-    def problem(self, message: str, at: str = "", **params: object) -> Problem:
-        return Problem(
-            message=message,
-            params=params,
-            path=self.path,
-            section=self.section,
-            question=self.question,
-            column=self.column,
-            field=at,
-        )
 
 
 def _form_problems(form: FormDefinition) -> Iterator[Problem]:

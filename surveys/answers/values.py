@@ -1,134 +1,46 @@
-"""Turning what a secretary typed into checked answer values, one question at a time.
-
-Secretaries fill in reports on phones with Chinese input methods, so the same number
-arrives as "1,234", "１，２３４" or " 1234 ". Everything here accepts what people really
-type, refuses what is not a clear answer, and never guesses: a refused answer comes back
-with a Problem that says what to fix, in the words the page shows next to the field.
-
-Pure Python: no database and no HTTP, so autosave, submit, the spreadsheet import of
-answers and the tests all share one set of rules. check_answer() returns the value in
-the shape it is stored in (JSON: numbers as int or as an exact decimal string, dates as
-ISO strings, choices as their values) or None when nothing was answered, which is not a
-mistake: a draft may be half empty, and missing_required() says what submit still needs.
-"""
+"""Checking one typed answer of each kind: numbers, text, choices, yes/no, dates and files."""
 
 from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any
 
-from intranet.i18n import N_, gettext
-from surveys.numbers import plain_number
-from surveys.schema import FormDefinition, Question, QuestionType
-
-# -- limits ----------------------------------------------------------------------------------
-
-# Far beyond any count or sum of money a society reports, and small enough that every
-# accepted number (with at most 15 significant digits) survives a float in a chart or a
-# spreadsheet cell exactly.
-MAX_MAGNITUDE = Decimal(10) ** 12
-MAX_SIGNIFICANT_DIGITS = 15
-MAX_DECIMAL_PLACES = 6
-# Used when the form sets no max: a pasted document should be refused, not stored.
-DEFAULT_MAX_CHARS = {QuestionType.SHORT_TEXT: 500, QuestionType.LONG_TEXT: 20_000}
-DEFAULT_MAX_ROWS = 1_000
-# Years outside this range are typing slips (0202, 20200), not report dates.
-MIN_YEAR = 1900
-MAX_YEAR = 2100
-
-# -- messages --------------------------------------------------------------------------------
-
-REQUIRED = N_("This question needs an answer.")
-INVALID = N_("This answer is not in a form that can be saved.")
-NOT_A_NUMBER = N_("Enter a number, e.g. 12 or 1,234.")
-EXPONENT = N_("Write the number out in full, without an exponent.")
-MISPLACED_SEPARATOR = N_(
-    "Thousands separators go between groups of three digits, e.g. 1,234,567; "
-    "use a point for decimals."
+from surveys.answers.problems import (
+    ABOVE_MAX,
+    BELOW_MIN,
+    DATE_OUT_OF_RANGE,
+    DEFAULT_MAX_CHARS,
+    DUPLICATE_CHOICE,
+    EXPONENT,
+    IMPOSSIBLE_DATE,
+    INVALID,
+    INVALID_DATE,
+    INVALID_FILE,
+    MAX_DECIMAL_PLACES,
+    MAX_MAGNITUDE,
+    MAX_SIGNIFICANT_DIGITS,
+    MAX_YEAR,
+    MIN_YEAR,
+    MISPLACED_SEPARATOR,
+    NOT_A_CHOICE,
+    NOT_A_NUMBER,
+    NOT_WHOLE,
+    NOT_YES_NO,
+    TOO_FEW_CHOICES,
+    TOO_LARGE,
+    TOO_LONG,
+    TOO_MANY_CHOICES,
+    TOO_MANY_DECIMALS,
+    TOO_MANY_DIGITS,
+    TOO_SHORT,
+    CheckedAnswer,
+    Problem,
+    _problem,
+    _refused,
 )
-NOT_WHOLE = N_("Enter a whole number, without decimals.")
-TOO_MANY_DECIMALS = N_("Use at most %(count)d decimal places.")
-TOO_MANY_DIGITS = N_("The number has too many digits: at most %(count)d.")
-TOO_LARGE = N_("The number is too large: at most %(limit)s either side of zero.")
-BELOW_MIN = N_("The value must be at least %(min)s.")
-ABOVE_MAX = N_("The value must be at most %(max)s.")
-TOO_SHORT = N_("Write at least %(count)d characters.")
-TOO_LONG = N_("Write at most %(count)d characters; this has %(length)d.")
-NOT_A_CHOICE = N_("%(value)s is not one of the choices.")
-DUPLICATE_CHOICE = N_("%(value)s is chosen more than once.")
-TOO_FEW_CHOICES = N_("Choose at least %(count)d.")
-TOO_MANY_CHOICES = N_("Choose at most %(count)d.")
-NOT_YES_NO = N_("Answer yes or no.")
-INVALID_DATE = N_("Enter a date such as 2020-02-03.")
-IMPOSSIBLE_DATE = N_("There is no such date: %(value)s.")
-DATE_OUT_OF_RANGE = N_("The year must be between %(min)d and %(max)d.")
-INVALID_ROW = N_("Row %(row)d is not in a form that can be saved.")
-UNKNOWN_COLUMN = N_("The table has no column %(column)s.")
-TOO_FEW_ROWS = N_("Fill in at least %(count)d rows.")
-TOO_MANY_ROWS = N_("Fill in at most %(count)d rows.")
-INVALID_FILE = N_("The attached file is not recognised; upload it again.")
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with an answer, placed so the page can show it beside the field.
-
-    `code` is stable for code and tests ("not_whole", "above_max", ...); `message` is an
-    English msgid with %(name)s placeholders filled from `params`, translated only where
-    it is shown. `row` (counted from 1, as the secretary sees the rows) and `column` are
-    set for a cell of a table question.
-    """
-
-    question: str
-    code: str
-    message: str
-    params: Mapping[str, object] = field(default_factory=dict)
-    row: int | None = None
-    column: str = ""
-
-    @property
-    def location(self) -> str:
-        if self.row is None:
-            return self.question
-        return f"{self.question}[{self.row}]" + (f".{self.column}" if self.column else "")
-
-    def translated(self) -> str:
-        text = gettext(self.message)
-        return text % self.params if self.params else text
-
-    def __str__(self) -> str:
-        text = self.message % self.params if self.params else self.message
-        return f"{self.location}: {text}"
-
-
-@dataclass(frozen=True)
-class CheckedAnswer:
-    """An answer as it will be stored (None for no answer) and what is wrong with it.
-
-    When there are problems `value` is None: an invalid answer is never stored as if it
-    were valid, and the page keeps showing what was typed so nothing is lost.
-    """
-
-    value: Any
-    problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
-def _problem(code: str, message: str, **params: object) -> Problem:
-    # The question key is stamped on by check_answer(), which knows it.
-    return Problem(question="", code=code, message=message, params=params)
-
-
-def _refused(question: Question, *problems: Problem) -> CheckedAnswer:
-    return CheckedAnswer(None, [replace(p, question=question.key) for p in problems])
-
+from surveys.numbers import plain_number
+from surveys.schema import Question, QuestionType
 
 # -- numbers ---------------------------------------------------------------------------------
 
@@ -356,114 +268,3 @@ def _check_file(question: Question, raw: object) -> CheckedAnswer:
     if not _ATTACHMENT_ID.fullmatch(value):
         return _refused(question, _problem("invalid_file", INVALID_FILE))
     return CheckedAnswer(value)
-
-
-# -- tables ----------------------------------------------------------------------------------
-
-
-def _check_table(question: Question, raw: object) -> CheckedAnswer:
-    if raw is None:
-        return CheckedAnswer(None)
-    if not isinstance(raw, list | tuple):
-        return _refused(question, _problem("invalid", INVALID))
-    rows: list[dict[str, Any]] = []
-    problems: list[Problem] = []
-    for number, cells in enumerate(raw, start=1):
-        row, found = _check_row(question, number, cells)
-        problems += found
-        # A row left blank is a spare line on the page, not an answer.
-        if row is not None and any(value is not None for value in row.values()):
-            rows.append(row)
-    limit = int(question.max) if question.max is not None else DEFAULT_MAX_ROWS
-    if len(rows) > limit:
-        problems.append(_problem("too_many_rows", TOO_MANY_ROWS, count=limit))
-    if rows and question.min is not None and len(rows) < question.min:
-        problems.append(_problem("too_few_rows", TOO_FEW_ROWS, count=int(question.min)))
-    if problems:
-        return _refused(question, *problems)
-    return CheckedAnswer(rows or None)
-
-
-def _check_row(
-    table: Question, number: int, cells: object
-) -> tuple[dict[str, Any] | None, list[Problem]]:
-    """The row's checked values (None if it is not a row at all) and its problems.
-
-    Problems carry the row number as typed, counting blank rows, because that is the
-    row the secretary is looking at when the message appears.
-    """
-    if not isinstance(cells, Mapping):
-        return None, [replace(_problem("invalid_row", INVALID_ROW, row=number), row=number)]
-    columns = {column.key: column for column in table.columns}
-    unknown = [str(key) for key in cells if key not in columns]
-    problems = [
-        replace(_problem("unknown_column", UNKNOWN_COLUMN, column=key), row=number, column=key)
-        for key in unknown
-    ]
-    checked = {key: check_answer(column, cells.get(key)) for key, column in columns.items()}
-    row = {key: answer.value for key, answer in checked.items()}
-    # A required cell left empty is not a problem here: a half-typed row is a draft and
-    # is saved as such; missing_required() holds it back at submission.
-    for key, answer in checked.items():
-        problems += [replace(p, row=number, column=key) for p in answer.problems]
-    return row, problems
-
-
-# -- entry points ----------------------------------------------------------------------------
-
-_CHECKS: Mapping[QuestionType, Callable[[Question, object], CheckedAnswer]] = {
-    QuestionType.SHORT_TEXT: _check_text,
-    QuestionType.LONG_TEXT: _check_text,
-    QuestionType.INTEGER: _check_number,
-    QuestionType.DECIMAL: _check_number,
-    QuestionType.SINGLE_CHOICE: _check_single_choice,
-    QuestionType.MULTIPLE_CHOICE: _check_multiple_choice,
-    QuestionType.YES_NO: _check_yes_no,
-    QuestionType.DATE: _check_date,
-    QuestionType.FILE: _check_file,
-    QuestionType.TABLE: _check_table,
-}
-
-
-def check_answer(question: Question, raw: object) -> CheckedAnswer:
-    """What `raw` (as typed, or as sent by the page) means as an answer to `question`.
-
-    Never raises for anything a client can send: a value of the wrong shape is a
-    Problem with code "invalid". Whether an empty answer is allowed is not decided here
-    (a draft may be incomplete); see missing_required().
-    """
-    return _CHECKS[question.type](question, raw)
-
-
-def is_answered(value: object) -> bool:
-    """Whether a stored (checked) value counts as an answer."""
-    return value is not None and value != "" and value != [] and value != {}
-
-
-def missing_required(form: FormDefinition, answers: Mapping[str, Any]) -> list[Problem]:
-    """Every required question with no answer in `answers` (checked values), in form order.
-
-    Submit lists them all at once, each linked to its field, rather than the first only.
-    A table with no rows is missing only if the table question itself is required; each
-    row it has must fill in its required columns (a Problem per empty cell, with the row
-    counted from 1 and the column's key).
-    """
-    return list(_missing(form.questions(), answers))
-
-
-def _missing(questions: Iterator[Question], answers: Mapping[str, Any]) -> Iterator[Problem]:
-    for question in questions:
-        value = answers.get(question.key)
-        if question.required and not is_answered(value):
-            yield Problem(question.key, "required", REQUIRED)
-        if question.type == QuestionType.TABLE and isinstance(value, list):
-            yield from _missing_cells(question, value)
-
-
-def _missing_cells(table: Question, rows: list[Any]) -> Iterator[Problem]:
-    required = [column.key for column in table.columns if column.required]
-    for number, row in enumerate(rows, start=1):
-        cells = row if isinstance(row, Mapping) else {}
-        for key in required:
-            if not is_answered(cells.get(key)):
-                yield Problem(table.key, "required", REQUIRED, row=number, column=key)
