@@ -83,7 +83,7 @@ class Area:
     load_demo: Callable[[Settings, dict[str, Organisation]], Awaitable[None]] | None = None
     # One pass of the area's scheduled work, for `huibao send-due` (cron); returns a
     # count to print, or None.
-    send_due: Callable[[datetime], Awaitable[int | None]] | None = None
+    send_due: Callable[[datetime, Settings], Awaitable[int | None]] | None = None
     # Forget what the area keeps between requests (a new site starts with nothing).
     forget_kept: Callable[[], None] | None = None
 

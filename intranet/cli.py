@@ -258,7 +258,7 @@ async def _send_due(settings: Settings) -> str:
     # The areas' reminders first (Area.send_due), so their mail goes out below.
     for area in load_areas():
         if area.send_due is not None:
-            result = await area.send_due(timezone.now())
+            result = await area.send_due(timezone.now(), settings)
             lines.append(f"{area.name}.send_due: {result if result is not None else 'done'}")
     delivery = await scheduler.run_once(backend_for(settings))
     lines.append(

@@ -48,12 +48,11 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await exports.shutdown()
 
 
-async def send_due(now: datetime) -> int:
+async def send_due(now: datetime, settings: Settings) -> int:
     """One pass of the scheduler, for `huibao send-due` (cron): open the rounds due, then
     send the reminders due; returns how many organisations were reminded."""
-    zone = notify.site_zone()
-    await scheduler.run_once(now, zone)
-    return await notify.send_due(now, zone)
+    await scheduler.run_once(now, settings.zone)
+    return await notify.send_due(now, settings.zone)
 
 
 async def load_demo(settings: Settings, organisations: dict[str, Any]) -> None:

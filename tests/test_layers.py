@@ -39,7 +39,7 @@ ROLE_LOOKUPS = frozenset({"organisations_with", "has_role", "roles_over"})
 ROLES_NOT_FOR_ACCESS = {
     # Whom a round's reminder goes to first (the secretary, else the other actors):
     # addressing, not access; the actors themselves come from policy.ACTING_ROLES.
-    "surveys.notify": "addressing",
+    "surveys.notify.sending": "addressing",
     # The directory import refuses a row that would take away someone's last
     # administrator role; it compares the rows' role columns, as read from the sheet.
     "intranet.directory.plan.people": "import check",

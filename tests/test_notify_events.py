@@ -152,14 +152,16 @@ async def test_due_soon_today_overdue_then_every_n_days_until_submitted(
     assert not await Notification.filter(user_id=world.secretary_b.id, key__contains="overdue")
 
 
-async def test_the_cron_pass_opens_rounds_then_reminds(world: World, clock: Any) -> None:
+async def test_the_cron_pass_opens_rounds_then_reminds(
+    world: World, clock: Any, settings: Any
+) -> None:
     campaign = await weekly_campaign(world)
 
-    assert await area.send_due(timezone.now()) == 0  # opened and announced; nothing due
+    assert await area.send_due(timezone.now(), settings) == 0  # opened and announced; nothing due
     round_ = await Round.get(campaign_id=campaign.id)
     assert len(await told("round.opened")) == 2
     clock.move_to(round_.due_at + timedelta(minutes=5))
-    assert await area.send_due(timezone.now()) == 2
+    assert await area.send_due(timezone.now(), settings) == 2
     assert len(await told("round.overdue")) == 2
 
 
@@ -302,7 +304,7 @@ async def test_the_log_says_who_how_and_whether_automatic(world: World, clock: A
     await world.secretary_b.update_from_dict({"email": "sec_b@example.cn"}).save()
     round_ = await first_round(world)
     clock.move_to(round_.opens_at + timedelta(hours=10))
-    await notify.remind_round(round_, [world.society_a.id], world.staff, timezone.now())
+    await notify.remind_round(round_, [world.society_a.id], world.staff, timezone.now(), ZONE)
     clock.move_to(round_.due_at + timedelta(hours=1))
     await notify.send_due(timezone.now(), ZONE)
     await Notification.filter(user_id=world.secretary_a.id).update(read_at=timezone.now())

@@ -315,7 +315,7 @@ async def test_the_round_workbook_holds_the_reminder_log(world: World, tmp_path:
     await world.staff.__class__.filter(id=world.staff.id).update(display_name="=HYPERLINK(1)")
     staff = await world.staff.__class__.get(id=world.staff.id)
     sent_at = datetime(2020, 3, 1, 2, 5, tzinfo=UTC)
-    await notify.remind_round(round_, [world.branch_a.id], staff, sent_at)
+    await notify.remind_round(round_, [world.branch_a.id], staff, sent_at, ZONE)
     log = await notify.reminder_log(round_.id)
     assert log, "the branch has a secretary to remind"
 

@@ -248,7 +248,7 @@ async def test_reminder_disappears_once_submitted(world, as_user):
     campaign = await association_campaign(world)
     first = await round_of(campaign, 1)
     b = await response_of(first, world.society_b)
-    await tracking.remind(first, [b.id], world.staff)
+    await tracking.remind(first, [b.id], world.staff, ZONE)
     membership = await world.secretary_b.memberships.all().select_related("organisation")
     assert len(await tracking.reminders_for(list(membership), datetime.now(UTC))) == 1
     await set_state(b, S.SUBMITTED, datetime.now(UTC))

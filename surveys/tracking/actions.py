@@ -39,9 +39,12 @@ class Reminded:
     organisation_ids: list[int]  # the organisations it was sent to, reached or not
 
 
-async def remind(round_: Round, response_ids: Sequence[int], user: User) -> Reminded:
+async def remind(
+    round_: Round, response_ids: Sequence[int], user: User, zone: ZoneInfo
+) -> Reminded:
     """Remind the organisations of the chosen responses that still owe an answer
-    (responses outside the round, per-person or already answered are left out)."""
+    (responses outside the round, per-person or already answered are left out); the
+    deadline is written on the site's clock `zone`."""
     owing: list[int] = await Response.filter(  # type: ignore[assignment]
         round_id=round_.id,
         id__in=list(response_ids),
@@ -50,7 +53,7 @@ async def remind(round_: Round, response_ids: Sequence[int], user: User) -> Remi
     ).values_list("organisation_id", flat=True)
     # surveys.notify records each reminder (its 催报 log row) and tells the secretaries.
     sent_at = dt.datetime.now(dt.UTC)
-    sent_to = await notify.remind_round(round_, sorted(set(owing)), user, sent_at)
+    sent_to = await notify.remind_round(round_, sorted(set(owing)), user, sent_at, zone)
     return Reminded(sent_at, sent_to)
 
 

@@ -102,7 +102,7 @@ async def round_remind(request: Request) -> Response:
     back = str(request.app.url_path_for("surveys:round", round_id=round_.id))
     if not chosen:
         return refused(request, gettext("No reminder sent"), [gettext(NOTHING_SELECTED)], back, 400)
-    reminded = await tracking.remind(round_, chosen, user)
+    reminded = await tracking.remind(round_, chosen, user, request.app.state.settings.zone)
     await audit.record(
         request, "round.remind", target=round_, organisation=round_.campaign.organiser,
         summary=f"{round_.campaign.title} #{round_.number}: {len(reminded.organisation_ids)}",

@@ -16,6 +16,7 @@ import csv
 import io
 import re
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -79,7 +80,7 @@ async def plant(world: World, p: Plant) -> tuple[int, int, int]:
     # secretary, and the staff who sent it.
     late = await response_of(round_, world.society_b)
     staff = await User.get(id=world.staff.id)
-    assert await tracking.remind(round_, [late.id], staff)
+    assert await tracking.remind(round_, [late.id], staff, ZoneInfo("Asia/Shanghai"))
     version = await campaign.form_version
     return version.form_id, campaign.id, round_.id  # type: ignore[attr-defined]
 

@@ -212,7 +212,8 @@ async def test_line_breaks_in_titles_and_names_never_reach_a_mail_header(
     campaign = await make_campaign(world.association, [world.society_a], title=HEADER_INJECTION)
     round_ = await open_round(campaign)
     response = await response_of(round_, world.society_a)
-    assert await tracking.remind(round_, [response.id], await User.get(id=world.staff.id))
+    staff = await User.get(id=world.staff.id)
+    assert await tracking.remind(round_, [response.id], staff, settings.zone)
     await make_notice(world.association, HEADER_INJECTION, to=[to_organisation(world.society_a)])
     assert await EmailMessage.filter(to_address="sec_a@example.org").count() >= 1
     port = free_port()
