@@ -123,26 +123,27 @@ async def reported_before(responses: Sequence[Response]) -> set[int]:
         round__campaign_id__in=list(campaigns),
         round__number__lt=max(r.round.number for r in responses),
         state__in=REPORTED_STATES,
-        organisation_id__in=[r.organisation_id for r in responses if r.organisation_id],  # type: ignore[attr-defined]
+        organisation_id__in=[r.organisation_id for r in responses if r.organisation_id],
     ).values("round__campaign_id", "round__number", "organisation_id")
-    first: dict[tuple[int, int], int] = {}
+    first: dict[tuple[int, int | None], int] = {}
     for row in earlier:
         key = (row["round__campaign_id"], row["organisation_id"])
         first[key] = min(first.get(key, row["round__number"]), row["round__number"])
     return {
         r.id
         for r in responses
-        if first.get((r.round.campaign_id, r.organisation_id), r.round.number) < r.round.number  # type: ignore[attr-defined]
+        if first.get((r.round.campaign_id, r.organisation_id), r.round.number) < r.round.number
     }
 
 
 async def last_report(response: Response) -> tuple[int, dict[str, Any]] | None:
     """The round number and answers of the same respondent's latest earlier report
     (`round` loaded), or None if there is none."""
-    if response.organisation_id is not None:  # type: ignore[attr-defined]
-        whose = {"organisation_id": response.organisation_id}  # type: ignore[attr-defined]
+    whose: dict[str, int | None]
+    if response.organisation_id is not None:
+        whose = {"organisation_id": response.organisation_id}
     else:
-        whose = {"user_id": response.user_id}  # type: ignore[attr-defined]
+        whose = {"user_id": response.user_id}
     row = (
         await Response.filter(
             round__campaign_id=response.round.campaign_id,

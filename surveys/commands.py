@@ -32,7 +32,7 @@ async def _open_rounds(settings: Settings) -> str:
     for round_ in opened:
         due = round_.due_at.astimezone(settings.zone)
         lines.append(
-            f"  campaign {round_.campaign_id}, round {round_.number}, due {due:%Y-%m-%d %H:%M}"  # type: ignore[attr-defined]
+            f"  campaign {round_.campaign_id}, round {round_.number}, due {due:%Y-%m-%d %H:%M}"
         )
     return "\n".join(lines)
 

@@ -93,6 +93,7 @@ class Campaign(Model):
     # The upward spreadsheet ends its totals sheet and cover with the stamp and signature
     # block (填报单位（盖章）、负责人、填表人、联系电话、填报日期).
     stamp_block = fields.BooleanField(default=True)
+    created_by_id: int | None
     created_by: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
         "intranet.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
@@ -158,12 +159,14 @@ class Response(Model):
     round: fields.ForeignKeyRelation[Round] = fields.ForeignKeyField(
         "surveys.Round", related_name="responses", on_delete=fields.CASCADE
     )
+    organisation_id: int | None
     organisation: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
         "intranet.Organisation",
         related_name="survey_responses",
         null=True,
         on_delete=fields.RESTRICT,
     )
+    user_id: int | None
     user: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
         "intranet.User",
         related_name="survey_responses",
@@ -203,6 +206,7 @@ class ResponseEvent(Model):
     from_state = fields.CharEnumField(ResponseState, max_length=16)
     to_state = fields.CharEnumField(ResponseState, max_length=16)
     reason = fields.CharField(max_length=500, default="")
+    actor_id: int | None
     actor: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
         "intranet.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
@@ -223,6 +227,7 @@ class AnswerChange(Model):
     question_key = fields.CharField(max_length=40)
     old_value: Any = fields.JSONField(null=True)
     new_value: Any = fields.JSONField(null=True)
+    actor_id: int | None
     actor: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
         "intranet.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
@@ -249,6 +254,7 @@ class RoundReminder(Model):
     organisation: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
         "intranet.Organisation", related_name="survey_reminders", on_delete=fields.CASCADE
     )
+    sent_by_id: int | None
     sent_by: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
         "intranet.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )

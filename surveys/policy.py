@@ -57,7 +57,7 @@ def actor_for(held: list[Membership], user_id: int | None, response: Response) -
         return Actor.REVIEWER
     if response.organisation is not None:
         return Actor.RESPONDENT if policy.can_act_for(held, response.organisation) else None
-    return Actor.RESPONDENT if user_id is not None and response.user_id == user_id else None  # type: ignore[attr-defined]
+    return Actor.RESPONDENT if user_id is not None and response.user_id == user_id else None
 
 
 def can_withdraw(actor: Actor, response: Response, now: datetime) -> bool:

@@ -8,6 +8,7 @@ from tortoise.models import Model
 
 class AuditEvent(Model):
     id = fields.BigIntField(primary_key=True)
+    actor_id: int | None
     actor: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "intranet.User",
         null=True,
@@ -20,6 +21,7 @@ class AuditEvent(Model):
     action = fields.CharField(max_length=64, db_index=True)
     object_type = fields.CharField(max_length=32, default="", db_index=True)
     object_id = fields.CharField(max_length=32, default="")
+    organisation_id: int | None
     organisation: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "intranet.Organisation",
         null=True,

@@ -80,6 +80,7 @@ class Category(Model):
 
 class Organisation(Model):
     id = fields.IntField(primary_key=True)
+    parent_id: int | None
     parent: fields.ForeignKeyNullableRelation[Organisation] = fields.ForeignKeyField(
         "intranet.Organisation",
         null=True,

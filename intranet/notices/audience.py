@@ -54,18 +54,18 @@ async def receiving_organisations(
     active = Organisation.filter(is_active=True)
     for addressee in addressees:
         target, role = addressee.target, addressee.role
-        if target == AddresseeTarget.ORGANISATION and addressee.organisation_id:  # type: ignore[attr-defined]
-            add([addressee.organisation_id], AudienceScope.UNIT, role)  # type: ignore[attr-defined]
-        elif target == AddresseeTarget.CATEGORY and addressee.category_id:  # type: ignore[attr-defined]
-            ids = await active.filter(categories__id=addressee.category_id).values_list(  # type: ignore[attr-defined]
+        if target == AddresseeTarget.ORGANISATION and addressee.organisation_id:
+            add([addressee.organisation_id], AudienceScope.UNIT, role)
+        elif target == AddresseeTarget.CATEGORY and addressee.category_id:
+            ids = await active.filter(categories__id=addressee.category_id).values_list(
                 "id", flat=True
             )
             add(ids, AudienceScope.UNIT, role)  # type: ignore[arg-type]
         elif target == AddresseeTarget.ALL_SOCIETIES:
             ids = await active.filter(kind=OrganisationKind.SOCIETY).values_list("id", flat=True)
             add(ids, AudienceScope.UNIT, role)  # type: ignore[arg-type]
-        elif target == AddresseeTarget.MEMBERS_OF and addressee.organisation_id:  # type: ignore[attr-defined]
-            top = await Organisation.get_or_none(id=addressee.organisation_id)  # type: ignore[attr-defined]
+        elif target == AddresseeTarget.MEMBERS_OF and addressee.organisation_id:
+            top = await Organisation.get_or_none(id=addressee.organisation_id)
             if top is not None:
                 ids = await active.filter(path__startswith=top.path).values_list("id", flat=True)
                 add(ids, AudienceScope.EVERYONE, role)  # type: ignore[arg-type]

@@ -127,9 +127,11 @@ class Notice(Model):
     issuer: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
         "intranet.Organisation", related_name="notices", on_delete=fields.RESTRICT, db_index=True
     )
+    author_id: int | None
     author: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
         "intranet.User", related_name="notices", null=True, on_delete=fields.SET_NULL
     )
+    prefix_id: int | None
     # The prefix a number is allocated from at publication; none for a typed number.
     prefix: fields.ForeignKeyNullableRelation[DocumentPrefix] = fields.ForeignKeyField(
         "intranet.DocumentPrefix",
@@ -161,6 +163,7 @@ class Notice(Model):
     published_at = fields.DatetimeField(null=True)
     withdrawn_at = fields.DatetimeField(null=True)
     withdrawn_reason = fields.CharField(max_length=500, default="")
+    forwarded_from_id: int | None
     forwarded_from: fields.ForeignKeyNullableRelation[Notice] = fields.ForeignKeyField(
         "intranet.Notice",
         related_name="forwards",
@@ -220,9 +223,11 @@ class NoticeAddressee(Model):
     )
     role = fields.CharEnumField(AddresseeRole, max_length=8, default=AddresseeRole.TO)
     target = fields.CharEnumField(AddresseeTarget, max_length=16)
+    organisation_id: int | None
     organisation: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
         "intranet.Organisation", related_name=False, null=True, on_delete=fields.CASCADE
     )
+    category_id: int | None
     category: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
         "intranet.Category", related_name=False, null=True, on_delete=fields.CASCADE
     )
@@ -281,6 +286,7 @@ class NoticeReminder(Model):
     user: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
         "intranet.User", related_name="notice_reminders", on_delete=fields.CASCADE, db_index=True
     )
+    sent_by_id: int | None
     sent_by: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
         "intranet.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
@@ -306,6 +312,7 @@ class NoticeVersion(Model):
     signature = fields.CharField(max_length=100, default="")
     issued_on = fields.DateField(null=True)
     attachment_names: list[str] = fields.JSONField(default=list)  # type: ignore[assignment]
+    edited_by_id: int | None
     edited_by: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
         "intranet.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
@@ -331,6 +338,7 @@ class NoticeAttachment(Model):
     position = fields.IntField(default=0)
     # True for a copy of the forwarded notice's own attachment, kept with the snapshot.
     from_forwarded = fields.BooleanField(default=False)
+    uploaded_by_id: int | None
     uploaded_by: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
         "intranet.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )

@@ -132,7 +132,7 @@ async def publish(
         raise AddresseesOutOfReach(ADDRESSEES_OUT_OF_REACH)
     today = today or timezone.now().date()
     year = year_of(notice, today)
-    prefix = await DocumentPrefix.get_or_none(id=notice.prefix_id) if notice.prefix_id else None  # type: ignore[attr-defined]
+    prefix = await DocumentPrefix.get_or_none(id=notice.prefix_id) if notice.prefix_id else None
     if prefix is not None and not notice.document_number:
         await numbering.ensure_sequence(prefix, year)
     async with in_transaction():

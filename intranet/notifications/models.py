@@ -61,6 +61,7 @@ class Notification(Model):
 # The outbox: one e-mail to one person, sent exactly once (see send.deliver_due).
 class EmailMessage(Model):
     id = fields.BigIntField(primary_key=True)
+    notification_id: int | None
     notification: fields.ForeignKeyNullableRelation[Notification] = fields.ForeignKeyField(
         "intranet.Notification",
         null=True,

@@ -84,7 +84,7 @@ def acting_paths(held: list[Membership]) -> list[str]:
 
 
 def acting_organisation_ids(held: list[Membership]) -> list[int]:
-    return [m.organisation_id for m in acting_memberships(held)]  # type: ignore[attr-defined]
+    return [m.organisation_id for m in acting_memberships(held)]
 
 
 # -- admin ----------------------------------------------------------------------------

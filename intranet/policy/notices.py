@@ -66,15 +66,22 @@ def can_address(
 async def addressees_out_of_reach(notice: Notice) -> list[NoticeAddressee]:
     """The notice's addressees its issuer may not address (whoever saved them): checked
     again at publication, so no draft is published past the rule."""
-    issuer = await Organisation.get(id=notice.issuer_id)  # type: ignore[attr-defined]
+    issuer = await Organisation.get(id=notice.issuer_id)
     rows = await NoticeAddressee.filter(notice_id=notice.id)
-    ids = {row.organisation_id for row in rows if row.organisation_id}  # type: ignore[attr-defined]
+    ids = {row.organisation_id for row in rows if row.organisation_id}
     named = {o.id: o for o in await Organisation.filter(id__in=ids)} if ids else {}
     return [
         row
         for row in rows
-        if not can_address(issuer, row.target, named.get(row.organisation_id))  # type: ignore[attr-defined]
+        if not can_address(issuer, row.target, _named(named, row.organisation_id))
     ]
+
+
+def _named(
+    organisations: dict[int, Organisation], organisation_id: int | None
+) -> Organisation | None:
+    """The organisation an addressee row names, if it names one."""
+    return organisations.get(organisation_id) if organisation_id is not None else None
 
 
 def can_edit_notice(held: list[Membership], notice: Notice) -> bool:
@@ -121,7 +128,7 @@ def issued_by_mine(held: list[Membership]) -> Q:
 def audience_for(held: list[Membership]) -> QuerySet[NoticeAudience]:
     """Audience rows that reach this person through one of their roles."""
     acting = acting_organisation_ids(held)
-    any_role = [m.organisation_id for m in held]  # type: ignore[attr-defined]
+    any_role = [m.organisation_id for m in held]
     # acting ⊆ any_role, so this is one indexed range on organisation_id even for
     # someone who acts for nothing (an OR of the two lists made SQLite scan the index).
     return NoticeAudience.filter(

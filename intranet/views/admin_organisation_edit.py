@@ -213,7 +213,7 @@ async def ancestors_of(organisation: Organisation) -> list[Organisation]:
 async def move(request: Request) -> Response:
     held = await policy.require_admin(request)
     organisation = await managed_organisation(held, request.path_params["organisation_id"])
-    context: dict[str, Any] = {"parent_id": organisation.parent_id}  # type: ignore[attr-defined]
+    context: dict[str, Any] = {"parent_id": organisation.parent_id}
     if request.method == "GET":
         return await render_move(request, held, organisation, context)
     form = await form_data(request)
@@ -222,7 +222,7 @@ async def move(request: Request) -> Response:
     context = {"parent_id": form.get("parent", ""), "errors": errors}
     if errors:
         return await render_move(request, held, organisation, context, status_code=400)
-    if (new_parent.id if new_parent else None) == organisation.parent_id:  # type: ignore[attr-defined]
+    if (new_parent.id if new_parent else None) == organisation.parent_id:
         return redirect_to_edit(request, organisation, "unchanged")
     await organisation.fetch_related("parent")
     old_parent = organisation.parent
@@ -238,7 +238,7 @@ async def move(request: Request) -> Response:
                 f"{new_parent.name if new_parent else '/'}",
             )
     except MoveError:
-        context["parent_id"] = organisation.parent_id  # type: ignore[attr-defined]
+        context["parent_id"] = organisation.parent_id
         errors.add(
             "parent",
             gettext(

@@ -33,9 +33,9 @@ from surveys.states import Action, Actor
 
 
 def same_respondent(response: Response) -> dict[str, Any]:
-    if response.organisation_id is not None:  # type: ignore[attr-defined]
-        return {"organisation_id": response.organisation_id}  # type: ignore[attr-defined]
-    return {"user_id": response.user_id}  # type: ignore[attr-defined]
+    if response.organisation_id is not None:
+        return {"organisation_id": response.organisation_id}
+    return {"user_id": response.user_id}
 
 
 async def previous_answers(response: Response) -> dict[str, Any] | None:

@@ -140,7 +140,7 @@ async def reminder_log(round_id: int, *, key: str | None = None) -> list[Reminde
                 sent_by=reminder.sent_by.display_name if reminder.sent_by else "",
                 channel=reminder.channel,
                 recipients=people,
-                organisation_id=reminder.organisation_id,  # type: ignore[attr-defined]
+                organisation_id=reminder.organisation_id,
                 key=reminder.key or "",
             )
         )

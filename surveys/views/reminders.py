@@ -40,7 +40,7 @@ async def my_round(request: Request) -> Response:
         r
         for r in found
         if (isinstance(r.organisation, Organisation) and can_act_for(held, r.organisation))
-        or r.user_id == user.id  # type: ignore[attr-defined]
+        or r.user_id == user.id
     ]
     if not mine:
         raise not_found()  # nothing of theirs in this round: say nothing of it

@@ -69,7 +69,7 @@ def comparable(
     return (
         notice.title,
         notice.document_number,
-        notice.prefix_id,  # type: ignore[attr-defined]
+        notice.prefix_id,
         notice.addressee_line or built_line(to, options),
         notice.cc_line or built_line(cc, options),
         notice.body_format,
@@ -83,8 +83,8 @@ def comparable(
             (
                 str(row.role),
                 str(row.target),
-                row.organisation_id or 0,  # type: ignore[attr-defined]
-                row.category_id or 0,  # type: ignore[attr-defined]
+                row.organisation_id or 0,
+                row.category_id or 0,
             )
             for row in rows
         ),

@@ -212,14 +212,14 @@ async def values_of(notice: Notice, options: FormOptions) -> NoticeValues:
     to, cc = addressees_of(rows)
     if notice.document_number:
         numbering = Numbering.TYPED
-    elif notice.prefix_id and notice.is_draft:  # type: ignore[attr-defined]
+    elif notice.prefix_id and notice.is_draft:
         numbering = Numbering.PREFIX
     else:
         numbering = Numbering.NONE
     default = options.default_prefix
     return NoticeValues(
         numbering=numbering,
-        prefix_id=notice.prefix_id or (default.id if default else None),  # type: ignore[attr-defined]
+        prefix_id=notice.prefix_id or (default.id if default else None),
         typed_number=notice.document_number or "",
         title=notice.title,
         to=to,
@@ -244,8 +244,8 @@ def addressees_of(rows: list[NoticeAddressee]) -> tuple[Addressees, Addressees]:
     for row in rows:
         (to if row.role == AddresseeRole.TO else cc).add(
             row.target,
-            row.organisation_id,  # type: ignore[attr-defined]
-            row.category_id,  # type: ignore[attr-defined]
+            row.organisation_id,
+            row.category_id,
         )
     return to, cc
 

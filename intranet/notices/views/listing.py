@@ -178,9 +178,7 @@ async def summarise(readable: QuerySet[Notice], filters: ListFilters) -> ListSum
 def roles_key(held: list[Membership]) -> tuple[tuple[int, str, str], ...]:
     """What decides which notices a person may read: each role, where it is held, and
     that organisation's place in the tree (notices issued below one's own count)."""
-    return tuple(
-        sorted((m.organisation_id, m.role, m.organisation.path) for m in held)  # type: ignore[attr-defined]
-    )
+    return tuple(sorted((m.organisation_id, m.role, m.organisation.path) for m in held))
 
 
 async def cached_summary(

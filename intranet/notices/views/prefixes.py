@@ -56,7 +56,7 @@ async def prefix_rows(organisation: Organisation) -> list[dict[str, Any]]:
     return [
         {
             "prefix": prefix,
-            "sequences": [s for s in sequences if s.prefix_id == prefix.id and s.last_number],  # type: ignore[attr-defined]
+            "sequences": [s for s in sequences if s.prefix_id == prefix.id and s.last_number],
             "in_use": prefix.id in in_use,
         }
         for prefix in prefixes
