@@ -2,8 +2,9 @@
 
 Writing a workbook is seconds of CPU work; done on the event loop (or in one of its
 threads, which hold the GIL) it stalls every page of the site. So the site hands it to
-a small process pool: one worker by default (HUIBAO_EXPORT_WORKERS), started with
-"spawn" (forking a process that runs an event loop copies its loop and connections).
+a small process pool (intranet.workers): one worker by default (HUIBAO_EXPORT_WORKERS),
+started with "spawn" (forking a process that runs an event loop copies its loop and
+connections).
 Each job opens its own ORM connection from the site's Settings in its own event loop,
 writes the file under <data_dir>/exports/ and returns; the caller awaits it with
 loop.run_in_executor. The pool is made on first use and shut down in the app's lifespan
@@ -20,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import multiprocessing
 import os
 import secrets
 import time
@@ -32,13 +32,13 @@ from typing import Any, Literal
 
 from intranet import db, i18n
 from intranet.settings import Settings
+from intranet.workers import WorkerPool
 from surveys import export
 from surveys.totals import Include
 
 logger = logging.getLogger("huibao.exports")
 
 KEEP_SECONDS = 24 * 3600
-EXPORT_NICENESS = 10
 _TOKEN_BYTES = 18
 Kind = Literal["round", "campaign"]
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
@@ -79,48 +79,26 @@ class JobStatus:
 
 # -- the pool ------------------------------------------------------------------------------
 
-_pool: ProcessPoolExecutor | None = None
-_jobs: set[asyncio.Task[None]] = set()
+POOL = WorkerPool()
 
 
 def pool(workers: int) -> ProcessPoolExecutor:
     """The export pool, made on first use with `workers` processes
     (Settings.export_workers)."""
-    global _pool
-    if _pool is None:
-        _pool = ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_lower_priority,
-        )
-    return _pool
+    return POOL.executor(workers)
 
 
 async def shutdown() -> None:
     """Stop the pool: queued exports are cancelled, the running one is waited for."""
-    global _pool
-    for task in list(_jobs):
-        task.cancel()
-    await asyncio.gather(*_jobs, return_exceptions=True)
-    if _pool is not None:
-        executor, _pool = _pool, None
-        await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
+    await POOL.shutdown()
 
 
 async def build(settings: Settings, request: ExportRequest) -> int:
     """Write the workbook in the export process; returns that process's id."""
-    loop = asyncio.get_running_loop()
-    executor = pool(settings.export_workers)
-    return await loop.run_in_executor(executor, run_in_worker, settings, request)
+    return await POOL.run(settings.export_workers, run_in_worker, settings, request)
 
 
 # -- in the worker process ----------------------------------------------------------------
-
-
-def _lower_priority() -> None:
-    """Exports are background work: where the worker shares a CPU with the site, the
-    pages come first."""
-    os.nice(EXPORT_NICENESS)
 
 
 def run_in_worker(settings: Settings, request: ExportRequest) -> int:
@@ -271,9 +249,7 @@ async def start(
         status_path=str(status),
         open_in_change=open_in_change,
     )
-    task = asyncio.create_task(_follow(settings, request))
-    _jobs.add(task)
-    task.add_done_callback(_jobs.discard)
+    task = POOL.follow(_follow(settings, request))
     # Cancelled at shutdown, perhaps before it began: say so, or it stays "queued".
     task.add_done_callback(
         lambda done: _mark_failed(request, "Cancelled") if done.cancelled() else None

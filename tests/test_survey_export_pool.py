@@ -143,7 +143,7 @@ async def test_the_lifespan_stops_the_pool(settings: Settings) -> None:
     async with app.router.lifespan_context(app):
         executor = exports.pool(1)
         assert await asyncio.wrap_future(executor.submit(os.getpid)) != os.getpid()
-    assert exports._pool is None
+    assert not exports.POOL.started
     with pytest.raises(RuntimeError):
         executor.submit(os.getpid)  # shut down: it takes no more work
 

@@ -3,8 +3,8 @@
 Reading a workbook of 20,000 rows and comparing it with the database is seconds of CPU
 work; on the event loop (or in one of its threads, which hold the GIL) it would stall
 every page of the site. As an area's workbook exports do, a small process pool
-("spawn", one worker, lower priority) does the work: each job opens its own ORM
-connection from the site's Settings and closes it when done.
+(intranet.workers, one worker) does the work: each job opens its own ORM connection
+from the site's Settings and closes it when done.
 
 A job is a token: <data_dir>/directory/<token>.json holds its state and, once read, the
 preview (counts, problems, the first entries of each list); <token>.upload is the file.
@@ -16,11 +16,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import multiprocessing
 import os
 import secrets
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,11 +27,11 @@ from typing import Any
 from intranet import db, i18n
 from intranet.directory import apply, plan, workbook
 from intranet.settings import Settings
+from intranet.workers import WorkerPool
 
 logger = logging.getLogger("huibao.directory")
 
 KEEP_SECONDS = 24 * 3600
-NICENESS = 10
 SHOWN_PROBLEMS = 500
 QUEUED, READING, PREVIEWED, APPLYING, APPLIED, FAILED = (
     "queued",
@@ -153,52 +151,28 @@ def remove_old(settings: Settings, *, now: float | None = None) -> int:
 
 # -- the pool -----------------------------------------------------------------------------
 
-_pool: ProcessPoolExecutor | None = None
-_jobs: set[asyncio.Task[None]] = set()
-
-
-def _lower_priority() -> None:
-    os.nice(NICENESS)
-
-
-def pool() -> ProcessPoolExecutor:
-    global _pool
-    if _pool is None:
-        _pool = ProcessPoolExecutor(
-            max_workers=1,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_lower_priority,
-        )
-    return _pool
+POOL = WorkerPool()  # one worker: an import at a time
 
 
 async def shutdown() -> None:
-    global _pool
-    for task in list(_jobs):
-        task.cancel()
-    await asyncio.gather(*_jobs, return_exceptions=True)
-    if _pool is not None:
-        executor, _pool = _pool, None
-        await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
+    """Stop the import worker, if one started (the app's lifespan)."""
+    await POOL.shutdown()
 
 
 async def wait_all() -> None:
     """Let every running job finish (tests, shutdown)."""
-    await asyncio.gather(*list(_jobs), return_exceptions=True)
+    await POOL.wait_all()
 
 
 def _follow(settings: Settings, token: str, work: Any, *args: Any) -> None:
     async def run() -> None:
-        loop = asyncio.get_running_loop()
         try:
-            await loop.run_in_executor(pool(), work, settings, token, *args)
+            await POOL.run(1, work, settings, token, *args)
         except Exception as error:
             logger.warning("directory job %s failed: %r", token, error)
             update(settings, token, state=FAILED, error=type(error).__name__)
 
-    task = asyncio.create_task(run())
-    _jobs.add(task)
-    task.add_done_callback(_jobs.discard)
+    POOL.follow(run())
 
 
 async def start_preview(
