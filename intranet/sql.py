@@ -4,12 +4,14 @@ Statements the ORM cannot say (INSERT ... SELECT ... ON CONFLICT ... RETURNING, 
 with FOR UPDATE SKIP LOCKED, multi-row inserts) are written by hand. `Sql` knows which
 database the connection speaks to, writes each parameter's placeholder (`?` on SQLite,
 `$n` on PostgreSQL) while keeping its value in order, and names tables from the models,
-so values are always bound, never pasted into the text.
+so values are always bound, never pasted into the text. Longer statements (the survey
+totals) subclass it with a method per fragment, one branch per dialect.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from tortoise import connections
@@ -43,6 +45,14 @@ class Sql:
         SQLite binds it again."""
         return mark if self.postgres else self.param(value)
 
+    def in_ids(self, column: str, ids: Collection[int]) -> str:
+        """`column` is one of `ids`, bound as one parameter however many there are: an
+        array on PostgreSQL, a JSON list on SQLite."""
+        numbers = [int(i) for i in ids]
+        if self.postgres:
+            return f"{column} = ANY({self.param(numbers)}::integer[])"
+        return f"{column} IN (SELECT value FROM json_each({self.param(json.dumps(numbers))}))"
+
     def marks(self, count: int) -> str:
         """Placeholders for a statement run with many rows of `count` values each
         (execute_many): the values come with each row, not from here."""
@@ -52,6 +62,11 @@ class Sql:
     def table(model: type[Model]) -> str:
         """The model's table name, quoted."""
         return f'"{model._meta.db_table}"'
+
+    @staticmethod
+    def through(model: type[Model], field: str) -> str:
+        """The table of the model's many-to-many `field`, quoted."""
+        return f'"{model._meta.fields_map[field].through}"'  # type: ignore[attr-defined]
 
     async def rows(self, sql: str) -> list[dict[str, Any]]:
         """Run `sql` with the bound values; its rows (also an INSERT's RETURNING rows,

@@ -26,7 +26,7 @@ from intranet.directory.plan import (
     make_plan,
 )
 from intranet.directory.workbook import Directory
-from intranet.models import Membership, Organisation, User, UserSession
+from intranet.models import AuditEvent, Membership, Organisation, User, UserSession
 from intranet.models.organisations import path_segment
 from intranet.sql import Sql
 
@@ -229,19 +229,17 @@ async def _write_categories(
     if not sets:
         return
     changed = [oid for oid in sets if oid not in new_ids]
+    categories = Sql.through(Organisation, "categories")
     for chunk in _chunks(changed, IN_BATCH):
         sql = Sql()
         marks = sql.params(chunk)
-        await sql.execute(
-            f'DELETE FROM "organisation_category" WHERE "organisation_id" IN ({marks})'
-        )
+        await sql.execute(f'DELETE FROM {categories} WHERE "organisation_id" IN ({marks})')
     pairs = [(oid, state.categories[name]) for oid, names in sets.items() for name in names]
     for chunk in _chunks(pairs, BATCH):
         sql = Sql()
         values = ", ".join(f"({sql.param(a)}, {sql.param(b)})" for a, b in chunk)
         await sql.execute(
-            'INSERT INTO "organisation_category" ("organisation_id", "category_id") '
-            f"VALUES {values}"
+            f'INSERT INTO {categories} ("organisation_id", "category_id") VALUES {values}'
         )
 
 
@@ -252,7 +250,7 @@ async def _write_people(
     user_ids = {username: p.id for username, p in state.people.items()}
     if plan.person_inserts:
         await insert_rows(
-            "user",
+            User,
             (
                 "username",
                 "display_name",
@@ -293,7 +291,7 @@ async def _write_people(
     for chunk in _chunks([mid for mid, *_ in plan.role_deletes], IN_BATCH):
         await Membership.filter(id__in=chunk).delete()
     await insert_rows(
-        "membership",
+        Membership,
         ("user_id", "organisation_id", "role", "created_at"),
         [
             (user_ids[username], org_ids.get(org, org), role, now)
@@ -352,7 +350,7 @@ async def _audit(
     for uid in deactivated:
         events.append(event("person.deactivate", "user", uid, "", None))
     await insert_rows(
-        "audit_event",
+        AuditEvent,
         (
             "actor_id",
             "actor_name",

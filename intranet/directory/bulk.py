@@ -10,17 +10,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from tortoise.models import Model
+
 from intranet.sql import Sql
 
 BATCH = 2000
 
 
-async def insert_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+async def insert_rows(
+    model: type[Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Insert `rows` (values in the order of `columns`) into the model's table."""
     if not rows:
         return
     sql = Sql()
     marks = sql.marks(len(columns))
     names = ", ".join(f'"{name}"' for name in columns)
-    statement = f'INSERT INTO "{table}" ({names}) VALUES ({marks})'
+    statement = f"INSERT INTO {Sql.table(model)} ({names}) VALUES ({marks})"
     for start in range(0, len(rows), BATCH):
         await sql.execute_many(statement, rows[start : start + BATCH])

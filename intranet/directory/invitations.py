@@ -86,7 +86,7 @@ async def issue(
         ).update(revoked_at=now)
     await forget_links(ids)
     await insert_rows(
-        "invitation",
+        Invitation,
         ("user_id", "token_hash", "created_at", "expires_at", "channel"),
         [(p.id, code_hash(codes[p.id]), now, expires, channel) for p in people],
     )
@@ -99,7 +99,7 @@ async def issue(
                 row = (person.id, person.email, subject, text, page, pending, 0, "", now, now)
                 messages.append(row)
         await insert_rows(
-            "email_message",
+            EmailMessage,
             (
                 "user_id",
                 "to_address",

@@ -16,10 +16,11 @@ from tortoise.migrations import operations as ops
 
 async def recompute_forwarded_search_text(apps: Any, schema_editor: Any) -> None:
     from intranet.notices.workflow import search_text_of
+    from intranet.sql import Sql
 
     client = schema_editor.client
-    placeholders = ("$1", "$2") if client.capabilities.dialect == "postgres" else ("?", "?")
-    _count, rows = await client.execute_query(
+    # The table is named as it was at this migration, not read from today's model.
+    rows = await Sql(client).rows(
         'SELECT "id", "document_number", "title", "body_html", "forwarded_snapshot" '
         'FROM "notice" WHERE "forwarded_snapshot" IS NOT NULL'
     )
@@ -28,9 +29,10 @@ async def recompute_forwarded_search_text(apps: Any, schema_editor: Any) -> None
         if isinstance(snapshot, (str, bytes)):
             snapshot = json.loads(snapshot)
         text = search_text_of(row["document_number"], row["title"], row["body_html"], snapshot)
-        await client.execute_query(
-            'UPDATE "notice" SET "search_text" = %s WHERE "id" = %s' % placeholders,
-            [text, row["id"]],
+        sql = Sql(client)
+        await sql.execute(
+            f'UPDATE "notice" SET "search_text" = {sql.param(text)} '
+            f'WHERE "id" = {sql.param(row["id"])}'
         )
 
 

@@ -10,7 +10,6 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
-from tortoise import connections
 from tortoise.expressions import Q
 
 from intranet import audit, policy
@@ -25,6 +24,7 @@ from intranet.forms import (
 )
 from intranet.i18n import gettext
 from intranet.models import Category, Membership, Organisation
+from intranet.sql import Sql
 from intranet.templating import render
 
 DIRECTORY_PAGE_SIZE = 50
@@ -32,7 +32,7 @@ DIRECTORY_PAGE_SIZE = 50
 
 async def database_answers() -> bool:
     try:
-        await connections.get("default").execute_query("SELECT 1")
+        await Sql().execute("SELECT 1")
     except Exception:
         return False
     return True

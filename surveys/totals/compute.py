@@ -10,6 +10,7 @@ from typing import Any
 from intranet.i18n import gettext
 from intranet.models import Category, Organisation
 from intranet.models.organisations import PATH_DIGITS
+from intranet.sql import Sql
 from surveys.answers import is_answered
 from surveys.models import Campaign, Response, Round
 from surveys.responses import late_at
@@ -90,7 +91,8 @@ async def category_subtotals(
     columns = table_columns(_form_of(round_))
     group = Grouping(
         "oc.category_id",
-        "LEFT JOIN organisation_category oc ON oc.organisation_id = r.organisation_id",
+        f"LEFT JOIN {Sql.through(Organisation, 'categories')} oc"
+        " ON oc.organisation_id = r.organisation_id",
     )
     found = await sql.aggregate(columns, include, Scope(round_ids=[round_id]), group)
     ids = [int(key) for key in found if key is not None]

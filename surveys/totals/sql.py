@@ -3,11 +3,12 @@ per round so they are computed once while its answers do not change."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from intranet.models import Organisation
+from intranet.sql import Sql
 from surveys.models import Campaign, Response, Round, RoundFigures
 from surveys.schema import (
     KEY_PATTERN,
@@ -52,23 +53,21 @@ async def aggregate(
 ) -> dict[str | None, Figures]:
     """The figures of each group: its roster and counted responses, then each question's
     figures, then the choice counts; three queries whatever the number of responses."""
-    connection = Response._meta.db
-    postgres = connection.capabilities.dialect == "postgres"
     found: dict[str | None, Figures] = {}
-    sql = _Sql(postgres, Include(include), scope, grouping)
-    for record in await connection.execute_query_dict(sql.roster_query(), sql.values):
+    sql = _Totals(Include(include), scope, grouping)
+    for record in await sql.rows(sql.roster_query()):
         figures = found[_group(record["grp"])] = Figures.empty(columns)
         figures.roster, figures.counted = int(record["roster"]), int(record["counted"])
     by_key = {c.question.key: c for c in columns}
     if not by_key or not any(f.counted for f in found.values()):
         return found
-    sql = _Sql(postgres, Include(include), scope, grouping)
-    for record in await connection.execute_query_dict(sql.answers_query(columns), sql.values):
+    sql = _Totals(Include(include), scope, grouping)
+    for record in await sql.rows(sql.answers_query(columns)):
         read_answers(record, found[_group(record["grp"])], by_key[record["question"]])
     choices = [c.question for c in columns if c.question.type in CHOICE_COUNTED_TYPES]
     if choices:
-        sql = _Sql(postgres, Include(include), scope, grouping)
-        for record in await connection.execute_query_dict(sql.choices_query(choices), sql.values):
+        sql = _Totals(Include(include), scope, grouping)
+        for record in await sql.rows(sql.choices_query(choices)):
             counts = found[_group(record["grp"])].options[record["question"]]
             if record["choice"] in counts:
                 counts[record["choice"]] = int(record["responses"])
@@ -143,16 +142,14 @@ async def _stamps(round_ids: list[int], form_version_id: int) -> dict[int, str]:
     """What each round's figures are made from: the form version and, over the round's
     responses, their count, sums of versions and ids, and latest change. Any response
     saved, moved on, added or removed changes it (one indexed GROUP BY over the rounds)."""
-    connection = Response._meta.db
-    postgres = connection.capabilities.dialect == "postgres"
-    sql = _Sql(postgres, Include.SUBMITTED, Scope(), Grouping("", ""))
+    sql = Sql(Response._meta.db)
     query = (
         "SELECT r.round_id AS round, COUNT(*) AS n, SUM(r.version) AS versions,"
-        " SUM(r.id) AS ids, MAX(r.updated_at) AS changed FROM survey_response r"
-        f" WHERE {sql._in('r.round_id', round_ids)} GROUP BY r.round_id"
+        f" SUM(r.id) AS ids, MAX(r.updated_at) AS changed FROM {Sql.table(Response)} r"
+        f" WHERE {sql.in_ids('r.round_id', round_ids)} GROUP BY r.round_id"
     )
     stamps = dict.fromkeys(round_ids, f"{form_version_id}:0")
-    for record in await connection.execute_query_dict(query, sql.values):
+    for record in await sql.rows(query):
         parts = (record["n"], record["versions"], record["ids"], record["changed"])
         stamps[int(record["round"])] = ":".join(str(p) for p in (form_version_id, *parts))
     return stamps
@@ -166,21 +163,17 @@ def _group(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-class _Sql:
+class _Totals(Sql):
     """The totals queries in SQLite's or PostgreSQL's words, with their parameters in
-    order. Each response's answers are walked once (json_each / jsonb_each): a row per
-    answer, grouped by the group and the question key."""
+    order (intranet.sql.Sql). Each response's answers are walked once (json_each /
+    jsonb_each): a row per answer, grouped by the group and the question key. `o` is the
+    response's organisation, `r` the response."""
 
-    def __init__(self, postgres: bool, include: Include, scope: Scope, grouping: Grouping) -> None:
-        self.postgres = postgres
+    def __init__(self, include: Include, scope: Scope, grouping: Grouping) -> None:
+        super().__init__(Response._meta.db)
         self.include = include
         self.scope = scope
         self.grouping = grouping
-        self.values: list[Any] = []
-
-    def param(self, value: Any) -> str:
-        self.values.append(value)
-        return f"${len(self.values)}" if self.postgres else "?"
 
     # -- the queries --
 
@@ -235,35 +228,27 @@ class _Sql:
 
     def _from(self) -> str:
         return (
-            "FROM survey_response r JOIN organisation o ON o.id = r.organisation_id "
-            + self.grouping.join
+            f"FROM {Sql.table(Response)} r JOIN {Sql.table(Organisation)} o"
+            f" ON o.id = r.organisation_id {self.grouping.join}"
         )
 
     def _where(self) -> str:
         scope = self.scope
         parts = ["r.organisation_id IS NOT NULL"]
         if scope.round_ids is not None:
-            parts.append(self._in("r.round_id", scope.round_ids))
+            parts.append(self.in_ids("r.round_id", scope.round_ids))
         if scope.campaign_id is not None:
-            rounds = (
-                f"SELECT id FROM survey_round WHERE campaign_id = {self.param(scope.campaign_id)}"
-            )
+            campaign = self.param(scope.campaign_id)
+            rounds = f"SELECT id FROM {Sql.table(Round)} WHERE campaign_id = {campaign}"
             parts.append(f"r.round_id IN ({rounds})")
         if scope.organisations is not None:
-            parts.append(self._in("r.organisation_id", scope.organisations))
+            parts.append(self.in_ids("r.organisation_id", scope.organisations))
         if self.grouping.where:
             parts.append(self.grouping.where)
         return " AND ".join(parts)
 
     def _counted(self) -> str:
         return f"r.state IN {_keys(s.value for s in sorted(self.include.states))}"
-
-    def _in(self, column: str, ids: Collection[int]) -> str:
-        """One parameter however many ids: an array on PostgreSQL, JSON on SQLite."""
-        numbers = [int(i) for i in ids]
-        if self.postgres:
-            return f"{column} = ANY({self.param(numbers)}::integer[])"
-        return f"{column} IN (SELECT value FROM json_each({self.param(json.dumps(numbers))}))"
 
     # -- one answer: e.key, e.value --
 

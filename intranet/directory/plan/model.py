@@ -8,13 +8,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from tortoise import connections
-
 from intranet.directory.workbook import Problem, Row
 from intranet.forms import is_email_address
 from intranet.i18n import gettext, use_locale
 from intranet.models import Category, Membership, Organisation, OrganisationKind, Role, User
 from intranet.models.organisations import KIND_LABELS, ROLE_LABELS
+from intranet.sql import Sql
 
 USERNAME_CHARACTERS = re.compile(r"[\w.@-]+")
 CODE_CHARACTERS = re.compile(r"[\w.\-/]+")
@@ -146,10 +145,10 @@ async def load_state() -> State:
     categories = {name: cid for cid, name in await Category.all().values_list("id", "name")}
     names_by_id = {cid: name for name, cid in categories.items()}
     links: dict[int, list[str]] = defaultdict(list)
-    connection = connections.get("default")
-    for row in await connection.execute_query_dict(
-        'SELECT "organisation_id", "category_id" FROM "organisation_category"'
-    ):
+    pairs = (
+        f'SELECT "organisation_id", "category_id" FROM {Sql.through(Organisation, "categories")}'
+    )
+    for row in await Sql().rows(pairs):
         links[int(row["organisation_id"])].append(names_by_id[int(row["category_id"])])
     organisations = {
         row["id"]: OrgRecord(
