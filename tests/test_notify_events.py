@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -163,6 +164,23 @@ async def test_the_cron_pass_opens_rounds_then_reminds(
     clock.move_to(round_.due_at + timedelta(minutes=5))
     assert await area.send_due(timezone.now(), settings) == 2
     assert len(await told("round.overdue")) == 2
+
+
+async def test_the_cron_pass_writes_deadlines_on_the_settings_clock(
+    world: World, clock: Any, settings: Any
+) -> None:
+    london = replace(settings, time_zone="Europe/London")
+    campaign = await weekly_campaign(world)
+    await area.send_due(timezone.now(), london)
+    round_ = await Round.get(campaign_id=campaign.id)
+    clock.move_to(round_.due_at + timedelta(minutes=5))
+
+    assert await area.send_due(timezone.now(), london) == 2
+    due = round_.due_at.astimezone(ZoneInfo("Europe/London")).strftime("%Y-%m-%d %H:%M")
+    bodies = await Notification.filter(kind="round.overdue").values_list("body", flat=True)
+    assert len(bodies) == 2 and all(due in str(body) for body in bodies)
+    shanghai = round_.due_at.astimezone(ZONE).strftime("%Y-%m-%d %H:%M")
+    assert not any(shanghai in str(body) for body in bodies)
 
 
 async def test_a_pass_twice_sends_nothing_new(world: World, clock: Any) -> None:
