@@ -196,7 +196,7 @@ async def _add_secretaries(count: int) -> list[dict[str, Any]]:
             )
             await Membership.create(
                 user=user,
-                organisation_id=response.organisation_id,  # type: ignore[attr-defined]
+                organisation_id=response.organisation_id,
                 role=Role.SECRETARY,
             )
             made.append({"username": username, "response_id": response.id})

@@ -90,7 +90,7 @@ async def open_round(
         due_at=due_at or now + timedelta(days=2),
         closed_at=closed_at,
     )
-    version = await FormVersion.get(id=campaign.form_version_id)  # type: ignore[attr-defined]
+    version = await FormVersion.get(id=campaign.form_version_id)
     if version.definition.get("respondent") == Respondent.PERSON:
         return round_  # a person's response is made when they first answer
     form = FormDefinition.from_dict(version.definition)

@@ -234,7 +234,7 @@ async def test_it_creates_at_the_top_level_only_for_a_root_admin(
         created = await post(c, NEW, form, token_from=NEW)
     assert created.status_code == 303
     top = await Organisation.get(name="另一个科协")
-    assert (top.depth, top.parent_id) == (0, None)  # type: ignore[attr-defined]
+    assert (top.depth, top.parent_id) == (0, None)
 
 
 # -- edit -----------------------------------------------------------------------------
@@ -296,7 +296,7 @@ async def test_it_ignores_fields_the_form_does_not_offer(world: World, as_englis
     assert r.status_code == 303
     saved = await Organisation.get(id=world.branch_a.id)
     assert saved.name == "人工智能专委会"
-    assert (saved.path, saved.depth, saved.parent_id) == (  # type: ignore[attr-defined]
+    assert (saved.path, saved.depth, saved.parent_id) == (
         world.branch_a.path,
         2,
         world.society_a.id,
@@ -317,7 +317,7 @@ async def test_it_moves_a_branch_with_everything_below_it(world: World, as_engli
         )
     assert r.status_code == 303
     moved = await Organisation.get(id=world.branch_a.id)
-    assert moved.parent_id == world.society_b.id  # type: ignore[attr-defined]
+    assert moved.parent_id == world.society_b.id
     assert moved.path == world.society_b.path + path_segment(moved.id)
     below = await Organisation.get(id=group.id)
     assert below.path == moved.path + path_segment(group.id) and below.depth == 3
@@ -342,7 +342,7 @@ async def test_it_refuses_to_move_an_organisation_under_its_own_branch(
     assert "cannot be moved under itself" in field_error(r, "parent")
     unchanged = await Organisation.get(id=world.society_a.id)
     assert unchanged.path == world.society_a.path
-    assert unchanged.parent_id == world.association.id  # type: ignore[attr-defined]
+    assert unchanged.parent_id == world.association.id
     assert "organisation.move" not in await actions()
 
 
@@ -355,7 +355,7 @@ async def test_a_root_admin_may_move_an_organisation_to_the_top_level(
         )
         index = await c.get(r.headers["location"])
     moved = await Organisation.get(id=world.society_b.id)
-    assert (moved.depth, moved.path, moved.parent_id) == (0, "/" + path_segment(moved.id), None)  # type: ignore[attr-defined]
+    assert (moved.depth, moved.path, moved.parent_id) == (0, "/" + path_segment(moved.id), None)
     # Out of the association's subtree, so out of this admin's reach: the tree says so.
     assert r.headers["location"] == f"{INDEX}?notice=out_of_reach"
     assert soup(index).select_one("[role=status]")

@@ -35,7 +35,7 @@ async def test_a_secretary_updates_the_contacts_and_the_directory_shows_them(
         home = await client.get("/")
         assert "Complete the contact details" not in home.text
     event = await AuditEvent.get(action="organisation.contacts")
-    assert event.organisation_id == world.society_b.id  # type: ignore[attr-defined]
+    assert event.organisation_id == world.society_b.id
     assert "刘洋" in event.summary
 
 

@@ -333,7 +333,7 @@ async def test_it_attaches_a_pdf_a_docx_and_a_chinese_named_text_file(
         assert app.state.storage.path(attachment.storage_key).read_bytes() == content
         assert not attachment.from_forwarded
     staff_user = await User.get(username="staff")
-    assert {a.uploaded_by_id for a in attachments} == {staff_user.id}  # type: ignore[attr-defined]
+    assert {a.uploaded_by_id for a in attachments} == {staff_user.id}
 
 
 async def test_the_download_name_round_trips(draft: Notice, staff: httpx.AsyncClient) -> None:

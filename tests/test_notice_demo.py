@@ -78,7 +78,7 @@ async def test_the_society_forwards_it_to_all_its_members(loaded: Settings) -> N
     assert forwarding.issuer.name == demo.COMPUTER_SOCIETY
     assert forwarding.state == NoticeState.PUBLISHED
     assert forwarding.chain() == [FORWARDING, ORIGINAL]
-    assert forwarding.forwarded_from_id == original.id  # type: ignore[attr-defined]
+    assert forwarding.forwarded_from_id == original.id
     assert forwarding.title.startswith("关于转发省科协")
     assert forwarding.addressee_line == "各会员单位及个人会员"
     [addressee] = await NoticeAddressee.filter(notice=forwarding).select_related("organisation")

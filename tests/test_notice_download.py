@@ -42,7 +42,7 @@ async def attach(
 
 
 def url_of(attachment: NoticeAttachment) -> str:
-    return f"/notices/{attachment.notice_id}/attachments/{attachment.id}"  # type: ignore[attr-defined]
+    return f"/notices/{attachment.notice_id}/attachments/{attachment.id}"
 
 
 async def test_it_sends_the_file_as_a_download_under_its_chinese_name(

@@ -121,8 +121,8 @@ async def test_it_saves_a_draft_that_only_the_issuers_people_see(
         notice = await Notice.get(title="关于建立网上值班制度的通知")
         assert response.headers["location"] == f"/notices/{notice.id}/edit?done=created"
         assert notice.state == NoticeState.DRAFT
-        assert notice.issuer_id == world.society_a.id  # type: ignore[attr-defined]
-        assert notice.author_id == world.secretary_a.id  # type: ignore[attr-defined]
+        assert notice.issuer_id == world.society_a.id
+        assert notice.author_id == world.secretary_a.id
         assert "网上值班制度" in notice.body_html
         rows = await NoticeAddressee.filter(notice=notice).values(
             "role", "target", "organisation_id"
@@ -287,7 +287,7 @@ async def test_it_saves_every_field(world: World, as_user: Any) -> None:
     assert notice.signature == "辽宁省科学技术协会办公室"
     assert notice.issued_on == datetime.date(2020, 1, 30)
     assert (notice.category, notice.pinned, notice.is_public) == ("announcement", True, True)
-    assert notice.document_number is None and notice.prefix_id is None  # type: ignore[attr-defined]
+    assert notice.document_number is None and notice.prefix_id is None
     rows = await NoticeAddressee.filter(notice=notice).values_list("role", "target")
     assert sorted(rows) == sorted(
         [
@@ -313,7 +313,7 @@ async def test_it_numbers_from_the_chosen_prefix_at_publication(world: World, as
         response = await post(client, "/notices/new", form)
     assert response.status_code == 303
     notice = await Notice.get()
-    assert notice.prefix_id == prefix.id and notice.document_number is None  # type: ignore[attr-defined]
+    assert notice.prefix_id == prefix.id and notice.document_number is None
     await workflow.publish(notice, None, today=datetime.date(2020, 2, 10))
     assert notice.document_number == "辽科协发〔2020〕1号"
 
@@ -338,7 +338,7 @@ async def test_someone_acting_for_two_organisations_chooses_the_issuer(
         posted = {**form, "title": "医学会通知", "members_of": str(world.society_b.id)}
         assert (await post(client, "/notices/new", posted)).status_code == 303
     notice = await Notice.get()
-    assert notice.issuer_id == world.society_b.id  # type: ignore[attr-defined]
+    assert notice.issuer_id == world.society_b.id
 
 
 # -- numbers typed by hand ----------------------------------------------------------------

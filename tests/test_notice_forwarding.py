@@ -121,7 +121,7 @@ async def test_a_secretary_forwards_a_notice_as_a_draft_of_the_society(
 ) -> None:
     original, copy = await forwarded_by_society_a(app, world, as_user)
 
-    assert copy.issuer_id == world.society_a.id  # type: ignore[attr-defined]
+    assert copy.issuer_id == world.society_a.id
     assert copy.state == NoticeState.DRAFT
     assert copy.title == "关于转发《关于做好疫情防控期间学会工作的通知》的通知"
     prefix = await copy.prefix

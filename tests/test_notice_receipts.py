@@ -247,7 +247,7 @@ async def test_it_reminds_only_those_who_have_not_read_it(
     assert "reminded" in unread.get_text()
     event = await AuditEvent.get(action="notice.remind")
     assert (event.object_id, event.summary) == (str(notice.id), "1 people")
-    assert event.organisation_id == world.association.id  # type: ignore[attr-defined]
+    assert event.organisation_id == world.association.id
 
 
 async def test_the_reminded_see_it_on_their_home_page(world: World, as_english_user: Any) -> None:

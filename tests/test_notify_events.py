@@ -55,7 +55,7 @@ async def weekly_campaign(world: World, **settings: Any) -> Campaign:
 async def first_round(world: World, **settings: Any) -> Round:
     campaign = await weekly_campaign(world, **settings)
     [opened] = await scheduler.run_once(timezone.now(), ZONE)
-    assert opened.campaign_id == campaign.id  # type: ignore[attr-defined]
+    assert opened.campaign_id == campaign.id
     return await Round.get(id=opened.id).select_related("campaign__organiser")
 
 
@@ -203,7 +203,7 @@ async def test_a_closed_round_or_a_stopped_campaign_reminds_nobody(
 
     assert await notify.send_due(timezone.now(), ZONE) == 0
     await Round.filter(id=round_.id).update(closed_at=None)
-    await Campaign.filter(id=round_.campaign_id).update(is_active=False)  # type: ignore[attr-defined]
+    await Campaign.filter(id=round_.campaign_id).update(is_active=False)
     assert await notify.send_due(timezone.now(), ZONE) == 0
     assert await told("round.overdue") == []
 
@@ -274,7 +274,7 @@ async def test_returned_with_the_reason_and_approved(world: World, clock: Any) -
     )  # fmt: skip
 
     returned = await Notification.get(kind="response.returned")
-    assert returned.user_id == world.secretary_a.id  # type: ignore[attr-defined]
+    assert returned.user_id == world.secretary_a.id
     assert "第3项数据有误，请核实" in returned.body
     assert returned.url == f"/reports/responses/{response.id}"
     await Response.filter(id=response.id).update(state=ResponseState.RESUBMITTED)
@@ -304,11 +304,11 @@ async def test_a_reminder_from_the_tracker_reaches_those_still_owing(
         log_page = await staff.get(f"{tracker}/reminders")
 
     [reminder] = await Notification.filter(kind="round.reminder")
-    assert reminder.user_id == world.secretary_a.id  # type: ignore[attr-defined]
+    assert reminder.user_id == world.secretary_a.id
     assert await EmailMessage.filter(notification_id=reminder.id).exists()
     [row] = await RoundReminder.filter(kind="round.reminder")
-    assert row.organisation_id == world.society_a.id  # type: ignore[attr-defined]
-    assert row.sent_by_id == world.staff.id  # type: ignore[attr-defined]
+    assert row.organisation_id == world.society_a.id
+    assert row.sent_by_id == world.staff.id
     assert row.channel == "in_app,email"
     assert row.recipients == [world.secretary_a.id]
     assert log_page.status_code == 200
@@ -364,7 +364,7 @@ async def test_the_campaign_form_keeps_the_reminder_settings(
     page = f"/reports/campaigns/{campaign.id}/edit"
     fields = {
         "title": campaign.title,
-        "form_version": campaign.form_version_id,  # type: ignore[attr-defined]
+        "form_version": campaign.form_version_id,
         "organiser": world.association.id,
         "organisations": [world.society_a.id],
         "schedule_kind": "weekly",

@@ -130,7 +130,7 @@ async def test_it_creates_a_form_and_opens_the_builder(
     assert response.status_code == 303
     form = await Form.get(title="会员建言")
     assert response.headers["location"].startswith(f"/reports/forms/{form.id}")
-    assert form.owner_id == world.society_a.id  # type: ignore[attr-defined]
+    assert form.owner_id == world.society_a.id
     assert (await latest(form)).respondent == "person"
     builder = await sec_a.get(response.headers["location"])
     assert builder.status_code == 200

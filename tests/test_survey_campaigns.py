@@ -59,7 +59,7 @@ async def test_create_offers_latest_version_and_saves(world, as_user):
     assert done.status_code == 303
     campaign = await Campaign.get()
     assert done.headers["location"] == f"/reports/campaigns/{campaign.id}?done=created"
-    assert campaign.form_version_id == version.id  # type: ignore[attr-defined]
+    assert campaign.form_version_id == version.id
     assert campaign.roster_organisations == [world.society_a.id]
     assert campaign.roster_categories == [world.medicine.id]
     assert (campaign.schedule_kind, campaign.starts_on) == (ScheduleKind.WEEKLY, date(2020, 2, 10))
@@ -179,7 +179,7 @@ async def test_roster_is_limited_to_the_organisers_subtree(world, as_english_use
             categories=[],
         )
         assert (await post(c, NEW, fine, token_from=NEW)).status_code == 303
-    assert (await Campaign.get()).organiser_id == world.society_a.id  # type: ignore[attr-defined]
+    assert (await Campaign.get()).organiser_id == world.society_a.id
 
 
 async def test_forms_of_others_are_not_offered_or_accepted(world, as_english_user):
@@ -222,7 +222,7 @@ async def test_edit_keeps_fixed_fields_once_rounds_opened(world, as_user):
     campaign = await association_campaign(world)
     path = f"/reports/campaigns/{campaign.id}/edit"
     newer = await FormVersion.create(
-        form_id=(await campaign.form_version).form_id,  # type: ignore[attr-defined]
+        form_id=(await campaign.form_version).form_id,
         number=2,
         definition=weekly_progress_form().to_dict(),
     )
@@ -244,7 +244,7 @@ async def test_edit_keeps_fixed_fields_once_rounds_opened(world, as_user):
     assert done.status_code == 303
     saved = await Campaign.get(id=campaign.id)
     assert saved.title == "周报（新）"
-    assert saved.form_version_id == campaign.form_version_id  # type: ignore[attr-defined]
+    assert saved.form_version_id == campaign.form_version_id
     assert saved.starts_on == campaign.starts_on
     assert (saved.roster_organisations, saved.due_offset_days) == ([world.society_a.id], 3)
 

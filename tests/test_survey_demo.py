@@ -50,7 +50,7 @@ async def test_the_weekly_report_has_six_rounds_the_last_running_now(loaded: Set
     societies = await Organisation.filter(kind="society").count()
     for round_ in rounds:
         assert await Response.filter(round=round_).count() == societies
-    version = await FormVersion.get(id=campaign.form_version_id)  # type: ignore[attr-defined]
+    version = await FormVersion.get(id=campaign.form_version_id)
     assert version.frozen
 
 
@@ -107,7 +107,7 @@ async def test_every_history_is_a_valid_sequence_of_steps(loaded: Settings) -> N
     responses = {r.id: r for r in await Response.all().select_related("round")}
     events: dict[int, list[ResponseEvent]] = {}
     for event in await ResponseEvent.all().order_by("created_at", "id"):
-        events.setdefault(event.response_id, []).append(event)  # type: ignore[attr-defined]
+        events.setdefault(event.response_id, []).append(event)
     now = timezone.now()
 
     for response_id, response in responses.items():
@@ -123,7 +123,7 @@ async def test_every_history_is_a_valid_sequence_of_steps(loaded: Settings) -> N
             )
             assert event.to_state == after
             assert event.created_at <= now
-            assert event.actor_id is not None  # type: ignore[attr-defined]
+            assert event.actor_id is not None
             state = after
         assert state == response.state, response_id
         assert response.version >= len(events.get(response_id, []))

@@ -572,7 +572,7 @@ async def test_a_round_nobody_answered(world: World, tmp_path: Path) -> None:
 
 async def test_a_question_added_in_a_new_form_version(world: World, tmp_path: Path) -> None:
     campaign = await make_campaign(world.association, [world.society_a, world.society_b])
-    older = await FormVersion.get(id=campaign.form_version_id)  # type: ignore[attr-defined]
+    older = await FormVersion.get(id=campaign.form_version_id)
     weekly = weekly_progress_form()
     added = Question("hotline_calls", T.INTEGER, "热线来电", unit="个", aggregate=Aggregate.SUM)
     newer_form = FormDefinition(
@@ -580,7 +580,7 @@ async def test_a_question_added_in_a_new_form_version(world: World, tmp_path: Pa
         sections=(*weekly.sections, Section("hotline", "热线", (added,))),
     )
     newer = await FormVersion.create(
-        form_id=older.form_id,  # type: ignore[attr-defined]
+        form_id=older.form_id,
         number=2,
         definition=newer_form.to_dict(),
         frozen=True,

@@ -81,7 +81,7 @@ async def test_export_then_import_makes_the_same_form(
     response = await upload(sec_a, "/reports/forms/import", exported, owner=str(world.society_a.id))
     assert response.status_code == 303
     imported = await Form.exclude(id=form.id).get()
-    assert imported.owner_id == world.society_a.id  # type: ignore[attr-defined]
+    assert imported.owner_id == world.society_a.id
     assert response.headers["location"].startswith(f"/reports/forms/{imported.id}")
     assert await latest(imported) == weekly_progress_form()
 

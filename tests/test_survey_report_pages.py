@@ -358,7 +358,7 @@ async def test_a_secretarys_trend_is_their_own_figures(world: World, as_user) ->
 
 async def test_the_campaign_and_tracker_pages_link_to_the_reports(world: World, as_user) -> None:  # type: ignore[no-untyped-def]
     round_ = await first_round(world)
-    campaign_id = round_.campaign_id  # type: ignore[attr-defined]
+    campaign_id = round_.campaign_id
 
     async with as_user("staff") as c:
         campaign_page = soup(await c.get(f"/reports/campaigns/{campaign_id}"))

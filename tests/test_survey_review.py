@@ -46,7 +46,7 @@ async def test_approve_then_reopen_with_reason(world, as_user):
         assert reopened.status_code == 303
     assert (await Response.get(id=response.id)).state == S.RETURNED
     events = await ResponseEvent.filter(response_id=response.id).order_by("id")
-    assert [(e.action, e.reason, e.actor_id) for e in events] == [  # type: ignore[attr-defined]
+    assert [(e.action, e.reason, e.actor_id) for e in events] == [
         ("approve", "", world.staff.id),
         ("reopen", "人数填错了", world.staff.id),
     ]

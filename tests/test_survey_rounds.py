@@ -95,7 +95,7 @@ async def test_it_opens_the_missed_rounds_in_order_with_the_roster(weekly: Roste
 
 async def test_it_freezes_the_form_version_when_a_round_opens(weekly: Roster) -> None:
     await rounds.open_due_rounds(weekly.campaign, NOW, zone=ZONE)
-    version = await FormVersion.get(id=weekly.campaign.form_version_id)  # type: ignore[attr-defined]
+    version = await FormVersion.get(id=weekly.campaign.form_version_id)
     assert version.frozen
 
 

@@ -61,7 +61,7 @@ async def test_a_pass_opens_the_due_rounds_and_nothing_else(world: World) -> Non
 
     opened = await scheduler.run_once(NOW, ZONE)
 
-    assert sorted((r.campaign_id, r.number) for r in opened) == [  # type: ignore[attr-defined]
+    assert sorted((r.campaign_id, r.number) for r in opened) == [
         (weekly.id, 1),
         (weekly.id, 2),
         (weekly.id, 3),
@@ -115,7 +115,7 @@ async def test_two_workers_at_once_open_each_round_once(
 
     results = await asyncio.gather(scheduler.run_once(NOW, ZONE), scheduler.run_once(NOW, ZONE))
 
-    opened = sorted((r.campaign_id, r.number) for result in results for r in result)  # type: ignore[attr-defined]
+    opened = sorted((r.campaign_id, r.number) for result in results for r in result)
     assert opened == [(weekly.id, n) for n in (1, 2, 3, 4)] + [(monthly.id, 1)]
     assert await numbers(weekly) == [1, 2, 3, 4]
     assert await numbers(monthly) == [1]

@@ -363,9 +363,9 @@ async def test_a_question_added_in_version_two_is_blank_for_rounds_before_it(
     done = {a: S.SUBMITTED, b: S.SUBMITTED}
     first = await open_round(campaign, 1, answers={a: {"people": 1}, b: {"people": 2}}, states=done)
     added = Question(key="volunteers", type=T.INTEGER, label="志愿者", aggregate=A.SUM)
-    old = await FormVersion.get(id=campaign.form_version_id)  # type: ignore[attr-defined]
+    old = await FormVersion.get(id=campaign.form_version_id)
     newer = await FormVersion.create(
-        form_id=old.form_id,  # type: ignore[attr-defined]
+        form_id=old.form_id,
         number=2,
         definition=totals_form(extra=(added,)).to_dict(),
         frozen=True,

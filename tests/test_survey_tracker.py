@@ -231,7 +231,7 @@ async def test_remind_creates_rows_and_the_secretary_sees_it_on_home(
         shown = await c.get(done.headers["location"])
     assert shown.status_code == 200
     reminders = await RoundReminder.filter(round=first)
-    assert [(r.organisation_id, r.sent_by_id, r.channel) for r in reminders] == [  # type: ignore[attr-defined]
+    assert [(r.organisation_id, r.sent_by_id, r.channel) for r in reminders] == [
         (world.society_b.id, world.staff.id, "in_app")
     ]
     async with as_english_user("sec_b") as c:

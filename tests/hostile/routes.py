@@ -194,7 +194,7 @@ async def targets(app: Any, world: World) -> dict[str, Any]:
         "attachment_id": attachment.id,
         "version": 1,
         "notification_id": notification.id,
-        "form_id": campaign.form_version.form_id,  # type: ignore[attr-defined]
+        "form_id": campaign.form_version.form_id,
         "number": 1,
         "section": "online_work",
         "question": "experts",

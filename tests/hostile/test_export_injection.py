@@ -82,7 +82,7 @@ async def plant(world: World, p: Plant) -> tuple[int, int, int]:
     staff = await User.get(id=world.staff.id)
     assert await tracking.remind(round_, [late.id], staff, ZoneInfo("Asia/Shanghai"))
     version = await campaign.form_version
-    return version.form_id, campaign.id, round_.id  # type: ignore[attr-defined]
+    return version.form_id, campaign.id, round_.id
 
 
 @pytest.fixture(params=FORMULAS, ids=[f"formula{n}" for n in range(len(FORMULAS))])

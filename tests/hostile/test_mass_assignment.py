@@ -278,7 +278,7 @@ async def test_a_question_edit_takes_only_the_fields_the_builder_offers(
         )
         assert response.status_code in (200, 303), response.text[:500]
         now = await FormVersion.filter(form_id=found["form_id"]).order_by("-number").first()
-        assert now is not None and now.form_id == found["form_id"]  # type: ignore[attr-defined]
+        assert now is not None and now.form_id == found["form_id"]
         after = now.definition
         assert after != before, "the label was not saved"
         expected = json.loads(json.dumps(before))
