@@ -33,6 +33,7 @@ from intranet.notices.attention import notice_attention
 from intranet.notifications import scheduler as notification_scheduler
 from intranet.notifications import send as notification_send
 from intranet.notifications.email import backend_for
+from intranet.routing import IndexedStarlette
 from intranet.settings import Settings, load_settings
 from intranet.storage import LocalStorage
 from intranet.templating import is_htmx, make_templates
@@ -147,7 +148,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         Middleware(SessionMiddleware, settings=settings),
         Middleware(CSRFMiddleware, settings=settings, render_error=render_error),
     ]
-    app = Starlette(
+    # Every route of the site in one table, looked up by path segment (intranet.routing).
+    app = IndexedStarlette(
         debug=settings.debug,
         routes=[*(route for area in areas for route in area.routes()), *routes()],
         middleware=middleware,
