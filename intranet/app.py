@@ -20,6 +20,7 @@ from intranet import db, i18n
 from intranet.areas import load_areas
 from intranet.directory import jobs as directory_jobs
 from intranet.i18n import N_, gettext
+from intranet.memory import release_free_memory
 from intranet.middleware import (
     AllowedHostsMiddleware,
     BodyLimitMiddleware,
@@ -116,8 +117,9 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         if manage_database:
             await db.init(settings)
         # What start-up loaded stays for the life of the process: keep the garbage
-        # collector from walking it again on every full collection.
-        gc.collect()
+        # collector from walking it again on every full collection, and give what
+        # start-up freed back to the operating system.
+        release_free_memory()
         gc.freeze()
         tasks = [asyncio.create_task(run(app)) for run in background if settings.run_scheduler]
         try:

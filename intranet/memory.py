@@ -1,0 +1,34 @@
+"""Giving memory the process no longer uses back to the operating system.
+
+CPython returns freed objects to glibc's malloc, which keeps the pages for the next
+allocation instead of unmapping them, so a process that just built a large workbook
+stays that large while it waits for the next one. `release_free_memory()` collects
+garbage, then asks glibc (`malloc_trim`) to return its free pages. Elsewhere than glibc
+it only collects.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import sys
+from collections.abc import Callable
+from functools import cache
+
+
+@cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
+        return None
+    return trim
+
+
+def release_free_memory() -> None:
+    """Collect garbage and give malloc's free pages back to the operating system."""
+    gc.collect()
+    if (trim := _malloc_trim()) is not None:
+        trim(0)
