@@ -20,7 +20,7 @@ from intranet import db, i18n
 from intranet.areas import load_areas
 from intranet.directory import jobs as directory_jobs
 from intranet.i18n import N_, gettext
-from intranet.memory import release_free_memory
+from intranet.memory import release_free_memory, trim_after_full_collections
 from intranet.middleware import (
     AllowedHostsMiddleware,
     BodyLimitMiddleware,
@@ -121,6 +121,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         # start-up freed back to the operating system.
         release_free_memory()
         gc.freeze()
+        trim_after_full_collections()
         tasks = [asyncio.create_task(run(app)) for run in background if settings.run_scheduler]
         try:
             async with AsyncExitStack() as stack:
