@@ -2,10 +2,13 @@
 driven in-process (no sockets, no wrk), against the site built up layer by layer.
 
     .venv/bin/python bench/layers.py [--requests 9600] [--repeats 5] [--required-headers-only]
+        [--healthz-position first|middle|last ...]
 
 Prints the server CPU time per request (best of the repeats, after one warm-up) for:
 a bare Starlette "hello"; this site's routes with no middleware; with the
 security-headers layer only; and the whole site. Variants run alternately, twice.
+With --healthz-position (last unless given; several may be given) the site's variants
+are measured with /healthz moved first, to the middle or last of the site's routes.
 """
 
 from __future__ import annotations
@@ -95,14 +98,14 @@ async def cpu_per_request(app: Any, path: str, requests: int, repeats: int) -> f
     return best
 
 
-def variants() -> dict[str, tuple[Any, str]]:
+def variants(positions: list[str]) -> dict[str, tuple[Any, str]]:
+    from healthz_vs_hello import place_healthz
     from starlette.responses import PlainTextResponse
     from starlette.routing import Route
 
     from intranet import middleware
     from intranet.app import create_app, render_error
     from intranet.settings import load_settings
-    from intranet.urls import routes
     from intranet.views.site import HealthCheck
 
     settings = load_settings()
@@ -110,21 +113,29 @@ def variants() -> dict[str, tuple[Any, str]]:
     async def hello(request: Any) -> PlainTextResponse:
         return PlainTextResponse("ok")
 
-    def site_with(*layers: type) -> Starlette:
+    def site_with(position: str, *layers: type) -> Starlette:
+        # Every route of the site (the areas' too), served as create_app serves them.
+        whole = create_app(settings, manage_database=False)
         stack = [
             Middleware(layer, settings=settings, render_error=render_error) for layer in layers
         ]
-        app = Starlette(routes=routes(), middleware=stack)
+        app = type(whole)(routes=list(whole.routes), middleware=stack)
         app.state.settings = settings
         app.state.health_check = HealthCheck()
-        return app
+        return place_healthz(app, position)
 
-    return {
-        "bare hello": (Starlette(routes=[Route("/", hello)]), "/"),
-        "site routes, no middleware": (site_with(), "/healthz"),
-        "site + security headers": (site_with(middleware.SecurityHeadersMiddleware), "/healthz"),
-        "whole site": (create_app(settings, manage_database=False), "/healthz"),
-    }
+    found: dict[str, tuple[Any, str]] = {"bare hello": (Starlette(routes=[Route("/", hello)]), "/")}
+    for position in positions:
+        site = place_healthz(create_app(settings, manage_database=False), position)
+        found |= {
+            f"site routes, no middleware ({position})": (site_with(position), "/healthz"),
+            f"site + security headers ({position})": (
+                site_with(position, middleware.SecurityHeadersMiddleware),
+                "/healthz",
+            ),
+            f"whole site ({position})": (site, "/healthz"),
+        }
+    return found
 
 
 async def main() -> int:
@@ -135,6 +146,13 @@ async def main() -> int:
         "--required-headers-only",
         action="store_true",
         help="send only CSP, nosniff and Referrer-Policy (what the site must send at least)",
+    )
+    parser.add_argument(
+        "--healthz-position",
+        nargs="+",
+        choices=("first", "middle", "last"),
+        default=["last"],
+        help="where /healthz stands among the site's routes (last); several may be given",
     )
     args = parser.parse_args()
     if args.required_headers_only:
@@ -156,7 +174,7 @@ async def main() -> int:
         await db.close()
         await db.init(settings)
         try:
-            apps = variants()
+            apps = variants(args.healthz_position)
             results: dict[str, list[float]] = {name: [] for name in apps}
             for _ in range(2):
                 for name, (app, path) in apps.items():
@@ -168,7 +186,7 @@ async def main() -> int:
     baseline = min(results["bare hello"])
     for name, figures in results.items():
         best = min(figures)
-        print(f"{name:<28} {best:6.1f} µs/request   ratio to bare hello {baseline / best:4.2f}")
+        print(f"{name:<38} {best:6.1f} µs/request   ratio to bare hello {baseline / best:4.2f}")
     return 0
 
 

@@ -20,6 +20,7 @@ from intranet import db, i18n
 from intranet.areas import load_areas
 from intranet.directory import jobs as directory_jobs
 from intranet.i18n import N_, gettext
+from intranet.memory import release_free_memory, trim_after_full_collections
 from intranet.middleware import (
     AllowedHostsMiddleware,
     BodyLimitMiddleware,
@@ -33,6 +34,7 @@ from intranet.notices.attention import notice_attention
 from intranet.notifications import scheduler as notification_scheduler
 from intranet.notifications import send as notification_send
 from intranet.notifications.email import backend_for
+from intranet.routing import IndexedStarlette
 from intranet.settings import Settings, load_settings
 from intranet.storage import LocalStorage
 from intranet.templating import is_htmx, make_templates
@@ -115,9 +117,11 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         if manage_database:
             await db.init(settings)
         # What start-up loaded stays for the life of the process: keep the garbage
-        # collector from walking it again on every full collection.
-        gc.collect()
+        # collector from walking it again on every full collection, and give what
+        # start-up freed back to the operating system.
+        release_free_memory()
         gc.freeze()
+        trim_after_full_collections()
         tasks = [asyncio.create_task(run(app)) for run in background if settings.run_scheduler]
         try:
             async with AsyncExitStack() as stack:
@@ -147,7 +151,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         Middleware(SessionMiddleware, settings=settings),
         Middleware(CSRFMiddleware, settings=settings, render_error=render_error),
     ]
-    app = Starlette(
+    # Every route of the site in one table, looked up by path segment (intranet.routing).
+    app = IndexedStarlette(
         debug=settings.debug,
         routes=[*(route for area in areas for route in area.routes()), *routes()],
         middleware=middleware,

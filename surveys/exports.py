@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from intranet import db, i18n
+from intranet.memory import release_free_memory
 from intranet.settings import Settings
 from intranet.workers import WorkerPool
 from surveys import export
@@ -119,6 +120,9 @@ async def _write(settings: Settings, request: ExportRequest) -> None:
         raise
     finally:
         await db.close()
+    # The worker stays between exports: without this it would keep the size of the
+    # largest workbook it has written (malloc holds on to freed pages).
+    release_free_memory()
     progress.state(DONE, 100)
 
 

@@ -27,8 +27,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
-
 from intranet.forms import clean_line
 from intranet.i18n import gettext
 
@@ -257,6 +255,8 @@ def write_workbook(
     notes: Sequence[tuple[str, str]] = (),
 ) -> None:
     """Write both sheets; every cell is a string (write_string: never a formula)."""
+    import xlsxwriter  # here, as openpyxl above: ~3 MB the site seldom needs
+
     book = xlsxwriter.Workbook(target, {"in_memory": False, "constant_memory": True})
     header = book.add_format({"bold": True, "bg_color": "#E8EEF4", "border": 1})
     text = book.add_format({"num_format": "@"})
@@ -290,6 +290,8 @@ def write_sheet(
 ) -> None:
     """One sheet of text cells, such as the one-time codes handed out by hand: written row
     by row in constant memory, however many people a province imports."""
+    import xlsxwriter  # here, as openpyxl above: ~3 MB the site seldom needs
+
     book = xlsxwriter.Workbook(target, {"in_memory": False, "constant_memory": True})
     bold = book.add_format({"bold": True, "bg_color": "#E8EEF4", "border": 1})
     sheet = book.add_worksheet(title)

@@ -7,13 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 from zoneinfo import ZoneInfo
-
-import xlsxwriter
-from xlsxwriter.format import Format
-from xlsxwriter.workbook import Workbook
-from xlsxwriter.worksheet import Worksheet
 
 from intranet.i18n import gettext
 from surveys.export.cells import (
@@ -51,6 +46,11 @@ from surveys.export.labels import (
 )
 from surveys.numbers import plain_number
 from surveys.schema import Question, QuestionType
+
+if TYPE_CHECKING:
+    from xlsxwriter.format import Format
+    from xlsxwriter.workbook import Workbook
+    from xlsxwriter.worksheet import Worksheet
 
 
 class Formats:
@@ -142,6 +142,10 @@ class Book:
     def __init__(
         self, target: BinaryIO | str, progress: Callable[[int], None] | None = None
     ) -> None:
+        # Imported here, as everywhere in the site's process: xlsxwriter is ~3 MB that only
+        # the export process (and a rare form or directory download) needs.
+        import xlsxwriter
+
         self.progress = progress or _no_progress
         # constant_memory streams each sheet's rows to a temporary file; in_memory must
         # stay off, or constant_memory is silently ignored.

@@ -8,9 +8,6 @@ from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
 
-import openpyxl
-from openpyxl.utils import get_column_letter
-
 from intranet.forms import without_unsafe_chars
 from surveys.schema import (
     Choice,
@@ -103,8 +100,12 @@ class Problems:
 def read_workbook(data: bytes, problems: Problems) -> dict[str, Sheet | None] | None:
     if not _looks_like_xlsx(data, problems):
         return None
+    # Imported here: openpyxl (with Pillow) is ~5 MB a worker would otherwise hold for the
+    # rare form import.
+    from openpyxl import load_workbook
+
     try:
-        workbook = openpyxl.load_workbook(BytesIO(data), read_only=True, data_only=False)
+        workbook = load_workbook(BytesIO(data), read_only=True, data_only=False)
     except Exception:  # a damaged or foreign file fails in many ways inside openpyxl
         problems.sheet("", NOT_XLSX)
         return None
@@ -178,6 +179,8 @@ def _read_sheet(worksheet: Any, kind: str, problems: Problems) -> Sheet | None:
 def _read_header(
     header: Sequence[Any], kind: str, sheet: str, problems: Problems
 ) -> dict[str, str] | None:
+    from openpyxl.utils import get_column_letter
+
     known = COLUMNS[kind]
     letters: dict[str, str] = {}
     for index, cell in enumerate(header):

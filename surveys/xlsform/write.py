@@ -7,8 +7,6 @@ from collections.abc import Sequence
 from io import BytesIO
 from typing import Any
 
-import xlsxwriter
-
 from surveys.schema import (
     CHOICE_TYPES,
     FormDefinition,
@@ -36,6 +34,8 @@ from surveys.xlsform.sheets import (
 
 
 def form_to_xlsx(form: FormDefinition) -> bytes:
+    import xlsxwriter  # here: the site's process seldom needs it (surveys.export.sheet)
+
     buffer = BytesIO()
     # A form definition is a few hundred cells at most, so it is built in memory
     # (in_memory turns constant_memory off; the large report exports must not do this).
