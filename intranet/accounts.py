@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import suppress
 from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
@@ -10,6 +11,7 @@ from urllib.parse import urlsplit
 
 from tortoise import timezone
 from tortoise.expressions import Q
+from tortoise.fields import DatetimeField
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
@@ -141,8 +143,23 @@ class _Columns:
     def select(self) -> str:
         return ", ".join(f'{self.alias}."{name}" AS "{label}"' for name, label in self.labels)
 
+    @cached_property
+    def datetimes(self) -> list[str]:
+        fields = self.model._meta.fields_map
+        return [name for name, field in fields.items() if isinstance(field, DatetimeField)]
+
     def instance(self, row: dict[str, Any]) -> Any:
-        return self.model._init_from_db(**{name: row[label] for name, label in self.labels})
+        values = {name: row[label] for name, label in self.labels}
+        for name in self.datetimes:
+            # SQLite gives back the text Tortoise wrote ("2026-12-06 14:35:56.227+00:00"),
+            # which it would parse with iso8601, ten times slower than Python's own
+            # parser. Given a datetime with its offset, Tortoise only moves it to its
+            # timezone, so the value comes out the same; anything else is left to it.
+            if isinstance(text := values[name], str):
+                with suppress(ValueError):
+                    if (parsed := datetime.fromisoformat(text)).tzinfo is not None:
+                        values[name] = parsed
+        return self.model._init_from_db(**values)
 
 
 _SESSION = _Columns(UserSession, "s")
