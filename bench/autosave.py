@@ -791,7 +791,7 @@ async def print_statements(connection: Any, log: list[tuple[str, list, float]]) 
 # place with a timer while the loop runs; nested ones are counted in their parents too).
 SECTIONS = (
     (
-        "session: load_session (user_session + user)",
+        "session: load_session (session, person and roles: one statement)",
         "intranet.middleware",
         "SessionMiddleware.load_session",
     ),

@@ -8,6 +8,8 @@ from functools import lru_cache
 from typing import Any
 
 import jinja2
+from jinja2.runtime import Context
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
@@ -46,6 +48,10 @@ def make_templates(settings: Settings) -> Jinja2Templates:
         auto_reload=settings.debug,
     )
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    # `_` is the i18n extension's alias that looks `gettext` up and calls it, which calls
+    # i18n.gettext: three calls through the template context for each of the dozens
+    # of strings of every page. This one does the same as those three in one.
+    env.globals["_"] = env.globals["gettext"] = _gettext
     zone = settings.zone
 
     def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -90,6 +96,16 @@ def make_templates(settings: Settings) -> Jinja2Templates:
 
     env.globals["url_for"] = url_for
     return templates
+
+
+@jinja2.pass_context
+def _gettext(context: Context, message: str, /, **variables: Any) -> str:
+    """jinja2.ext's newstyle gettext: translated, marked safe when autoescaping (the
+    variables are escaped into it), and always %-formatted, with or without variables."""
+    translated = i18n.gettext(message)
+    if context.eval_ctx.autoescape:
+        translated = Markup(translated)
+    return translated % variables
 
 
 def _page_context(settings: Settings, nav_links: list[NavLink]):  # type: ignore[no-untyped-def]

@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise import timezone
 
 from intranet import i18n
+from intranet.accounts import live_session
 from intranet.middleware.base import (
     CROSS_SITE,
     CSRF_FIELD,
@@ -33,7 +34,7 @@ from intranet.middleware.base import (
 )
 from intranet.middleware.headers import BodyTooLarge
 from intranet.models import Membership, UserSession
-from intranet.security import csrf_matches, new_token, token_hash
+from intranet.security import csrf_matches, new_token
 from intranet.settings import Settings
 
 logger = logging.getLogger("huibao")
@@ -63,16 +64,14 @@ class SessionMiddleware:
                 peer or "that address",
             )
 
-    async def load_session(self, token: str) -> tuple[UserSession | None, bool]:
-        """The live session of this token, if any, and whether it was renewed now."""
+    async def load_session(self, token: str) -> tuple[UserSession | None, list[Membership], bool]:
+        """The live session of this token, if any, its person's roles (every signed-in
+        page needs them: menu, permissions), and whether the session was renewed now."""
         now = timezone.now()
-        session = (
-            await UserSession.filter(key_hash=token_hash(token), expires_at__gt=now)
-            .select_related("user")
-            .first()
-        )
-        if session is None or not session.user.is_active:
-            return None, False
+        found = await live_session(token, now)
+        if found is None or not found[0].user.is_active:
+            return None, [], False
+        session, held = found
         renewed = False
         if now - session.last_seen_at > LAST_SEEN_EVERY:
             session.last_seen_at = now
@@ -80,7 +79,7 @@ class SessionMiddleware:
             if renewed := self.renewal_due(session, now):
                 session.expires_at = changes["expires_at"] = now + self.remembered_for
             await UserSession.filter(key_hash=session.key_hash).update(**changes)
-        return session, renewed
+        return session, held, renewed
 
     @property
     def remembered_for(self) -> timedelta:
@@ -97,19 +96,14 @@ class SessionMiddleware:
             return
         cookies = cookies_of(scope)
         token = cookies.get(SESSION_COOKIE, "")
-        session, renewed = await self.load_session(token) if token else (None, False)
+        session, held, renewed = await self.load_session(token) if token else (None, [], False)
         visitor = cookies.get(VISITOR_COOKIE, "")
         set_visitor = not visitor
         if set_visitor:
             visitor = new_token()
         scope["huibao.session"] = session
         scope["user"] = session.user if session else None
-        # Every signed-in page needs the roles (navigation, permissions): one query.
-        scope["huibao.memberships"] = (
-            await Membership.filter(user_id=session.user.id).select_related("organisation")
-            if session
-            else []
-        )
+        scope["huibao.memberships"] = held
         scope["huibao.csrf_binding"] = token if session else visitor
         scope["huibao.client_ip"] = client_ip(scope, self.settings)
         self.warn_of_untrusted_proxy(scope)
