@@ -584,8 +584,8 @@ async def write_first_page(settings: Any, member_id: int) -> None:
     """The member's first 50 notices as the list orders them (pinned, then newest),
     kept as JSON for the bare Jinja2 page of bench/notice_list.py."""
     from intranet.models import Membership
-    from intranet.notices.audience import readable_notices
     from intranet.notices.models import NoticeRead
+    from intranet.policy import readable_notices
 
     held = await Membership.filter(user_id=member_id).select_related("organisation")
     page = (
