@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from tortoise.expressions import Q, Subquery
+from tortoise.filters import escape_like
 from tortoise.queryset import QuerySet
 
 from intranet.convertors import MAX_ID
@@ -29,6 +30,7 @@ from intranet.policy.core import (
     not_found,
     require_user,
 )
+from intranet.sql import Sql
 
 # -- notices ----------------------------------------------------------------------------
 
@@ -145,6 +147,29 @@ def readable_notices(held: list[Membership]) -> QuerySet[Notice]:
         Q(addressed | issued_by_mine(held) | Q(is_public=True), join_type="OR"),
         state=NoticeState.PUBLISHED,
     )
+
+
+def readable_notices_sql(held: list[Membership], sql: Sql, notice: str, issuer: str) -> str:
+    """readable_notices as a condition in a hand-written statement, `notice` and `issuer`
+    naming the notice table and its issuer's organisation: the same rule, put the same
+    way (tests/test_notice_list_sql.py compares the two for every kind of person)."""
+    reaches = []
+    any_role = [m.organisation_id for m in held]  # type: ignore[attr-defined]
+    if any_role:
+        audience = f"a.organisation_id IN ({sql.params(any_role)})"
+        scope = f"a.scope = {sql.param(AudienceScope.EVERYONE.value)}"
+        acting = acting_organisation_ids(held)
+        if acting:
+            scope = f"({scope} OR a.organisation_id IN ({sql.params(acting)}))"
+        reaches.append(
+            f"{notice}.id IN (SELECT a.notice_id FROM {Sql.table(NoticeAudience)} a"
+            f" WHERE {audience} AND {scope})"
+        )
+    for path in acting_paths(held):
+        reaches.append(f"{issuer}.path LIKE {sql.param(escape_like(path) + '%')} ESCAPE '\\'")
+    reaches.append(f"{notice}.is_public = {sql.param(True)}")
+    published = sql.param(NoticeState.PUBLISHED.value)
+    return f"({' OR '.join(reaches)}) AND {notice}.state = {published}"
 
 
 async def is_addressed_to(held: list[Membership], notice: Notice) -> bool:

@@ -11,23 +11,24 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from tortoise.expressions import Case, Q, When
-from tortoise.functions import Count
-from tortoise.queryset import QuerySet
 
 from intranet import paths, policy
 from intranet.forms import clean_line, page_number, parse_id
 from intranet.i18n import gettext
-from intranet.models import Membership, User
+from intranet.models import Membership
 from intranet.notices import summary_cache
-from intranet.notices.models import (
-    Notice,
-    NoticeCategory,
-    NoticeRead,
+from intranet.notices.list_query import (
+    Narrowing,
+    NoticeRow,
+    page_rows,
+    read_among,
+    readable_groups,
 )
+from intranet.notices.models import NoticeCategory
 from intranet.templating import render
 
 PAGE_SIZE = 50
@@ -83,25 +84,13 @@ class ListFilters:
     def active(self) -> bool:
         return bool(self.q or self.category) or self.issuer is not None or self.year is not None
 
-    def search(self) -> Q | None:
+    def words(self) -> list[str]:
         """Substring search, as Chinese has no word boundaries: search_text holds the
-        number, the title and the body's plain text."""
-        words = search_words(self.q)
-        if not words:
-            return None
-        return Q(*(Q(search_text__contains=word.casefold()) for word in words))
+        number, the title and the body's plain text, casefolded."""
+        return [word.casefold() for word in search_words(self.q)]
 
-    def apply(self, notices: QuerySet[Notice]) -> QuerySet[Notice]:
-        search = self.search()
-        if search is not None:
-            notices = notices.filter(search)
-        if self.issuer is not None:
-            notices = notices.filter(issuer_id=self.issuer)
-        if self.category:
-            notices = notices.filter(category=self.category)
-        if self.year is not None:
-            notices = notices.filter(year=self.year)
-        return notices
+    def narrowing(self) -> Narrowing:
+        return Narrowing(self.words(), self.issuer, self.category, self.year)
 
     def admits(self, group: dict[str, Any]) -> bool:
         """Whether the issuer, category and year filters let a group of notices through."""
@@ -122,56 +111,40 @@ class ListFilters:
         )
 
 
-async def read_among(user: User, notice_ids: list[int]) -> set[int]:
-    """Which of these notices the person has opened: one query for the whole page."""
-    if not notice_ids:
-        return set()
-    ids = await NoticeRead.filter(user_id=user.id, notice_id__in=notice_ids).values_list(
-        "notice_id", flat=True
-    )
-    return set(ids)  # type: ignore[arg-type]
-
-
-# What a row of the list shows; the body and the rest stay in the database (so does
-# published_at, which orders the rows but is not shown).
-ROW_FIELDS = (
-    "id",
-    "title",
-    "document_number",
-    "category",
-    "issued_on",
-    "pinned",
-    "issuer__name",
-    "issuer__short_name",
-)
-SUMMARY_GROUPS = ("issuer_id", "issuer__name", "issuer__path", "year", "category")
-
-
 @dataclass(frozen=True)
 class ListSummary:
     issuers: list[tuple[int, str]]  # in tree order
     years: list[int]  # newest first
     total: int  # notices the filters and the search let through
+    # The issuer filter's options, the chosen one selected: some two hundred of them,
+    # written once with the summary they come from rather than by a loop of the
+    # template on every request.
+    issuer_options: Markup
 
 
-async def summarise(readable: QuerySet[Notice], filters: ListFilters) -> ListSummary:
+def issuer_options(issuers: list[tuple[int, str]], chosen: int | None) -> Markup:
+    """The <option>s of the issuer filter, each on its own line as the template wrote
+    them, escaped as the template would."""
+    return Markup("").join(
+        Markup('\n      <option value="{}"{}>{}</option>').format(
+            issuer_id, Markup(" selected") if issuer_id == chosen else "", name
+        )
+        for issuer_id, name in issuers
+    )
+
+
+async def summarise(held: list[Membership], filters: ListFilters) -> ListSummary:
     """The filter options and the number of matches, from one grouped query over every
     notice this person can read: how many there are per issuer, year and category, and
     how many of those the search finds."""
-    search = filters.search()
-    found = Count("id")
-    if search is not None:
-        # COUNT skips NULLs, so this counts the notices whose CASE gives a value: those
-        # the search finds. (Count takes any expression; its type hints name fewer.)
-        found = Count(Case(When(search, then="1")))  # type: ignore[arg-type]
-    groups = await (
-        readable.annotate(found=found).group_by(*SUMMARY_GROUPS).values(*SUMMARY_GROUPS, "found")
-    )
-    issuers = {g["issuer_id"]: (g["issuer__path"], g["issuer__name"]) for g in groups}
+    groups = await readable_groups(held, filters.words())
+    issuers = {g["issuer_id"]: (g["path"], g["name"]) for g in groups}
+    ordered = [(id_, name) for id_, (_, name) in sorted(issuers.items(), key=lambda i: i[1])]
     return ListSummary(
-        issuers=[(id_, name) for id_, (_, name) in sorted(issuers.items(), key=lambda i: i[1])],
+        issuers=ordered,
         years=sorted({g["year"] for g in groups if g["year"]}, reverse=True),
         total=sum(g["found"] for g in groups if filters.admits(g)),
+        issuer_options=issuer_options(ordered, filters.issuer),
     )
 
 
@@ -181,9 +154,7 @@ def roles_key(held: list[Membership]) -> tuple[tuple[int, str, str], ...]:
     return tuple(sorted((m.organisation_id, m.role, m.organisation.path) for m in held))
 
 
-async def cached_summary(
-    held: list[Membership], readable: QuerySet[Notice], filters: ListFilters
-) -> ListSummary:
+async def cached_summary(held: list[Membership], filters: ListFilters) -> ListSummary:
     """The summary, kept for a few seconds per roles and filters (see summary_cache): the
     grouped query over everything readable is the dearest part of the page, while the
     rows beside it are always read afresh. The total and the filter options may so lag
@@ -192,49 +163,41 @@ async def cached_summary(
     kept = summary_cache.summaries.get(key)
     if isinstance(kept, ListSummary):
         return kept
-    summary = await summarise(readable, filters)
+    summary = await summarise(held, filters)
     summary_cache.summaries.put(key, summary)
     return summary
 
 
-def describe_row(row: dict[str, Any], read_ids: set[int], categories: dict[str, str]) -> None:
-    """What the list shows of one notice, added to its plain values."""
-    row["unread"] = row["id"] not in read_ids
-    row["url"] = notice_url(row["id"])
-    row["issuer"] = row["issuer__short_name"] or row["issuer__name"]
-    row["category_label"] = categories.get(row["category"], "")
-    # A date is shown as it is stored: the local_date filter would give the same.
-    row["date"] = row["issued_on"].isoformat() if row["issued_on"] else ""
+def describe_rows(rows: list[NoticeRow], read_ids: set[int]) -> None:
+    """What the list shows of each notice beyond its stored values."""
+    categories = category_labels()
+    for row in rows:
+        row.unread = row.id not in read_ids
+        row.url = notice_url(row.id)
+        row.category_label = categories.get(row.category, "")
+
+
+def category_labels() -> dict[str, str]:
+    return {c.value: gettext(c.label) for c in NoticeCategory}
 
 
 async def list_notices(request: Request) -> Response:
     """The notices for the signed-in person: pinned first, then newest. At most three
-    queries however many there are: the page, the filter options with the total (kept a
-    few seconds, see cached_summary), the read marks."""
+    statements however many there are: the page, the filter options with the total
+    (kept a few seconds, see cached_summary), the read marks."""
     user = policy.require_user(request)
     held = await policy.memberships(request)
     filters = ListFilters.from_query(request)
     page = page_number(request)
-    readable = policy.readable_notices(held)
-    # Plain values, not model instances: fifty of those cost more to build than to show.
-    rows = await (
-        filters.apply(readable)
-        .order_by("-pinned", "-published_at", "-id")
-        .offset((page - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE)
-        .values(*ROW_FIELDS)
-    )
-    summary = await cached_summary(held, readable, filters)
-    read_ids = await read_among(user, [row["id"] for row in rows])
-    categories = {c.value: gettext(c.label) for c in NoticeCategory}
-    for row in rows:
-        describe_row(row, read_ids, categories)
+    rows = await page_rows(held, filters.narrowing(), (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    summary = await cached_summary(held, filters)
+    describe_rows(rows, await read_among(user.id, [row.id for row in rows]))
     context = {
         "rows": rows,
         "filters": filters,
-        "issuers": summary.issuers,
+        "issuer_options": summary.issuer_options,
         "years": summary.years,
-        "categories": list(categories.items()),
+        "categories": list(category_labels().items()),
         "page": page,
         "pages": max(1, -(-summary.total // PAGE_SIZE)),
         "total": summary.total,
