@@ -438,7 +438,8 @@ def sign_in_all(base_url: str, data: Any, count: int) -> list[Slot]:
 def run_benchmark(args: argparse.Namespace, data_dir: Path) -> int:
     from _serve import start_server
     from healthz_vs_hello import load_average
-    from survey_data import describe, environment, generate
+    from notice_data import environment
+    from survey_data import describe, generate
 
     database = "PostgreSQL" if args.database_url else "SQLite"
     workers = args.workers or (2 if args.database_url else 1)
@@ -658,7 +659,8 @@ def profile(args: argparse.Namespace, data_dir: Path) -> int:
     import pstats
 
     import httpx
-    from survey_data import describe, environment, generate
+    from notice_data import environment
+    from survey_data import describe, generate
 
     data = generate(data_dir, args.database_url)
     print(describe(data))
@@ -673,7 +675,7 @@ def profile(args: argparse.Namespace, data_dir: Path) -> int:
         async with app.router.lifespan_context(app):  # type: ignore[attr-defined]
             transport = httpx.ASGITransport(app=app)
             secretary = data.secretaries[0]
-            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
                 cookie, token = await sign_in(client, secretary.username, data.password)
             slot = Slot(
                 secretary.username,
@@ -685,7 +687,7 @@ def profile(args: argparse.Namespace, data_dir: Path) -> int:
             )
             path = SAVE_PATH.format(response_id=slot.response_id, key=data.question)
             headers = {"Cookie": cookie, "X-CSRF-Token": token, "HX-Request": "true"}
-            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
 
                 async def save() -> httpx.Response:
                     value = str(int(slot.base or 0) + 1)
