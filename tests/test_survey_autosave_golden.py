@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from tortoise import timezone
+from tortoise import connections, timezone
 
 from surveys.models import AnswerChange, Response, ResponseEvent, Round
 from surveys.states import ResponseState
@@ -110,6 +110,24 @@ async def stored_rows(response_id: int) -> dict[str, Any]:
     }
 
 
+async def stored_text(response_id: int) -> str:
+    """The SQLite columns' text as written (digits of times as 9): how each value is
+    encoded, which the models' reading hides. PostgreSQL's columns are typed instead."""
+    connection = connections.get("default")
+    response = await connection.execute_query_dict(
+        'SELECT "answers", "version", "state", "updated_at" FROM "survey_response" WHERE "id" = ?',
+        [response_id],
+    )
+    changes = await connection.execute_query_dict(
+        'SELECT "question_key", "old_value", "new_value", "created_at", "actor_id" '
+        'FROM "survey_answer_change" WHERE "response_id" = ? ORDER BY "id"',
+        [response_id],
+    )
+    rows = [*response, *changes]
+    text = json.dumps(rows, ensure_ascii=False, indent=1)
+    return re.sub(r"\d\d\d\d-\d\d-\d\d[ T][\d:.+-]+", lambda m: re.sub(r"\d", "9", m[0]), text)
+
+
 EXPERTS = json.dumps([{"name": "王教授", "employer": "东北大学"}, {"name": "赵思源"}], ensure_ascii=False)
 TOO_LONG = json.dumps([{"name": "张" * 21, "employer": "东北大学"}], ensure_ascii=False)
 
@@ -159,3 +177,5 @@ async def test_autosave_answers_and_stores_as_recorded(world: World, as_user) ->
         compare(f"{name}.txt", recorded(reply, rid))
     rows = json.dumps(await stored_rows(rid), ensure_ascii=False, indent=1, sort_keys=True)
     compare("stored.json", rows + "\n")
+    if connections.get("default").capabilities.dialect == "sqlite":
+        compare("stored-sqlite.json", await stored_text(rid) + "\n")
