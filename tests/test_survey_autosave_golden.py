@@ -128,7 +128,9 @@ async def stored_text(response_id: int) -> str:
     return re.sub(r"\d\d\d\d-\d\d-\d\d[ T][\d:.+-]+", lambda m: re.sub(r"\d", "9", m[0]), text)
 
 
-EXPERTS = json.dumps([{"name": "王教授", "employer": "东北大学"}, {"name": "赵思源"}], ensure_ascii=False)
+EXPERTS = json.dumps(
+    [{"name": "王教授", "employer": "东北大学"}, {"name": "赵思源"}], ensure_ascii=False
+)
 TOO_LONG = json.dumps([{"name": "张" * 21, "employer": "东北大学"}], ensure_ascii=False)
 
 
@@ -170,9 +172,13 @@ async def test_autosave_answers_and_stores_as_recorded(world: World, as_user) ->
         steps.append(("19-returned", await save(c, token, rid, "online_meetings", ["8"], ["5"])))
         await Round.filter(id=round_.id).update(closed_at=timezone.now())
         # A returned report may still be corrected once its round is closed; a draft not.
-        steps.append(("20-returned-closed", await save(c, token, rid, "online_meetings", ["9"], ["8"])))
+        steps.append(
+            ("20-returned-closed", await save(c, token, rid, "online_meetings", ["9"], ["8"]))
+        )
         await Response.filter(id=rid).update(state=ResponseState.DRAFT)
-        steps.append(("21-draft-closed", await save(c, token, rid, "online_meetings", ["10"], ["9"])))
+        steps.append(
+            ("21-draft-closed", await save(c, token, rid, "online_meetings", ["10"], ["9"]))
+        )
     for name, reply in steps:
         compare(f"{name}.txt", recorded(reply, rid))
     rows = json.dumps(await stored_rows(rid), ensure_ascii=False, indent=1, sort_keys=True)

@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from intranet.models import User
+from intranet.sql import Sql
 from surveys.answering.checking import (
     ATTEMPTS,
     AnswerConflict,
@@ -90,8 +92,10 @@ async def write(
     user: User | None,
     now: datetime,
 ) -> bool:
-    """One conditional UPDATE on the version read, with the history rows; False (and
-    nothing written) if the response moved on meanwhile."""
+    """One conditional UPDATE on the version read, with the history rows, in one
+    transaction; False (and nothing written) if the response moved on meanwhile. Written
+    by hand (the ORM's statements cost more to build than to run); the values are
+    converted by the models' own fields, so the rows are as the ORM would write them."""
     before = ResponseState(response.state)
     answers = dict(response.answers)
     for key, value in changed.items():
@@ -100,20 +104,21 @@ async def write(
         else:
             answers.pop(key, None)
     version = response.version + 1
-    async with in_transaction():
-        updated = await Response.filter(id=response.id, version=response.version).update(
-            answers=answers, version=version, state=after, updated_at=now
+    fields = Response._meta.fields_map
+    async with in_transaction() as connection:
+        sql = Sql(connection)
+        updated = await sql.rows(
+            f'UPDATE {Sql.table(Response)} SET "answers" = '
+            f"{sql.param(fields['answers'].to_db_value(answers, Response))}, "
+            f'"version" = {sql.param(version)}, '
+            f'"state" = {sql.param(fields["state"].to_db_value(after, Response))}, '
+            f'"updated_at" = {sql.param(now)} '
+            f'WHERE "id" = {sql.param(response.id)} AND "version" = {sql.param(response.version)} '
+            'RETURNING "id"'
         )
         if not updated:
             return False
-        history = [
-            change_row(response, key, response.answers.get(key), value, user, now)
-            for key, value in changed.items()
-        ]
-        if len(history) == 1:
-            await history[0].save()
-        else:
-            await AnswerChange.bulk_create(history)
+        await insert_changes(connection, response, changed, user, now)
         if before != after:
             await ResponseEvent.create(
                 response_id=response.id,
@@ -121,21 +126,39 @@ async def write(
                 from_state=before,
                 to_state=after,
                 actor=user,
+                using_db=connection,
             )
     response.answers, response.version, response.state = answers, version, after
     response.updated_at = now
     return True
 
 
-def change_row(
-    response: Response, key: str, old: Any, new: Any, user: User | None, now: datetime
-) -> AnswerChange:
-    row = AnswerChange(response_id=response.id, question_key=key, actor=user, created_at=now)
-    # Set after construction, as JSON text: tortoise's JSONField takes a bare str for
-    # JSON text, so "yes" or the decimal "12.5" would be refused or read as a float.
-    row.old_value = as_json(old)
-    row.new_value = as_json(new)
-    return row
+async def insert_changes(
+    connection: BaseDBAsyncClient,
+    response: Response,
+    changed: Mapping[str, Any],
+    user: User | None,
+    now: datetime,
+) -> None:
+    """The history rows of one save (AnswerChange), in one INSERT."""
+    sql = Sql(connection)
+    rows = [
+        sql.params(
+            (
+                key,
+                as_json(response.answers.get(key)),
+                as_json(value),
+                now,
+                user.id if user is not None else None,
+                response.id,
+            )
+        )
+        for key, value in changed.items()
+    ]
+    await sql.execute(
+        f'INSERT INTO {Sql.table(AnswerChange)} ("question_key", "old_value", "new_value", '
+        '"created_at", "actor_id", "response_id") VALUES ' + ", ".join(f"({row})" for row in rows)
+    )
 
 
 def as_json(value: Any) -> str | None:
@@ -145,12 +168,17 @@ def as_json(value: Any) -> str | None:
 async def reload(response: Response) -> None:
     """The stored answers, version and state, into the loaded response (whose round and
     form stay loaded)."""
-    row = await Response.filter(id=response.id).values("answers", "version", "state")
-    if not row:
+    sql = Sql()
+    rows = await sql.rows(
+        f'SELECT "answers", "version", "state" FROM {Sql.table(Response)} '
+        f'WHERE "id" = {sql.param(response.id)}'
+    )
+    if not rows:
         raise ResponseChanged("changed_meanwhile", CHANGED_MEANWHILE)
-    response.answers = row[0]["answers"] or {}
-    response.version = row[0]["version"]
-    response.state = ResponseState(row[0]["state"])
+    response.answers = Response._meta.fields_map["answers"].to_python_value(rows[0]["answers"])
+    response.answers = response.answers or {}
+    response.version = rows[0]["version"]
+    response.state = ResponseState(rows[0]["state"])
 
 
 async def describe_conflicts(
