@@ -33,21 +33,23 @@ _JOINED: tuple[tuple[str, type[Model]], ...] = (
 
 
 @cache
-def _columns() -> str:
-    """Every column of every joined table, as "<alias>.<column>" (read from the models
-    once they are initialised)."""
+def _columns() -> dict[str, tuple[str, ...]]:
+    """Each alias's columns (read from the models once they are initialised)."""
+    return {alias: tuple(sorted(model._meta.db_fields)) for alias, model in _JOINED}
+
+
+@cache
+def _select_list() -> str:
+    """Every column of every joined table, as "<alias>.<column>"."""
     return ", ".join(
         f'{alias}."{column}" AS "{alias}.{column}"'
-        for alias, model in _JOINED
-        for column in sorted(model._meta.db_fields)
+        for alias, columns in _columns().items()
+        for column in columns
     )
 
 
 def _made(model: type[Model], alias: str, row: dict[str, Any]) -> Any:
-    prefix = alias + "."
-    return model._init_from_db(
-        **{name[len(prefix) :]: value for name, value in row.items() if name.startswith(prefix)}
-    )
+    return model._init_from_db(**{column: row[f"{alias}.{column}"] for column in _columns()[alias]})
 
 
 async def load_response(response_id: int) -> Response | None:
@@ -56,7 +58,7 @@ async def load_response(response_id: int) -> Response | None:
     sql = Sql()
     mark = sql.param(response_id)
     rows = await sql.rows(
-        f"SELECT {_columns()} FROM {Sql.table(Response)} r"
+        f"SELECT {_select_list()} FROM {Sql.table(Response)} r"
         f' JOIN {Sql.table(Round)} rd ON rd."id" = r."round_id"'
         f' JOIN {Sql.table(Campaign)} c ON c."id" = rd."campaign_id"'
         f' JOIN {Sql.table(Organisation)} og ON og."id" = c."organiser_id"'
