@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 from tortoise import connections, timezone
 
+from surveys.answering import form_of, save_answers
 from surveys.models import AnswerChange, Response, ResponseEvent, Round
 from surveys.states import ResponseState
 from tests.conftest import World, csrf_token
@@ -185,3 +186,29 @@ async def test_autosave_answers_and_stores_as_recorded(world: World, as_user) ->
     compare("stored.json", rows + "\n")
     if connections.get("default").capabilities.dialect == "sqlite":
         compare("stored-sqlite.json", await stored_text(rid) + "\n")
+
+
+async def test_a_save_over_a_response_moved_on_meanwhile_keeps_both(world: World) -> None:
+    """The page's response was read before another tab saved another field: the
+    conditional UPDATE misses, the stored answers are read again and the save lands on
+    them, with one history row and the version counted on from the stored one."""
+    campaign = await make_campaign(world.association, [world.society_a])
+    round_ = await open_round(campaign, states={world.society_a.id: ResponseState.DRAFT})
+    response = await response_of(round_, world.society_a)
+    await Response.filter(id=response.id).update(answers={"members_reached": 40}, version=5)
+    saved = await save_answers(
+        response,
+        {"online_meetings": 3},
+        {"online_meetings": None},
+        form=form_of(response),
+        user=world.secretary_a,
+        now=timezone.now(),
+    )
+    assert saved.changed == ["online_meetings"]
+    stored = await Response.get(id=response.id)
+    assert stored.answers == {"members_reached": 40, "online_meetings": 3}
+    assert stored.version == 6 and response.version == 6
+    changes = await AnswerChange.filter(response_id=response.id)
+    assert [(c.question_key, c.old_value, c.new_value) for c in changes] == [
+        ("online_meetings", None, 3)
+    ]

@@ -175,8 +175,8 @@ async def reload(response: Response) -> None:
     )
     if not rows:
         raise ResponseChanged("changed_meanwhile", CHANGED_MEANWHILE)
-    response.answers = Response._meta.fields_map["answers"].to_python_value(rows[0]["answers"])
-    response.answers = response.answers or {}
+    answers = Response._meta.fields_map["answers"].to_python_value(rows[0]["answers"])
+    response.answers = answers or {}
     response.version = rows[0]["version"]
     response.state = ResponseState(rows[0]["state"])
 
