@@ -212,3 +212,23 @@ async def test_a_save_over_a_response_moved_on_meanwhile_keeps_both(world: World
     assert [(c.question_key, c.old_value, c.new_value) for c in changes] == [
         ("online_meetings", None, 3)
     ]
+
+
+async def test_a_save_of_many_answers_writes_their_history_in_order(world: World) -> None:
+    campaign = await make_campaign(world.association, [world.society_a])
+    round_ = await open_round(campaign, states={world.society_a.id: ResponseState.DRAFT})
+    response = await response_of(round_, world.society_a)
+    values = {"science_reach": 7, "online_meetings": 3, "duty_roster": "yes", "funds": "2.5"}
+    await save_answers(
+        response,
+        values,
+        dict.fromkeys(values),
+        form=form_of(response),
+        user=world.secretary_a,
+        now=timezone.now(),
+    )
+    changes = await AnswerChange.filter(response_id=response.id).order_by("id")
+    assert [(c.question_key, c.new_value, c.actor_id) for c in changes] == [  # type: ignore[attr-defined]
+        (key, value, world.secretary_a.id) for key, value in values.items()
+    ]
+    assert (await Response.get(id=response.id)).answers == values

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -92,10 +91,11 @@ async def write(
     user: User | None,
     now: datetime,
 ) -> bool:
-    """One conditional UPDATE on the version read, with the history rows, in one
-    transaction; False (and nothing written) if the response moved on meanwhile. Written
-    by hand (the ORM's statements cost more to build than to run); the values are
-    converted by the models' own fields, so the rows are as the ORM would write them."""
+    """One conditional UPDATE on the version read, with the history rows, at once;
+    False (and nothing written) if the response moved on meanwhile. Written by hand (the
+    ORM's statements cost more to build than to run); the values are converted by the
+    models' own fields, so the rows are as the ORM would write them. On PostgreSQL a save
+    that leaves the state as it was is one statement; otherwise one transaction."""
     before = ResponseState(response.state)
     answers = dict(response.answers)
     for key, value in changed.items():
@@ -103,62 +103,96 @@ async def write(
             answers[key] = value
         else:
             answers.pop(key, None)
-    version = response.version + 1
-    fields = Response._meta.fields_map
-    async with in_transaction() as connection:
-        sql = Sql(connection)
-        updated = await sql.rows(
+    saving = Saving(response, changed, answers, after, user, now)
+    if before == after and Sql().postgres:
+        written = await saving.in_one_statement()
+    else:
+        written = await saving.in_transaction(before)
+    if written:
+        response.answers, response.state = answers, after
+        response.version, response.updated_at = saving.version, now
+    return written
+
+
+@dataclass(frozen=True)
+class Saving:
+    """The statements of one save: the response's conditional UPDATE and its history."""
+
+    response: Response
+    changed: Mapping[str, Any]
+    answers: dict[str, Any]
+    after: ResponseState
+    user: User | None
+    now: datetime
+
+    @property
+    def version(self) -> int:
+        return self.response.version + 1
+
+    def update(self, sql: Sql) -> str:
+        """The UPDATE on the version read, returning the id if it matched."""
+        fields = Response._meta.fields_map
+        return (
             f'UPDATE {Sql.table(Response)} SET "answers" = '
-            f"{sql.param(fields['answers'].to_db_value(answers, Response))}, "
-            f'"version" = {sql.param(version)}, '
-            f'"state" = {sql.param(fields["state"].to_db_value(after, Response))}, '
-            f'"updated_at" = {sql.param(now)} '
-            f'WHERE "id" = {sql.param(response.id)} AND "version" = {sql.param(response.version)} '
-            'RETURNING "id"'
+            f"{sql.param(fields['answers'].to_db_value(self.answers, Response))}, "
+            f'"version" = {sql.param(self.version)}, '
+            f'"state" = {sql.param(fields["state"].to_db_value(self.after, Response))}, '
+            f'"updated_at" = {sql.param(self.now)} WHERE "id" = {sql.param(self.response.id)} '
+            f'AND "version" = {sql.param(self.response.version)} RETURNING "id"'
         )
-        if not updated:
-            return False
-        await insert_changes(connection, response, changed, user, now)
-        if before != after:
-            await ResponseEvent.create(
-                response_id=response.id,
-                action=Action.SAVE,
-                from_state=before,
-                to_state=after,
-                actor=user,
-                using_db=connection,
+
+    def history(self) -> list[tuple[str, str | None, str | None]]:
+        """Each changed answer's key, old and new value as JSON text."""
+        old = self.response.answers
+        return [(k, as_json(old.get(k)), as_json(v)) for k, v in self.changed.items()]
+
+    async def in_transaction(self, before: ResponseState) -> bool:
+        async with in_transaction() as connection:
+            sql = Sql(connection)
+            if not await sql.rows(self.update(sql)):
+                return False
+            sql = Sql(connection)
+            actor = self.user.id if self.user is not None else None
+            rows = [sql.params((*row, self.now, actor, self.response.id)) for row in self.history()]
+            await sql.execute(
+                f"INSERT INTO {Sql.table(AnswerChange)} ({HISTORY_COLUMNS}) VALUES "
+                + ", ".join(f"({row})" for row in rows)
             )
-    response.answers, response.version, response.state = answers, version, after
-    response.updated_at = now
-    return True
+            if before != self.after:
+                await ResponseEvent.create(
+                    response_id=self.response.id,
+                    action=Action.SAVE,
+                    from_state=before,
+                    to_state=self.after,
+                    actor=self.user,
+                    using_db=connection,
+                )
+        return True
+
+    async def in_one_statement(self) -> bool:
+        """PostgreSQL: the UPDATE and the history's INSERT as one statement, which is
+        atomic by itself; the history rows in the order of `changed`."""
+        sql = Sql()
+        update = self.update(sql)
+        stamp, actor = (
+            sql.param(self.now),
+            sql.param(self.user.id if self.user is not None else None),
+        )
+        rows = ", ".join(
+            f"({sql.param(n)}::integer, {sql.params(row)})" for n, row in enumerate(self.history())
+        )
+        inserted = await sql.rows(
+            f"WITH updated AS ({update}) INSERT INTO {Sql.table(AnswerChange)} "
+            f'({HISTORY_COLUMNS}) SELECT v."key", v."old"::jsonb, v."new"::jsonb, '
+            f'{stamp}::timestamptz, {actor}::integer, updated."id" FROM updated, '
+            f'(VALUES {rows}) AS v("n", "key", "old", "new") ORDER BY v."n" RETURNING "id"'
+        )
+        return bool(inserted)
 
 
-async def insert_changes(
-    connection: BaseDBAsyncClient,
-    response: Response,
-    changed: Mapping[str, Any],
-    user: User | None,
-    now: datetime,
-) -> None:
-    """The history rows of one save (AnswerChange), in one INSERT."""
-    sql = Sql(connection)
-    rows = [
-        sql.params(
-            (
-                key,
-                as_json(response.answers.get(key)),
-                as_json(value),
-                now,
-                user.id if user is not None else None,
-                response.id,
-            )
-        )
-        for key, value in changed.items()
-    ]
-    await sql.execute(
-        f'INSERT INTO {Sql.table(AnswerChange)} ("question_key", "old_value", "new_value", '
-        '"created_at", "actor_id", "response_id") VALUES ' + ", ".join(f"({row})" for row in rows)
-    )
+HISTORY_COLUMNS = (
+    '"question_key", "old_value", "new_value", "created_at", "actor_id", "response_id"'
+)
 
 
 def as_json(value: Any) -> str | None:
