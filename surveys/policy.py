@@ -24,6 +24,7 @@ from intranet.models import Membership, Organisation
 from intranet.policy import MAX_ID, not_found, require_user
 from surveys import carryover
 from surveys.models import Campaign, Form, Response, Round
+from surveys.response_loading import load_response
 from surveys.schema import FormDefinition
 from surveys.states import Action, Actor, ResponseState, allowed_actions
 
@@ -88,11 +89,11 @@ def offers_no_change(
 
 
 async def find_response(response_id: int) -> Response | None:
+    """The response with its round, campaign, organiser, form version and organisation
+    (one SELECT: surveys.response_loading)."""
     if not 0 < response_id <= MAX_ID:
         return None
-    return await Response.get_or_none(id=response_id).select_related(
-        "round__campaign__organiser", "round__campaign__form_version", "organisation"
-    )
+    return await load_response(response_id)
 
 
 @dataclass(frozen=True)

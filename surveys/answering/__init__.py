@@ -44,7 +44,6 @@ from surveys.answering.rounds import (
 from surveys.answering.saving import (
     ChangeSince,
     as_json,
-    change_row,
     changed_since,
     describe_conflicts,
     file_answer,
@@ -71,7 +70,6 @@ __all__ = [
     "apply_no_change",
     "as_json",
     "base_matches",
-    "change_row",
     "changed_since",
     "check_typed",
     "copy_previous",

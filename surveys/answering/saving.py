@@ -13,6 +13,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from intranet.models import User
+from intranet.sql import Sql
 from surveys.answering.checking import (
     ATTEMPTS,
     AnswerConflict,
@@ -90,8 +91,11 @@ async def write(
     user: User | None,
     now: datetime,
 ) -> bool:
-    """One conditional UPDATE on the version read, with the history rows; False (and
-    nothing written) if the response moved on meanwhile."""
+    """One conditional UPDATE on the version read, with the history rows, at once;
+    False (and nothing written) if the response moved on meanwhile. Written by hand (the
+    ORM's statements cost more to build than to run); the values are converted by the
+    models' own fields, so the rows are as the ORM would write them. On PostgreSQL a save
+    that leaves the state as it was is one statement; otherwise one transaction."""
     before = ResponseState(response.state)
     answers = dict(response.answers)
     for key, value in changed.items():
@@ -99,43 +103,96 @@ async def write(
             answers[key] = value
         else:
             answers.pop(key, None)
-    version = response.version + 1
-    async with in_transaction():
-        updated = await Response.filter(id=response.id, version=response.version).update(
-            answers=answers, version=version, state=after, updated_at=now
+    saving = Saving(response, changed, answers, after, user, now)
+    if before == after and Sql().postgres:
+        written = await saving.in_one_statement()
+    else:
+        written = await saving.in_transaction(before)
+    if written:
+        response.answers, response.state = answers, after
+        response.version, response.updated_at = saving.version, now
+    return written
+
+
+@dataclass(frozen=True)
+class Saving:
+    """The statements of one save: the response's conditional UPDATE and its history."""
+
+    response: Response
+    changed: Mapping[str, Any]
+    answers: dict[str, Any]
+    after: ResponseState
+    user: User | None
+    now: datetime
+
+    @property
+    def version(self) -> int:
+        return self.response.version + 1
+
+    def update(self, sql: Sql) -> str:
+        """The UPDATE on the version read, returning the id if it matched."""
+        fields = Response._meta.fields_map
+        return (
+            f'UPDATE {Sql.table(Response)} SET "answers" = '
+            f"{sql.param(fields['answers'].to_db_value(self.answers, Response))}, "
+            f'"version" = {sql.param(self.version)}, '
+            f'"state" = {sql.param(fields["state"].to_db_value(self.after, Response))}, '
+            f'"updated_at" = {sql.param(self.now)} WHERE "id" = {sql.param(self.response.id)} '
+            f'AND "version" = {sql.param(self.response.version)} RETURNING "id"'
         )
-        if not updated:
-            return False
-        history = [
-            change_row(response, key, response.answers.get(key), value, user, now)
-            for key, value in changed.items()
-        ]
-        if len(history) == 1:
-            await history[0].save()
-        else:
-            await AnswerChange.bulk_create(history)
-        if before != after:
-            await ResponseEvent.create(
-                response_id=response.id,
-                action=Action.SAVE,
-                from_state=before,
-                to_state=after,
-                actor=user,
+
+    def history(self) -> list[tuple[str, str | None, str | None]]:
+        """Each changed answer's key, old and new value as JSON text."""
+        old = self.response.answers
+        return [(k, as_json(old.get(k)), as_json(v)) for k, v in self.changed.items()]
+
+    async def in_transaction(self, before: ResponseState) -> bool:
+        async with in_transaction() as connection:
+            sql = Sql(connection)
+            if not await sql.rows(self.update(sql)):
+                return False
+            sql = Sql(connection)
+            actor = self.user.id if self.user is not None else None
+            rows = [sql.params((*row, self.now, actor, self.response.id)) for row in self.history()]
+            await sql.execute(
+                f"INSERT INTO {Sql.table(AnswerChange)} ({HISTORY_COLUMNS}) VALUES "
+                + ", ".join(f"({row})" for row in rows)
             )
-    response.answers, response.version, response.state = answers, version, after
-    response.updated_at = now
-    return True
+            if before != self.after:
+                await ResponseEvent.create(
+                    response_id=self.response.id,
+                    action=Action.SAVE,
+                    from_state=before,
+                    to_state=self.after,
+                    actor=self.user,
+                    using_db=connection,
+                )
+        return True
+
+    async def in_one_statement(self) -> bool:
+        """PostgreSQL: the UPDATE and the history's INSERT as one statement, which is
+        atomic by itself; the history rows in the order of `changed`."""
+        sql = Sql()
+        update = self.update(sql)
+        stamp, actor = (
+            sql.param(self.now),
+            sql.param(self.user.id if self.user is not None else None),
+        )
+        rows = ", ".join(
+            f"({sql.param(n)}::integer, {sql.params(row)})" for n, row in enumerate(self.history())
+        )
+        inserted = await sql.rows(
+            f"WITH updated AS ({update}) INSERT INTO {Sql.table(AnswerChange)} "
+            f'({HISTORY_COLUMNS}) SELECT v."key", v."old"::jsonb, v."new"::jsonb, '
+            f'{stamp}::timestamptz, {actor}::integer, updated."id" FROM updated, '
+            f'(VALUES {rows}) AS v("n", "key", "old", "new") ORDER BY v."n" RETURNING "id"'
+        )
+        return bool(inserted)
 
 
-def change_row(
-    response: Response, key: str, old: Any, new: Any, user: User | None, now: datetime
-) -> AnswerChange:
-    row = AnswerChange(response_id=response.id, question_key=key, actor=user, created_at=now)
-    # Set after construction, as JSON text: tortoise's JSONField takes a bare str for
-    # JSON text, so "yes" or the decimal "12.5" would be refused or read as a float.
-    row.old_value = as_json(old)
-    row.new_value = as_json(new)
-    return row
+HISTORY_COLUMNS = (
+    '"question_key", "old_value", "new_value", "created_at", "actor_id", "response_id"'
+)
 
 
 def as_json(value: Any) -> str | None:
@@ -145,12 +202,17 @@ def as_json(value: Any) -> str | None:
 async def reload(response: Response) -> None:
     """The stored answers, version and state, into the loaded response (whose round and
     form stay loaded)."""
-    row = await Response.filter(id=response.id).values("answers", "version", "state")
-    if not row:
+    sql = Sql()
+    rows = await sql.rows(
+        f'SELECT "answers", "version", "state" FROM {Sql.table(Response)} '
+        f'WHERE "id" = {sql.param(response.id)}'
+    )
+    if not rows:
         raise ResponseChanged("changed_meanwhile", CHANGED_MEANWHILE)
-    response.answers = row[0]["answers"] or {}
-    response.version = row[0]["version"]
-    response.state = ResponseState(row[0]["state"])
+    answers = Response._meta.fields_map["answers"].to_python_value(rows[0]["answers"])
+    response.answers = answers or {}
+    response.version = rows[0]["version"]
+    response.state = ResponseState(rows[0]["state"])
 
 
 async def describe_conflicts(
