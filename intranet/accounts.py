@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from contextlib import suppress
 from datetime import datetime, timedelta
-from functools import cached_property
-from typing import Any
 from urllib.parse import urlsplit
 
 from tortoise import timezone
 from tortoise.expressions import Q
-from tortoise.fields import DatetimeField
-from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from intranet.i18n import N_, gettext
@@ -27,7 +22,7 @@ from intranet.security import (
     verify_password,
 )
 from intranet.settings import Settings
-from intranet.sql import Sql
+from intranet.sql import Columns, Sql
 
 # Throttling slows whoever guesses without locking out the owner. Failures are counted
 # per (account, address): guesses from one place lock that account from that place only,
@@ -125,47 +120,10 @@ async def sessions_of(user: User) -> list[UserSession]:
     return await live.order_by("-last_seen_at", "-created_at")
 
 
-class _Columns:
-    """One model's columns in a joined statement, each selected under an alias of its
-    own ("m.id"), and the model instance made back from them the way Tortoise makes a
-    fetched row into one (`Model._init_from_db`, with the same conversions). Read from
-    the model when first used: foreign keys' columns are known once Tortoise started."""
-
-    def __init__(self, model: type[Model], alias: str) -> None:
-        self.model = model
-        self.alias = alias
-
-    @cached_property
-    def labels(self) -> list[tuple[str, str]]:
-        return [(name, f"{self.alias}.{name}") for name in sorted(self.model._meta.db_fields)]
-
-    @cached_property
-    def select(self) -> str:
-        return ", ".join(f'{self.alias}."{name}" AS "{label}"' for name, label in self.labels)
-
-    @cached_property
-    def datetimes(self) -> list[str]:
-        fields = self.model._meta.fields_map
-        return [name for name, field in fields.items() if isinstance(field, DatetimeField)]
-
-    def instance(self, row: dict[str, Any]) -> Any:
-        values = {name: row[label] for name, label in self.labels}
-        for name in self.datetimes:
-            # SQLite gives back the text Tortoise wrote ("2026-12-06 14:35:56.227+00:00"),
-            # which it would parse with iso8601, ten times slower than Python's own
-            # parser. Given a datetime with its offset, Tortoise only moves it to its
-            # timezone, so the value comes out the same; anything else is left to it.
-            if isinstance(text := values[name], str):
-                with suppress(ValueError):
-                    if (parsed := datetime.fromisoformat(text)).tzinfo is not None:
-                        values[name] = parsed
-        return self.model._init_from_db(**values)
-
-
-_SESSION = _Columns(UserSession, "s")
-_USER = _Columns(User, "u")
-_MEMBERSHIP = _Columns(Membership, "m")
-_ORGANISATION = _Columns(Organisation, "o")
+_SESSION = Columns(UserSession, "s")
+_USER = Columns(User, "u")
+_MEMBERSHIP = Columns(Membership, "m")
+_ORGANISATION = Columns(Organisation, "o")
 
 
 async def live_session(token: str, now: datetime) -> tuple[UserSession, list[Membership]] | None:
