@@ -95,6 +95,27 @@ def make_templates(settings: Settings) -> Jinja2Templates:
         return path
 
     env.globals["url_for"] = url_for
+    menus: dict[tuple[Any, ...], Markup] = {}
+
+    @jinja2.pass_context
+    def menu(context: Context) -> Markup:
+        """The menu's links (templates/_menu.html), rendered once per process for each
+        language and set of links shown: they depend on nothing else, and every signed-in
+        page has them."""
+        shown = context["area_nav_links"]
+        flags = ("nav_issues_notices", "nav_is_admin", "nav_is_root_admin")
+        key = (i18n.current_locale(), tuple(shown), *(bool(context[flag]) for flag in flags))
+        made = menus.get(key)
+        if made is None:
+            page = {flag: context[flag] for flag in flags}
+            made = menus[key] = Markup(
+                env.get_template("_menu.html").render(
+                    request=context["request"], area_nav_links=shown, **page
+                )
+            )
+        return made
+
+    env.globals["menu"] = menu
     return templates
 
 
@@ -115,6 +136,7 @@ def _page_context(settings: Settings, nav_links: list[NavLink]):  # type: ignore
         return {
             "user": request.scope.get("user"),
             "nav_is_admin": policy.is_admin(held),
+            "nav_is_root_admin": policy.is_root_admin(held),
             "nav_is_staff": policy.is_staff(held),
             # Whoever acts for an organisation writes its notices.
             "nav_issues_notices": policy.acts_for_any(held),
