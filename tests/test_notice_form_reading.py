@@ -1,5 +1,5 @@
 """The notice form without HTTP: reading posted values, matching pasted addressee names,
-and filling the form from a paste (intranet.notices.forms)."""
+and filling the form from a paste (intranet.notices.notice_form)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 from starlette.datastructures import FormData
 
-from intranet.forms import FormErrors
+from intranet.form_fields import FormErrors
 from intranet.i18n import use_locale
 from intranet.models import Category
 from intranet.notices import workflow
-from intranet.notices.forms import (
+from intranet.notices.models import BodyFormat, Notice, NoticeCategory
+from intranet.notices.notice_form import (
     Addressees,
     FormOptions,
     Numbering,
@@ -26,7 +27,6 @@ from intranet.notices.forms import (
     read_values,
     values_of,
 )
-from intranet.notices.models import BodyFormat, Notice, NoticeCategory
 from intranet.notices.paste import parse_notice
 from tests.conftest import World
 from tests.notice_helpers import make_notice, prefix_for, to_category, to_organisation

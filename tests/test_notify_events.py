@@ -18,8 +18,8 @@ from intranet.models import Membership, Organisation, OrganisationKind, Role
 from intranet.notifications.models import EmailMessage, Notification
 from surveys import area, notify, scheduler
 from surveys.models import Campaign, Response, Round, RoundReminder
-from surveys.responses import act
-from surveys.schedule import ScheduleKind
+from surveys.round_calendar import ScheduleKind
+from surveys.state_changes import act
 from surveys.states import Action, Actor, ResponseState
 from tests.conftest import World, make_user, post
 from tests.survey_helpers import make_form_version, response_of

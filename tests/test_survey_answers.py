@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from surveys import answers
-from surveys.answers import Problem, check_answer, missing_required, parse_number
+from surveys import answer_checks
+from surveys.answer_checks import Problem, check_answer, missing_required, parse_number
 from surveys.examples import weekly_progress_form
 from surveys.schema import Choice, Question, QuestionType
 
@@ -579,7 +579,7 @@ def test_it_counts_rows_against_min_and_max() -> None:
 
 def test_it_caps_tables_without_a_max() -> None:
     table = q(T.TABLE, "people", columns=(q(T.INTEGER, "n"),))
-    assert codes(table, [{"n": "1"}] * (answers.DEFAULT_MAX_ROWS + 1)) == ["too_many_rows"]
+    assert codes(table, [{"n": "1"}] * (answer_checks.DEFAULT_MAX_ROWS + 1)) == ["too_many_rows"]
 
 
 def test_it_checks_numbers_in_table_cells() -> None:

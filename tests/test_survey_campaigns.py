@@ -9,7 +9,7 @@ from intranet.models import AuditEvent, Organisation
 from surveys import rounds
 from surveys.examples import weekly_progress_form
 from surveys.models import Campaign, Form, FormVersion, Response, Round
-from surveys.schedule import ScheduleKind
+from surveys.round_calendar import ScheduleKind
 from tests.conftest import World, post
 from tests.test_survey_tracker import ZONE, association_campaign, round_of, soup, weekly_campaign
 

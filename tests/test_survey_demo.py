@@ -13,9 +13,9 @@ from intranet import demo
 from intranet.models import Organisation
 from intranet.settings import Settings
 from surveys import demo as survey_demo
-from surveys.answers import check_answer, missing_required
+from surveys.answer_checks import check_answer, missing_required
 from surveys.models import AnswerChange, Campaign, FormVersion, Response, ResponseEvent, Round
-from surveys.schedule import ScheduleKind
+from surveys.round_calendar import ScheduleKind
 from surveys.states import ACTOR_OF, Action, ResponseState, transition
 from tests.conftest import empty_database
 

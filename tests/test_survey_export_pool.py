@@ -23,7 +23,8 @@ from bs4 import BeautifulSoup
 from intranet.app import create_app
 from intranet.i18n import gettext
 from intranet.settings import Settings
-from surveys import export, exports, notify
+from surveys import export, notify
+from surveys.export import jobs as export_jobs
 from surveys.models import Round
 from surveys.states import ResponseState
 from surveys.totals import Include
@@ -39,7 +40,7 @@ FIRST_ROW = 4  # title, subtitle, header, then the rows (1-based)
 async def stop_the_pool() -> AsyncIterator[None]:
     """Tests run without the lifespan: stop the pool each made."""
     yield
-    await exports.shutdown()
+    await export_jobs.shutdown()
 
 
 async def weekly_round(world: World) -> Round:
@@ -59,8 +60,8 @@ async def weekly_round(world: World) -> Round:
     )
 
 
-def export_request(round_: Round, path: Path, **changes: Any) -> exports.ExportRequest:
-    request = exports.ExportRequest(
+def export_request(round_: Round, path: Path, **changes: Any) -> export_jobs.ExportRequest:
+    request = export_jobs.ExportRequest(
         kind="round",
         target_id=round_.id,
         include="submitted",
@@ -75,7 +76,7 @@ def export_request(round_: Round, path: Path, **changes: Any) -> exports.ExportR
 
 def block_the_pool(seconds: float) -> None:
     """Keep the single export worker busy, so the next export waits its turn."""
-    exports.pool(1).submit(time.sleep, seconds)
+    export_jobs.pool(1).submit(time.sleep, seconds)
 
 
 # -- another process ---------------------------------------------------------------------
@@ -87,7 +88,7 @@ async def test_the_workbook_is_written_in_another_process(
     round_ = await weekly_round(world)
     path = tmp_path / "round.xlsx"
 
-    pid = await exports.build(settings, export_request(round_, path))
+    pid = await export_jobs.build(settings, export_request(round_, path))
 
     assert pid != os.getpid()
     book = openpyxl.load_workbook(path)
@@ -103,7 +104,7 @@ async def test_it_is_the_same_workbook_as_one_written_in_process(
 ) -> None:
     round_ = await weekly_round(world)
     there, here = tmp_path / "there.xlsx", tmp_path / "here.xlsx"
-    await exports.build(settings, export_request(round_, there))
+    await export_jobs.build(settings, export_request(round_, there))
     await export.write_round_workbook(
         round_.id, str(here), include=Include.SUBMITTED, subtotals=False, now=NOW, zone=ZONE
     )
@@ -141,9 +142,9 @@ async def test_pages_are_served_while_an_export_is_being_built(
 async def test_the_lifespan_stops_the_pool(settings: Settings) -> None:
     app = create_app(replace(settings, run_scheduler=False), manage_database=False)
     async with app.router.lifespan_context(app):
-        executor = exports.pool(1)
+        executor = export_jobs.pool(1)
         assert await asyncio.wrap_future(executor.submit(os.getpid)) != os.getpid()
-    assert exports._pool is None
+    assert export_jobs._pool is None
     with pytest.raises(RuntimeError):
         executor.submit(os.getpid)  # shut down: it takes no more work
 
@@ -153,7 +154,7 @@ async def test_a_queued_export_is_cancelled_at_shutdown(
 ) -> None:
     round_ = await weekly_round(world)
     block_the_pool(1.0)
-    token = await exports.start(
+    token = await export_jobs.start(
         settings,
         owner_id=world.staff.id,
         kind="round",
@@ -163,10 +164,10 @@ async def test_a_queued_export_is_cancelled_at_shutdown(
         subtotals=False,
         organisation_ids=None,
     )
-    await exports.shutdown()
-    status = exports.job_status(settings, token)
-    assert status is not None and status.state == exports.FAILED
-    assert not exports.file_path(settings, token).exists()
+    await export_jobs.shutdown()
+    status = export_jobs.job_status(settings, token)
+    assert status is not None and status.state == export_jobs.FAILED
+    assert not export_jobs.file_path(settings, token).exists()
 
 
 # -- background jobs -------------------------------------------------------------------------
@@ -212,7 +213,7 @@ async def test_a_background_export_shows_progress_then_a_download_for_its_owner(
         seen: list[tuple[str, int]] = []
         stop: list[bool] = []
         watcher = asyncio.create_task(
-            asyncio.to_thread(watch, exports.status_path(settings, token), seen, stop)
+            asyncio.to_thread(watch, export_jobs.status_path(settings, token), seen, stop)
         )
         try:
             await asyncio.wait_for(asyncio.shield(watcher), 60)
@@ -251,18 +252,18 @@ async def test_a_secretarys_export_holds_their_rows_and_is_refused_once_they_los
         started = await post(c, f"/reports/rounds/{round_.id}/exports", {}, token_from=report)
         assert started.status_code == 303
         token = started.headers["location"].rsplit("/", 1)[-1]
-        status = exports.job_status(settings, token)
+        status = export_jobs.job_status(settings, token)
         assert status is not None and status.owner_id == world.secretary_a.id
         assert set(status.organisation_ids or []) <= {world.society_a.id, world.branch_a.id}
         for _ in range(600):
-            status = exports.job_status(settings, token)
+            status = export_jobs.job_status(settings, token)
             if status is not None and status.finished:
                 break
             await asyncio.sleep(0.1)
-        assert status is not None and status.state == exports.DONE
+        assert status is not None and status.state == export_jobs.DONE
         download = await c.get(f"{started.headers['location']}/download")
         assert download.status_code == 200
-        path = exports.file_path(settings, token)
+        path = export_jobs.file_path(settings, token)
         book = openpyxl.load_workbook(path)
         assert gettext(export.SHEET_REMINDERS) not in book.sheetnames  # names other societies
         names = [r[1] for r in book.worksheets[1].iter_rows(min_row=FIRST_ROW, values_only=True)]
@@ -281,13 +282,13 @@ async def test_an_unknown_or_malformed_token_is_not_found(world: World, as_user)
 
 
 def test_files_older_than_a_day_are_removed(settings: Settings) -> None:
-    folder = exports.exports_dir(settings)
+    folder = export_jobs.exports_dir(settings)
     old, fresh = folder / "old-token.xlsx", folder / "fresh-token.xlsx"
     old.write_bytes(b"x")
     fresh.write_bytes(b"x")
-    day_ago = time.time() - exports.KEEP_SECONDS - 60
+    day_ago = time.time() - export_jobs.KEEP_SECONDS - 60
     os.utime(old, (day_ago, day_ago))
-    exports.remove_old(settings)
+    export_jobs.remove_old(settings)
     assert not old.exists() and fresh.exists()
     fresh.unlink()
 

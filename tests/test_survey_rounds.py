@@ -17,7 +17,7 @@ from tortoise.transactions import in_transaction
 from intranet.models import Organisation
 from surveys import rounds
 from surveys.models import Campaign, Form, FormVersion, Response, Round
-from surveys.schedule import ScheduleKind
+from surveys.round_calendar import ScheduleKind
 from surveys.schema import FormDefinition, Respondent
 from tests.conftest import World
 

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from intranet.i18n import use_locale
-from surveys import schedule as schedule_module
-from surveys.schedule import (
+from surveys import round_calendar
+from surveys.round_calendar import (
     MAX_ROUNDS,
     RoundPlan,
     Schedule,
@@ -375,7 +375,7 @@ def test_it_gives_the_period_as_iso_dates_for_templates() -> None:
 
 
 def test_it_keeps_chinese_out_of_the_module() -> None:
-    source = Path(schedule_module.__file__).read_text(encoding="utf-8")
+    source = Path(round_calendar.__file__).read_text(encoding="utf-8")
 
     assert not re.search(r"[\u4e00-\u9fff]", source)
 

@@ -18,7 +18,7 @@ import pytest
 
 from surveys import scheduler
 from surveys.models import Campaign, Form, FormVersion, Response, Round
-from surveys.schedule import ScheduleKind
+from surveys.round_calendar import ScheduleKind
 from surveys.schema import FormDefinition
 from tests.conftest import World
 from tests.databases import Database, drop_postgres_database, throwaway_database

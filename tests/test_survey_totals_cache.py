@@ -13,7 +13,7 @@ from tortoise import timezone
 
 from surveys.answering import state_after_save, write
 from surveys.models import Campaign, Response, Round, RoundFigures
-from surveys.responses import act
+from surveys.state_changes import act
 from surveys.states import Action, Actor, ResponseState
 from surveys.totals import Include, campaign_trend, round_totals
 from surveys.totals import sql as totals_sql

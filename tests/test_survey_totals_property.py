@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from intranet.i18n import gettext
 from intranet.models import Category, Organisation
 from intranet.settings import Settings
-from surveys.answers import is_answered
+from surveys.answer_checks import is_answered
 from surveys.models import Response
 from surveys.schema import Aggregate, Question, QuestionType
 from surveys.states import ResponseState

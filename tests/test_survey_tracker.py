@@ -13,8 +13,8 @@ from intranet.models import AuditEvent, Organisation
 from surveys import rounds, tracking
 from surveys.examples import weekly_progress_form
 from surveys.models import Campaign, Form, FormVersion, Response, Round, RoundReminder
-from surveys.responses import act
-from surveys.schedule import ScheduleKind
+from surveys.round_calendar import ScheduleKind
+from surveys.state_changes import act
 from surveys.states import Action, Actor, ResponseState, TransitionRefused
 from tests.conftest import World, post
 

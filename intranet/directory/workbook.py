@@ -29,7 +29,7 @@ from typing import Any
 
 import xlsxwriter
 
-from intranet.forms import clean_line
+from intranet.form_fields import clean_line
 from intranet.i18n import gettext
 
 ORGANISATIONS = "组织机构"

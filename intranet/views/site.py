@@ -14,7 +14,7 @@ from tortoise import connections
 from tortoise.expressions import Q
 
 from intranet import audit, policy
-from intranet.forms import (
+from intranet.form_fields import (
     FormErrors,
     clean_line,
     form_data,

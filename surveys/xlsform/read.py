@@ -11,7 +11,7 @@ from typing import Any
 import openpyxl
 from openpyxl.utils import get_column_letter
 
-from intranet.forms import without_unsafe_chars
+from intranet.form_fields import without_unsafe_chars
 from surveys.schema import (
     Choice,
     Respondent,

@@ -3,7 +3,7 @@ same name composed (NFC) or decomposed (NFD), look-alike letters, and line break
 an e-mail header would take them.
 
 What the site does, and these tests hold it to: one-line fields are stored in NFC with
-control and direction-override characters taken out (intranet.forms.clean_line), so a
+control and direction-override characters taken out (intranet.form_fields.clean_line), so a
 name typed in NFD is the NFC name and searches typed in NFD find it; usernames compare
 by NFKC and case (ＡＢＣ is abc). Zero-width characters are kept (a zero-width joiner is
 part of some names and emoji) but shown as the characters they are, inside their own

@@ -19,7 +19,7 @@ from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
 from intranet import paths, policy
-from intranet.forms import clean_line, page_number, parse_id
+from intranet.form_fields import clean_line, page_number, parse_id
 from intranet.i18n import gettext
 from intranet.models import Membership, User
 from intranet.notices import summary_cache

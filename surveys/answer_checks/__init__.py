@@ -14,12 +14,12 @@ mistake: a draft may be half empty, and missing_required() says what submit stil
 
 from __future__ import annotations
 
-from surveys.answers.checking import (
+from surveys.answer_checks.checking import (
     check_answer,
     is_answered,
     missing_required,
 )
-from surveys.answers.problems import (
+from surveys.answer_checks.problems import (
     ABOVE_MAX,
     BELOW_MIN,
     DATE_OUT_OF_RANGE,
@@ -56,7 +56,7 @@ from surveys.answers.problems import (
     CheckedAnswer,
     Problem,
 )
-from surveys.answers.values import (
+from surveys.answer_checks.values import (
     parse_number,
 )
 

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from intranet.notices import workflow
-from intranet.notices.forms.values import (
+from intranet.notices.models import (
+    AddresseeRole,
+    Notice,
+    NoticeAddressee,
+)
+from intranet.notices.notice_form.values import (
     FormOptions,
     NoticeValues,
     Numbering,
     addressees_of,
     built_line,
-)
-from intranet.notices.models import (
-    AddresseeRole,
-    Notice,
-    NoticeAddressee,
 )
 
 # -- onto the notice ---------------------------------------------------------------------

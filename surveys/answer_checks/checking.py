@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
-from surveys.answers.problems import (
+from surveys.answer_checks.problems import (
     DEFAULT_MAX_ROWS,
     INVALID,
     INVALID_ROW,
@@ -20,7 +20,7 @@ from surveys.answers.problems import (
     _problem,
     _refused,
 )
-from surveys.answers.values import (
+from surveys.answer_checks.values import (
     _check_date,
     _check_file,
     _check_multiple_choice,

@@ -5,9 +5,15 @@ from __future__ import annotations
 
 from starlette.datastructures import FormData
 
-from intranet.forms import FormErrors, clean_line, clean_text, parse_id, take_line
+from intranet.form_fields import FormErrors, clean_line, clean_text, parse_id, take_line
 from intranet.i18n import gettext
-from intranet.notices.forms.values import (
+from intranet.notices.models import (
+    AddresseeRole,
+    BodyFormat,
+    Notice,
+    NoticeCategory,
+)
+from intranet.notices.notice_form.values import (
     AT_LARGE_REFUSED,
     BODY_MAX,
     LINE_MAX,
@@ -19,12 +25,6 @@ from intranet.notices.forms.values import (
     FormOptions,
     NoticeValues,
     Numbering,
-)
-from intranet.notices.models import (
-    AddresseeRole,
-    BodyFormat,
-    Notice,
-    NoticeCategory,
 )
 
 # -- reading the posted form -------------------------------------------------------------

@@ -11,7 +11,10 @@ from dataclasses import dataclass
 
 from intranet.i18n import gettext
 from intranet.models import Category, Organisation
-from intranet.notices.forms.values import (
+from intranet.notices.models import (
+    AddresseeTarget,
+)
+from intranet.notices.notice_form.values import (
     LINE_MAX,
     NUMBER_MAX,
     PASTE_FIELD_LABELS,
@@ -21,9 +24,6 @@ from intranet.notices.forms.values import (
     NoticeValues,
     Numbering,
     new_values,
-)
-from intranet.notices.models import (
-    AddresseeTarget,
 )
 from intranet.notices.paste import PastedNotice
 

@@ -19,7 +19,7 @@ from tortoise.transactions import in_transaction
 from intranet.i18n import N_, Refusal
 from intranet.models import User
 from surveys import carryover, notify
-from surveys.answers import Problem, missing_required
+from surveys.answer_checks import Problem, missing_required
 from surveys.models import Response, ResponseEvent
 from surveys.schema import FormDefinition
 from surveys.states import Action, Actor, ResponseState, clean_reason, transition

@@ -6,7 +6,7 @@ import datetime
 import re
 from decimal import Decimal
 
-from surveys.answers.problems import (
+from surveys.answer_checks.problems import (
     ABOVE_MAX,
     BELOW_MIN,
     DATE_OUT_OF_RANGE,
@@ -121,7 +121,7 @@ def _check_number(question: Question, raw: object) -> CheckedAnswer:
 
 # Control characters other than tab and line feed: invisible, break exports, and NUL
 # cannot be stored in PostgreSQL text at all. Direction overrides go too: they make text
-# read other than it is (报告\u202efdp.exe shows as 报告exe.pdf), as in intranet.forms.
+# read other than it is (报告\u202efdp.exe shows as 报告exe.pdf), as in intranet.form_fields.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 
