@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from bs4 import BeautifulSoup
 
 from intranet.models import (
     AuditEvent,
@@ -20,6 +19,7 @@ from intranet.models import (
 from intranet.models.organisations import path_segment
 from intranet.views import admin_organisations
 from tests.conftest import World, post
+from tests.helpers import soup
 
 INDEX = "/admin/organisations"
 NEW = "/admin/organisations/new"
@@ -36,10 +36,6 @@ def move_url(organisation: Organisation) -> str:
 
 def category_url(category: Category) -> str:
     return f"{CATEGORIES}/{category.id}/edit"
-
-
-def soup(response: httpx.Response) -> BeautifulSoup:
-    return BeautifulSoup(response.text, "html.parser")
 
 
 def field_error(response: httpx.Response, name: str) -> str:

@@ -10,33 +10,29 @@ from typing import Any
 
 import httpx
 import pytest
-from bs4 import BeautifulSoup
 
 from intranet.directory.models import Invitation
 from intranet.models import AuditEvent, Membership, Role, User, UserSession
 from intranet.notifications.models import EmailMessage
 from intranet.settings import Settings
 from tests.conftest import PASSWORD, World, login, make_user, new_client, post
+from tests.helpers import soup
 
 NEW_PASSWORD = "Fresh-Start-2024"
 
 
-def soup_of(response: httpx.Response) -> BeautifulSoup:
-    return BeautifulSoup(response.text, "html.parser")
-
-
 def listed_usernames(response: httpx.Response) -> set[str]:
-    cells = soup_of(response).select("table.people-table tbody tr td:nth-of-type(2)")
+    cells = soup(response).select("table.people-table tbody tr td:nth-of-type(2)")
     return {cell.get_text(strip=True) for cell in cells}
 
 
 def field_error(response: httpx.Response, name: str) -> str:
-    error = soup_of(response).select_one(f"#error-{name}")
+    error = soup(response).select_one(f"#error-{name}")
     return error.get_text(strip=True) if error else ""
 
 
 def field_value(response: httpx.Response, name: str) -> str:
-    element = soup_of(response).select_one(f"#field-{name}")
+    element = soup(response).select_one(f"#field-{name}")
     assert element is not None, name
     if element.name == "select":
         chosen = element.select_one("option[selected]")
@@ -104,8 +100,8 @@ async def test_it_shows_someone_also_holding_roles_elsewhere_without_a_link(
     await Membership.create(user=world.secretary_a, organisation=world.society_b, role=Role.MEMBER)
     async with as_english_user("admin_a") as c:
         response = await c.get("/admin/people")
-    soup = soup_of(response)
-    linked = {a.get_text(strip=True) for a in soup.select("table.people-table a[href^='/admin/']")}
+    page = soup(response)
+    linked = {a.get_text(strip=True) for a in page.select("table.people-table a[href^='/admin/']")}
     assert "计算机学会秘书" not in linked
     assert "计算机学会会员" in linked
     assert "医学会" not in response.text  # their role in B is not shown to A's admin
@@ -219,7 +215,7 @@ async def test_without_a_password_or_address_a_one_time_code_is_shown_once(
         response = await post(c, "/admin/people/new", form)
         assert response.status_code == 200
         assert response.headers["cache-control"] == "no-store"
-        code = soup_of(response).select_one(".invitation-code").get_text()
+        code = soup(response).select_one(".invitation-code").get_text()
         person = await User.get(username="zhang.san")
         later = await c.get(person_url(person))
     assert code not in later.text
@@ -302,7 +298,7 @@ async def test_an_admin_of_a_cannot_create_someone_outside_a(
     assert response.status_code == 400
     assert field_error(response, "organisation")
     assert not await User.exists(username="zhang.san")
-    offered = {o["value"] for o in soup_of(page).select("#field-organisation option")}
+    offered = {o["value"] for o in soup(page).select("#field-organisation option")}
     assert offered == {"", str(world.society_a.id), str(world.branch_a.id)}
 
 
@@ -469,7 +465,7 @@ async def test_an_admin_cannot_remove_their_own_last_admin_role(
         response = await post(c, person_url(admin_a, f"roles/{own.id}/remove"))
         still_admin = await c.get("/admin/people")
     assert response.status_code == 400
-    assert "last administrator role" in soup_of(response).select_one(".alert.error").get_text()
+    assert "last administrator role" in soup(response).select_one(".alert.error").get_text()
     assert await Membership.exists(id=own.id)
     assert still_admin.status_code == 200
 
@@ -552,7 +548,7 @@ async def test_resetting_to_a_generated_password_shows_it_once(
         assert not await is_signed_in(victim)
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
-    password = soup_of(response).select_one(".password-once code").get_text()
+    password = soup(response).select_one(".password-once code").get_text()
     assert await can_log_in(app, "member_a", password)
 
 

@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-from bs4 import BeautifulSoup
 from openpyxl import load_workbook
 from tortoise import timezone
 
@@ -21,6 +20,7 @@ from intranet.models import AuditEvent, Organisation, User
 from intranet.notifications.models import EmailMessage
 from tests.conftest import World, csrf_token, login, new_client, post
 from tests.directory_helpers import org_row, person_row, xlsx_bytes
+from tests.helpers import soup
 
 NEW_PASSWORD = "Brand-New-Secret-9"
 
@@ -30,10 +30,6 @@ async def stop_the_import_worker() -> AsyncIterator[None]:
     yield
     await jobs.wait_all()
     await jobs.shutdown()
-
-
-def soup_of(response: httpx.Response) -> BeautifulSoup:
-    return BeautifulSoup(response.text, "html.parser")
 
 
 async def upload(client: httpx.AsyncClient, data: bytes, name: str = "名录.xlsx") -> str:
@@ -69,7 +65,7 @@ async def test_upload_preview_confirm_and_the_codes_only_once(
     async with as_english_user("admin") as c:
         job_url = await upload(c, SOCIETY_FILE)
         page = await finished(c, job_url)
-        preview = soup_of(page)
+        preview = soup(page)
         assert [
             td.get_text() for td in preview.select(".directory-new-people tbody td:nth-of-type(2)")
         ] == ["李四", "王五"]
@@ -89,7 +85,7 @@ async def test_upload_preview_confirm_and_the_codes_only_once(
         assert await AuditEvent.filter(action="directory.import").count() == 1
         assert await Organisation.exists(code="LNPS")
         assert await EmailMessage.filter(user__username="lisi").count() == 1
-        assert soup_of(page).select_one(".directory-codes form") is not None
+        assert soup(page).select_one(".directory-codes form") is not None
         sheet = await post(c, f"{job_url}/codes", token_from=job_url)
         assert sheet.status_code == 200
         assert sheet.headers["cache-control"] == "no-store"
@@ -111,7 +107,7 @@ async def test_problems_are_listed_and_there_is_nothing_to_confirm(
     data = xlsx_bytes([org_row("辽宁省物理学会", "没有这个组织")], [])
     async with as_english_user("admin") as c:
         job_url = await upload(c, data)
-        page = soup_of(await finished(c, job_url))
+        page = soup(await finished(c, job_url))
         cells = [td.get_text() for td in page.select(".directory-problem-table tbody td")]
         assert cells[:3] == ["组织机构", "2", "上级组织"]
         assert page.select_one(".directory-confirm") is None
@@ -132,7 +128,7 @@ async def test_a_wrong_kind_of_file_is_refused_on_the_page(
             files={"file": ("people.docx", b"not a workbook", "application/octet-stream")},
         )
     assert response.status_code == 400
-    assert "xlsx" in soup_of(response).select_one("#error-file").get_text()
+    assert "xlsx" in soup(response).select_one("#error-file").get_text()
 
 
 async def test_another_admins_job_is_not_found(
@@ -153,7 +149,7 @@ async def test_a_society_admins_upload_cannot_touch_another_society(
 ) -> None:
     data = xlsx_bytes([org_row("辽宁省医学会", "LNAST", code="LNMA", short="改了")], [])
     async with as_english_user("admin_a") as c:
-        page = soup_of(await finished(c, await upload(c, data)))
+        page = soup(await finished(c, await upload(c, data)))
     assert (
         "outside the organisations you administer"
         in page.select_one(".directory-problem-table").get_text()
@@ -251,7 +247,7 @@ async def test_resend_replaces_the_old_link_and_revoke_withdraws_it(
     user, code = await invited(world, email="newbie@example.org")
     async with as_english_user("admin") as c:
         page = await c.get(f"/admin/people/{user.id}")
-        assert soup_of(page).select_one(".person-invitation form") is not None
+        assert soup(page).select_one(".person-invitation form") is not None
         response = await post(c, f"/admin/people/{user.id}/invitation")
         assert response.headers["location"].endswith("?done=invited")
         assert await invitations.find_usable(code) is None
@@ -289,7 +285,7 @@ async def test_the_export_holds_text_cells_only_and_goes_back_in_unchanged(
         cells = [cell for sheet in book.worksheets for row in sheet.iter_rows() for cell in row]
         assert all(cell.data_type == "s" for cell in cells if cell.value is not None)
         assert '=HYPERLINK("http://evil.example","点我")' in [cell.value for cell in cells]
-        page = soup_of(await finished(c, await upload(c, response.content, "export.xlsx")))
+        page = soup(await finished(c, await upload(c, response.content, "export.xlsx")))
         assert "there is nothing to write" in page.select_one(".directory-confirm").get_text()
         template = await c.get("/admin/directory/template.xlsx")
         assert load_workbook(io.BytesIO(template.content)).sheetnames[:2] == ["组织机构", "人员"]
@@ -305,7 +301,7 @@ async def test_a_running_import_shows_its_progress_and_asks_again(
     )
     async with as_english_user("admin") as c:
         response = await c.get(f"/admin/directory/jobs/{token}", headers={"HX-Request": "true"})
-    job = soup_of(response).select_one("#directory-job")
+    job = soup(response).select_one("#directory-job")
     assert job is not None and job["hx-trigger"] == "every 1s"
     assert job.select_one("progress")["value"] == "40"  # type: ignore[index]
     assert job.select_one(".directory-confirm") is None
@@ -316,6 +312,6 @@ async def test_a_gb18030_csv_saved_by_chinese_excel_is_previewed(
 ) -> None:
     text = "名称,简称,上级组织,类型,代码\r\n辽宁省物理学会,物理学会,LNAST,学会,LNPS\r\n"
     async with as_english_user("admin") as c:
-        page = soup_of(await finished(c, await upload(c, text.encode("gb18030"), "组织.csv")))
+        page = soup(await finished(c, await upload(c, text.encode("gb18030"), "组织.csv")))
     cells = page.select(".directory-new-organisations tbody td:nth-of-type(2)")
     assert [td.get_text() for td in cells] == ["辽宁省物理学会"]

@@ -14,7 +14,6 @@ from urllib.parse import unquote
 
 import httpx
 import pytest
-from bs4 import BeautifulSoup
 
 from intranet.app import create_app
 from intranet.models import User
@@ -22,6 +21,7 @@ from intranet.notices import workflow
 from intranet.notices.models import Notice, NoticeAttachment, NoticeState, NoticeVersion
 from intranet.settings import Settings
 from tests.conftest import World, csrf_token, login, new_client, post
+from tests.helpers import soup
 from tests.notice_helpers import ALL_SOCIETIES, make_notice, to_members_of
 
 PDF = (
@@ -56,10 +56,6 @@ MACRO_DOCX = zipped(
     }
 )
 PLAIN_ZIP = zipped({"readme.txt": b"hello"})
-
-
-def soup(response: httpx.Response) -> BeautifulSoup:
-    return BeautifulSoup(response.text, "html.parser")
 
 
 def files_under(root: Path) -> set[Path]:

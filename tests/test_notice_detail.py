@@ -29,6 +29,7 @@ from intranet.notices.models import (
     NoticeRead,
 )
 from tests.conftest import World
+from tests.helpers import soup
 from tests.notice_helpers import (
     ALL_SOCIETIES,
     make_notice,
@@ -43,10 +44,6 @@ ORIGINAL_NUMBER = "辽科协发〔2020〕3号"
 FORWARD_NUMBER = "辽计会字〔2020〕第001号"
 ORIGINAL_TITLE = "关于开展网上值班工作的通知"
 ORIGINAL_BODY = "各学会：\n\n请建立网上值班制度。"
-
-
-def soup_of(response: httpx.Response) -> BeautifulSoup:
-    return BeautifulSoup(response.text, "html.parser")
 
 
 def text_of(page: BeautifulSoup, selector: str) -> str:
@@ -86,7 +83,7 @@ async def test_it_shows_the_parts_of_a_notice_in_order(
     async with as_user("member_a") as c:
         response = await c.get(f"/notices/{notice.id}")
     assert response.status_code == 200
-    page = soup_of(response)
+    page = soup(response)
     parts = [
         element["class"][0]
         for element in page.select("article.notice-paper .notice-document > *, .notice-head > *")
@@ -131,7 +128,7 @@ async def test_it_builds_the_addressee_lines_from_the_addressees_chosen(
         cc=[to_organisation(world.branch_a)],
     )
     async with as_english_user("member_a") as c:
-        page = soup_of(await c.get(f"/notices/{notice.id}"))
+        page = soup(await c.get(f"/notices/{notice.id}"))
     assert text_of(page, ".notice-to") == (
         "To: 辽宁省医学会, Societies in 医药卫生类, All societies, All members of 辽宁省计算机学会"
     )
@@ -143,7 +140,7 @@ async def test_the_english_page_is_in_english(world: World, as_english_user: Any
         world.association, to=[to_members_of(world.society_a)], issued_on=datetime.date(2020, 2, 3)
     )
     async with as_english_user("member_a") as c:
-        page = soup_of(await c.get(f"/notices/{notice.id}"))
+        page = soup(await c.get(f"/notices/{notice.id}"))
     assert "February 3, 2020" in text_of(page, ".notice-signature")
     assert text_of(page, ".notice-facts").startswith("Category Notice")
     assert page.html["lang"] == "en"
@@ -164,7 +161,7 @@ async def test_a_hostile_body_renders_harmless(world: World, as_user: Any, body:
     workflow.set_body(notice, body, BodyFormat.HTML)
     await notice.save()
     async with as_user("member_a") as c:
-        page = soup_of(await c.get(f"/notices/{notice.id}"))
+        page = soup(await c.get(f"/notices/{notice.id}"))
     body_element = page.select_one(".notice-body")
     assert "请阅" in body_element.get_text()
     assert body_element.select("script, iframe, svg") == []
@@ -191,7 +188,7 @@ async def test_only_the_body_is_markup_everything_else_is_escaped(
     await notice.save()
     async with as_user("member_a") as c:
         response = await c.get(f"/notices/{notice.id}")
-    page = soup_of(response)
+    page = soup(response)
     assert text_of(page, "h1.notice-title") == '<b onmouseover="x">标题</b>'
     assert page.select_one(".notice-title b") is None
     assert page.select_one(".notice-to i") is None
@@ -249,7 +246,7 @@ async def test_a_draft_is_seen_only_by_its_issuer_s_people(
             response = await c.get(f"/notices/{draft.id}")
         assert response.status_code == status, username
     async with as_english_user("staff") as c:
-        page = soup_of(await c.get(f"/notices/{draft.id}"))
+        page = soup(await c.get(f"/notices/{draft.id}"))
     assert "Draft: not published yet" in text_of(page, ".notice-draft")
     actions = page.select_one(".notice-actions")
     assert actions.select_one(f"form[action='/notices/{draft.id}/publish'] button") is not None
@@ -277,7 +274,7 @@ async def test_a_withdrawn_notice_tells_its_addressees_when_by_whom_and_why(
         answer = await c.get(f"/notices/{notice.id}")
         download = await c.get(f"/notices/{notice.id}/attachments/{attachment.id}")
     assert answer.status_code == 200
-    page = soup_of(answer)
+    page = soup(answer)
     assert text_of(page, "h1") == "This notice has been withdrawn"
     assert ORIGINAL_NUMBER in text_of(page, ".notice-withdrawn-title")
     assert ORIGINAL_TITLE in text_of(page, ".notice-withdrawn-title")
@@ -302,12 +299,12 @@ async def test_a_withdrawn_notice_is_hidden_from_its_addressees(
     notice = await make_notice(world.association, to=[to_members_of(world.society_a)])
     await workflow.withdraw(notice, world.staff, "<em>Sent by mistake</em>")
     async with as_english_user("member_a") as c:
-        told = soup_of(await c.get(f"/notices/{notice.id}"))
+        told = soup(await c.get(f"/notices/{notice.id}"))
     assert told.select_one(".notice-paper") is None
     assert text_of(told, ".notice-withdrawn-reason") == "<em>Sent by mistake</em>"
     assert told.select_one(".notice-withdrawn-reason em") is None
     async with as_english_user("staff") as c:
-        page = soup_of(await c.get(f"/notices/{notice.id}"))
+        page = soup(await c.get(f"/notices/{notice.id}"))
     banner = text_of(page, ".notice-withdrawn")
     assert "Withdrawn on" in banner
     assert "Reason: <em>Sent by mistake</em>" in banner
@@ -320,7 +317,7 @@ async def test_a_published_notice_offers_its_issuer_every_action(
 ) -> None:
     notice = await make_notice(world.association, to=[to_members_of(world.society_a)])
     async with as_english_user("staff") as c:
-        page = soup_of(await c.get(f"/notices/{notice.id}"))
+        page = soup(await c.get(f"/notices/{notice.id}"))
     actions = page.select_one(".notice-actions")
     hrefs = {a["href"] for a in actions.select("a")}
     assert hrefs == {
@@ -339,9 +336,9 @@ async def test_readers_get_only_a_forward_link_if_they_act_for_an_organisation(
 ) -> None:
     notice = await make_notice(world.association, to=[to_members_of(world.society_a)])
     async with as_user("sec_a") as c:
-        secretary = soup_of(await c.get(f"/notices/{notice.id}"))
+        secretary = soup(await c.get(f"/notices/{notice.id}"))
     async with as_user("member_a") as c:
-        member = soup_of(await c.get(f"/notices/{notice.id}"))
+        member = soup(await c.get(f"/notices/{notice.id}"))
     assert [a["href"] for a in secretary.select(".notice-actions a")] == [
         f"/notices/{notice.id}/forward"
     ]
@@ -357,7 +354,7 @@ async def test_a_visitor_reads_a_public_notice_but_must_log_in_for_others(
     draft = await make_notice(world.association, "公开草稿", is_public=True, publish=False)
     response = await client.get(f"/notices/{public.id}")
     assert response.status_code == 200
-    page = soup_of(response)
+    page = soup(response)
     assert text_of(page, "h1.notice-title") == "公开通知"
     assert page.select_one(".notice-actions") is None
     for hidden in (private, draft):
@@ -385,7 +382,7 @@ async def test_it_confirms_what_was_just_done(
 ) -> None:
     notice = await make_notice(world.association, to=[to_members_of(world.society_a)])
     async with as_english_user("staff") as c:
-        page = soup_of(await c.get(f"/notices/{notice.id}?done={done}"))
+        page = soup(await c.get(f"/notices/{notice.id}?done={done}"))
     shown = page.select_one(".alert.success")
     assert (shown.get_text(strip=True) if shown else None) == message
 
@@ -429,7 +426,7 @@ async def test_a_forwarded_notice_shows_the_chain_and_the_original(
     forwarded = await forward(app, original, world.society_a, world.secretary_a, FORWARD_NUMBER)
     async with as_user("member_a") as c:
         response = await c.get(f"/notices/{forwarded.id}")
-        page = soup_of(response)
+        page = soup(response)
         inner = page.select_one(".notice-original .notice-document")
         download = await c.get(inner.select_one(".notice-attachments a")["href"])
     assert response.status_code == 200
@@ -453,7 +450,7 @@ async def test_a_forwarded_notice_shows_the_chain_and_the_original(
     assert page.select_one(".notice-original-link") is None
     # … its secretary can.
     async with as_user("sec_a") as c:
-        page = soup_of(await c.get(f"/notices/{forwarded.id}"))
+        page = soup(await c.get(f"/notices/{forwarded.id}"))
     assert page.select_one(".notice-original-link a")["href"] == f"/notices/{original.id}"
 
 
@@ -466,10 +463,10 @@ async def test_the_forwarded_original_stays_as_it_was_forwarded(
     workflow.set_body(original, "值班安排已调整。", BodyFormat.MARKDOWN)
     await original.save()
     async with as_user("sec_a") as c:
-        edited = soup_of(await c.get(f"/notices/{forwarded.id}"))
+        edited = soup(await c.get(f"/notices/{forwarded.id}"))
     await workflow.withdraw(original, world.staff, "已调整")
     async with as_user("sec_a") as c:
-        withdrawn = soup_of(await c.get(f"/notices/{forwarded.id}"))
+        withdrawn = soup(await c.get(f"/notices/{forwarded.id}"))
     for page in (edited, withdrawn):
         inner = page.select_one(".notice-original .notice-document")
         assert text_of(inner, ".notice-title") == ORIGINAL_TITLE
@@ -486,7 +483,7 @@ async def test_a_chain_of_forwards_is_shown_level_by_level(
     await attach(app, first, "计算机学会补充说明.pdf")
     second = await forward(app, first, world.branch_a, world.secretary_a, "人工智能专委〔2020〕1号")
     async with as_user("sec_a") as c:
-        page = soup_of(await c.get(f"/notices/{second.id}"))
+        page = soup(await c.get(f"/notices/{second.id}"))
         levels = page.select(".notice-document")
         files = [
             [a.get_text(strip=True) for a in level.select(":scope > .notice-attachments a")]
@@ -528,7 +525,7 @@ async def test_earlier_versions_are_listed_and_shown(
     workflow.set_body(notice, "第二版正文。", BodyFormat.MARKDOWN)
     await notice.save()
     async with as_english_user("member_a") as c:
-        current = soup_of(await c.get(f"/notices/{notice.id}"))
+        current = soup(await c.get(f"/notices/{notice.id}"))
         old = await c.get(f"/notices/{notice.id}/versions/1")
         unknown = await c.get(f"/notices/{notice.id}/versions/2")
         huge = await c.get(f"/notices/{notice.id}/versions/99999999999")
@@ -538,7 +535,7 @@ async def test_earlier_versions_are_listed_and_shown(
     assert "by 省科协工作人员" in text_of(current, ".notice-versions li")
     assert "This is version 2." in text_of(current, ".notice-versions")
     assert old.status_code == 200
-    page = soup_of(old)
+    page = soup(old)
     assert "This is an earlier version (version 1)" in text_of(page, ".notice-old-version")
     assert page.select_one(".notice-old-version a")["href"] == f"/notices/{notice.id}"
     assert text_of(page, ".notice-title") == "第一版标题"
@@ -577,7 +574,7 @@ async def test_its_notifications_say_withdrawn_and_lead_to_the_withdrawal(
         await notice_published(published, datetime.datetime.now(datetime.UTC))
     await workflow.withdraw(notice, world.staff, "会议改期")
     async with as_english_user("member_a") as c:
-        listed = soup_of(await c.get("/notifications"))
+        listed = soup(await c.get("/notifications"))
         mine = await Notification.get(
             user_id=world.member_a.id, key=f"notice:{notice.id}:published"
         )
@@ -593,4 +590,4 @@ async def test_its_notifications_say_withdrawn_and_lead_to_the_withdrawal(
     assert [title for title, tag in marked.items() if tag is not None] == [mine.title]
     assert marked[mine.title].get_text(strip=True) == "Withdrawn"
     assert landed.status_code == 200
-    assert text_of(soup_of(landed), ".notice-withdrawn-reason") == "会议改期"
+    assert text_of(soup(landed), ".notice-withdrawn-reason") == "会议改期"

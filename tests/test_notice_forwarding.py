@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 import pytest
-from bs4 import BeautifulSoup
 
 from intranet.notices import workflow
 from intranet.notices.models import (
@@ -20,6 +19,7 @@ from intranet.notices.models import (
 )
 from intranet.storage import Storage
 from tests.conftest import World, post
+from tests.helpers import soup
 from tests.notice_helpers import (
     ALL_SOCIETIES,
     make_notice,
@@ -31,10 +31,6 @@ from tests.notice_helpers import (
 DAY = datetime.date(2020, 2, 3)
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n%%EOF\n"
 LIST = "专家姓名,单位\n张三,沈阳\n".encode()
-
-
-def soup(response: httpx.Response) -> BeautifulSoup:
-    return BeautifulSoup(response.text, "html.parser")
 
 
 async def read_all(storage: Storage, key: str) -> bytes:

@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-from bs4 import BeautifulSoup
 from tortoise import timezone
 
 from intranet.models import Organisation
@@ -24,6 +23,7 @@ from intranet.notices.models import (
     NoticeState,
 )
 from tests.conftest import World
+from tests.helpers import soup
 from tests.notice_helpers import (
     ALL_SOCIETIES,
     make_notice,
@@ -35,17 +35,13 @@ from tests.notice_helpers import (
 DUTY_BODY = "各学会：\n\n请建立网上值班制度，做好专家储备工作。"
 
 
-def soup_of(response: httpx.Response) -> BeautifulSoup:
-    return BeautifulSoup(response.text, "html.parser")
-
-
 def listed_titles(response: httpx.Response) -> list[str]:
-    links = soup_of(response).select("table.notice-table tbody tr td.notice-row-title a")
+    links = soup(response).select("table.notice-table tbody tr td.notice-row-title a")
     return [link.get_text(strip=True) for link in links]
 
 
 def unread_titles(response: httpx.Response) -> set[str]:
-    rows = soup_of(response).select("table.notice-table tbody tr.unread")
+    rows = soup(response).select("table.notice-table tbody tr.unread")
     return {row.select_one("td.notice-row-title a").get_text(strip=True) for row in rows}
 
 
@@ -93,7 +89,7 @@ async def test_it_lists_pinned_notices_first_then_the_newest(
         response = await c.get("/notices")
     assert response.status_code == 200
     assert listed_titles(response) == [pinned.title, newest.title, oldest.title, backdated.title]
-    pinned_row = soup_of(response).select_one("table.notice-table tbody tr")
+    pinned_row = soup(response).select_one("table.notice-table tbody tr")
     assert "pinned" in pinned_row["class"]
     assert pinned_row.select_one(".notice-pinned").get_text(strip=True) == "Pinned"
 
@@ -110,7 +106,7 @@ async def test_each_row_shows_number_issuer_category_and_date(
     )
     async with as_english_user("member_a") as c:
         response = await c.get("/notices")
-    row = soup_of(response).select_one("table.notice-table tbody tr")
+    row = soup(response).select_one("table.notice-table tbody tr")
     assert row.select_one(".notice-row-number").get_text(strip=True) == "辽科协发〔2020〕3号"
     assert row.select_one(".notice-row-issuer").get_text(strip=True) == "省科协"
     assert row.select_one(".notice-row-category").get_text(strip=True) == "Announcement"
@@ -170,7 +166,7 @@ async def test_the_unread_mark_goes_once_the_notice_is_opened(
         await c.get(f"/notices/{first.id}")
         after = await c.get("/notices")
     assert unread_titles(before) == {"第一份通知", "第二份通知"}
-    unread_row = soup_of(before).select_one("tr.unread")
+    unread_row = soup(before).select_one("tr.unread")
     assert unread_row.select_one(".notice-unread").get_text(strip=True) == "Unread"
     assert unread_titles(after) == {"第二份通知"}
     # Another person's reading changes nothing for this one.
@@ -191,22 +187,22 @@ async def test_it_shows_fifty_notices_a_page(world: World, as_english_user: Any)
     assert len(listed_titles(first)) == 50
     assert listed_titles(first)[0] == "第50号通知"
     assert listed_titles(second) == ["第0号通知"]
-    assert "Page 1 of 2" in soup_of(first).select_one("nav.pager").get_text(" ", strip=True)
-    assert soup_of(first).select_one("nav.pager a[rel=next]")["href"].endswith("page=2")
-    assert soup_of(second).select_one("nav.pager a[rel=prev]") is not None
+    assert "Page 1 of 2" in soup(first).select_one("nav.pager").get_text(" ", strip=True)
+    assert soup(first).select_one("nav.pager a[rel=next]")["href"].endswith("page=2")
+    assert soup(second).select_one("nav.pager a[rel=prev]") is not None
     assert "51 notices" in first.text
     assert listed_titles(beyond) == []
-    assert soup_of(beyond).select_one(".notice-empty a") is not None
+    assert soup(beyond).select_one(".notice-empty a") is not None
 
 
 async def test_it_says_so_when_there_is_nothing(world: World, as_english_user: Any) -> None:
     async with as_english_user("member_a") as c:
         nothing = await c.get("/notices")
         no_match = await c.get("/notices?q=nothing-like-this")
-    assert soup_of(nothing).select_one(".notice-empty").get_text(strip=True) == (
+    assert soup(nothing).select_one(".notice-empty").get_text(strip=True) == (
         "There are no notices for you yet."
     )
-    assert "No notice matches" in soup_of(no_match).select_one(".notice-empty").get_text()
+    assert "No notice matches" in soup(no_match).select_one(".notice-empty").get_text()
 
 
 # -- filters and search -----------------------------------------------------------------
@@ -299,7 +295,7 @@ async def test_search_looks_at_the_first_fifty_characters(
     async with as_user("member_a") as c:
         response = await c.get("/notices", params={"q": "值班" + "x" * 200})
     assert response.status_code == 200
-    search = soup_of(response).select_one("#field-q")
+    search = soup(response).select_one("#field-q")
     assert len(search["value"]) == 50
 
 
@@ -314,7 +310,7 @@ async def test_the_filters_offer_only_issuers_and_years_the_person_can_read(
     )
     async with as_user("member_a") as c:
         response = await c.get("/notices", params={"year": "2021"})
-    page = soup_of(response)
+    page = soup(response)
     issuers = [o.get_text(strip=True) for o in page.select("#field-issuer option[value!='']")]
     years = [o["value"] for o in page.select("#field-year option[value!='']")]
     assert issuers == ["辽宁省科学技术协会", "辽宁省计算机学会"]
@@ -355,7 +351,7 @@ async def test_it_counts_every_match_not_only_the_page(
         query = {"issuer": str(getattr(world, query.pop("issuer_of")).id)}
     async with as_english_user("member_a") as c:
         response = await c.get("/notices", params=query)
-    page = soup_of(response)
+    page = soup(response)
     if total:
         counted = page.select_one("#notice-rows > p.muted").get_text(strip=True)
         assert counted == (f"{total} notices" if total > 1 else "1 notice")
@@ -371,7 +367,7 @@ async def test_the_pager_keeps_the_filters(world: World, as_user: Any) -> None:
     await many_notices(world.association, world.society_a, 60)
     async with as_user("member_a") as c:
         response = await c.get("/notices", params={"q": "号通知", "year": "2020"})
-    link = soup_of(response).select_one("nav.pager a[rel=next]")["href"]
+    link = soup(response).select_one("nav.pager a[rel=next]")["href"]
     assert "year=2020" in link and "page=2" in link and "q=" in link
 
 
@@ -382,9 +378,9 @@ async def test_people_who_issue_notices_get_links_to_write_one(
     world: World, as_english_user: Any
 ) -> None:
     async with as_english_user("sec_a") as c:
-        issuer = soup_of(await c.get("/notices"))
+        issuer = soup(await c.get("/notices"))
     async with as_english_user("member_a") as c:
-        member = soup_of(await c.get("/notices"))
+        member = soup(await c.get("/notices"))
     assert issuer.select_one("a[href='/notices/new']").get_text(strip=True) == "New notice"
     assert issuer.select_one("a[href='/notices/paste']") is not None
     assert issuer.select_one("nav.menu a[href='/notices/issued']") is not None
@@ -395,7 +391,7 @@ async def test_people_who_issue_notices_get_links_to_write_one(
 
 async def test_the_page_points_feed_readers_at_the_public_feed(world: World, as_user: Any) -> None:
     async with as_user("member_a") as c:
-        page = soup_of(await c.get("/notices"))
+        page = soup(await c.get("/notices"))
     feed = page.select_one("head link[rel=alternate][type='application/atom+xml']")
     assert feed["href"] == "/notices/feed.atom"
 
@@ -406,13 +402,13 @@ async def test_a_notice_published_since_the_last_visit_is_listed_and_counted(
     """The total and filter options are kept a few seconds, but publishing forgets them."""
     await make_notice(world.association, "第一份通知", to=[to_members_of(world.society_a)])
     async with as_english_user("member_a") as c:
-        before = soup_of(await c.get("/notices"))
+        before = soup(await c.get("/notices"))
         await make_notice(world.society_b, "医学会公开通知", is_public=True)
         after = await c.get("/notices")
     assert before.select_one("#notice-rows > p.muted").get_text(strip=True) == "1 notice"
-    assert soup_of(after).select_one("#notice-rows > p.muted").get_text(strip=True) == ("2 notices")
+    assert soup(after).select_one("#notice-rows > p.muted").get_text(strip=True) == ("2 notices")
     assert "医学会公开通知" in listed_titles(after)
-    issuers = soup_of(after).select("#field-issuer option")
+    issuers = soup(after).select("#field-issuer option")
     assert world.society_b.name in [option.get_text(strip=True) for option in issuers]
 
 
@@ -420,7 +416,7 @@ async def test_the_english_page_is_in_english(world: World, as_english_user: Any
     await make_notice(world.association, to=[to_members_of(world.society_a)])
     async with as_english_user("member_a") as c:
         response = await c.get("/notices")
-    page = soup_of(response)
+    page = soup(response)
     assert page.h1.get_text(strip=True) == "Notices"
     assert page.select_one("label[for=field-q]").get_text(strip=True) == (
         "Search number, title and text"

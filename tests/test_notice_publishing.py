@@ -9,22 +9,18 @@ from typing import Any
 
 import httpx
 import pytest
-from bs4 import BeautifulSoup
 
 from intranet import policy
 from intranet.models import Membership
 from intranet.notices import numbering
 from intranet.notices.models import Notice, NoticeAudience, NoticeState
 from tests.conftest import World, csrf_token, post
+from tests.helpers import soup
 from tests.notice_helpers import ALL_SOCIETIES, make_notice, to_members_of, to_organisation
 
 
 def this_year() -> int:
     return datetime.date.today().year
-
-
-def soup(response: httpx.Response) -> BeautifulSoup:
-    return BeautifulSoup(response.text, "html.parser")
 
 
 def alert_text(response: httpx.Response) -> str:

@@ -15,6 +15,7 @@ from intranet.notices import audience, workflow
 from intranet.notices.models import Notice, NoticeRead, NoticeReminder
 from intranet.settings import Settings
 from tests.conftest import World, make_user, post
+from tests.helpers import soup
 from tests.notice_helpers import (
     ALL_SOCIETIES,
     make_notice,
@@ -22,10 +23,6 @@ from tests.notice_helpers import (
     to_members_of,
     to_organisation,
 )
-
-
-def soup(response: httpx.Response) -> BeautifulSoup:
-    return BeautifulSoup(response.text, "html.parser")
 
 
 def receipt_of(page: BeautifulSoup, organisation: Organisation) -> Any:

@@ -8,9 +8,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from bs4 import BeautifulSoup, Tag
+from bs4 import Tag
 
 from intranet.notices.sanitise import markdown_to_html, plain_text, sanitise_html
+from tests.helpers import soup
 
 # In the style of the OWASP XSS filter evasion cheat sheet, plus mutation XSS
 # and htmx-specific attributes (this site runs htmx, so hx-* is script too).
@@ -129,10 +130,6 @@ def check_safe(html: str) -> None:
     assert not re.search(r"\son\w+\s*=", markup)
     assert not re.search(r"""(href|src)\s*=\s*["']?\s*(javascript|vbscript|data):""", markup)
     assert not re.search(r"\s(hx-|data-|style\s*=)", markup)
-
-
-def soup(html: str) -> BeautifulSoup:
-    return BeautifulSoup(html, "html.parser")
 
 
 @pytest.mark.parametrize("payload", XSS_PAYLOADS)

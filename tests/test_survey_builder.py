@@ -7,7 +7,6 @@ from typing import Any
 
 import httpx
 import pytest
-from bs4 import BeautifulSoup
 
 from surveys import building
 from surveys.examples import weekly_progress_form
@@ -22,6 +21,7 @@ from surveys.schema import (
     Section,
 )
 from tests.conftest import World, post
+from tests.helpers import soup
 
 T = QuestionType
 HX = {"HX-Request": "true"}
@@ -69,10 +69,6 @@ async def latest(form: Form) -> FormDefinition:
 
 def question_fields(**values: str) -> dict[str, str]:
     return {"type": "short_text", "label": "新问题", "key": "", **values}
-
-
-def soup(response: httpx.Response) -> BeautifulSoup:
-    return BeautifulSoup(response.text, "html.parser")
 
 
 async def send(

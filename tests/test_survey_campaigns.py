@@ -11,7 +11,8 @@ from surveys.examples import weekly_progress_form
 from surveys.models import Campaign, Form, FormVersion, Response, Round
 from surveys.round_calendar import ScheduleKind
 from tests.conftest import World, post
-from tests.test_survey_tracker import ZONE, association_campaign, round_of, soup, weekly_campaign
+from tests.helpers import soup
+from tests.test_survey_tracker import ZONE, association_campaign, round_of, weekly_campaign
 
 NEW = "/reports/campaigns/new"
 

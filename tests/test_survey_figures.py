@@ -23,9 +23,10 @@ from surveys.schema import Aggregate, FormDefinition, Question, QuestionType, Se
 from surveys.states import ResponseState
 from surveys.totals import Include, format_percent, shown_ratio
 from tests.conftest import World
+from tests.helpers import ok_soup
 from tests.survey_helpers import make_campaign, open_round
 from tests.test_survey_export import FIRST_ROW, HEADER_ROW, NOW, ZONE, row_values, totals_row_of
-from tests.test_survey_report_pages import soup, total, trend_path, trend_rows
+from tests.test_survey_report_pages import total, trend_path, trend_rows
 
 S = ResponseState
 T = QuestionType
@@ -114,7 +115,7 @@ async def test_change_is_rounded_once_half_away_from_zero_alike_on_page_and_work
     assert format_percent(averages, signed=True) == "+11.1%"  # not +11.3 % (from 1.67)
 
     async with as_user("staff") as c:
-        page = soup(await c.get(trend_path(campaign)))
+        page = ok_soup(await c.get(trend_path(campaign)))
     assert [r[3] for r in trend_rows(page, "reach")] == ["", "+5.5%"]
     assert [r[3] for r in trend_rows(page, "hours")] == ["", "+11.1%"]
     # Averages keep two places wherever they are shown.
@@ -153,8 +154,8 @@ async def test_the_round_in_progress_is_marked_and_left_out_of_change(
     marker = "进行中（已报 2/3）"
 
     async with as_user("staff") as c:
-        page = soup(await c.get(trend_path(campaign)))
-        asked = soup(await c.get(trend_path(campaign) + "?open=1"))
+        page = ok_soup(await c.get(trend_path(campaign)))
+        asked = ok_soup(await c.get(trend_path(campaign) + "?open=1"))
     section = page.select_one('section.survey-trend[data-key="reach"]')
     assert section is not None
     [current] = [tr for tr in section.select("tbody tr") if marker in tr.get_text()]
@@ -205,7 +206,7 @@ async def test_yes_no_total_is_the_yes_count_and_share_on_page_and_workbook(
     expected = f"是 2（占 {share}%）"
 
     async with as_user("staff") as c:
-        page = soup(await c.get(f"/reports/rounds/{round_.id}/totals?subtotals=1"))
+        page = ok_soup(await c.get(f"/reports/rounds/{round_.id}/totals?subtotals=1"))
     assert total(page, "duty") == expected
     # Subtotals too: 医药卫生类 is society B alone (是); the rest are A (是) and the branch (否).
     subtotals = {
@@ -275,7 +276,7 @@ async def test_late_is_judged_from_the_first_submission(
 
     async with as_user("staff") as c:
         tracker = BeautifulSoup((await c.get(f"/reports/rounds/{round_.id}")).text, "html.parser")
-        report = soup(await c.get(f"/reports/rounds/{round_.id}/totals"))
+        report = ok_soup(await c.get(f"/reports/rounds/{round_.id}/totals"))
 
     def marks(page: BeautifulSoup, name: str, selector: str) -> tuple[bool, bool]:
         row = next(tr for tr in page.select(selector) if name in tr.get_text())

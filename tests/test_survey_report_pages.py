@@ -20,14 +20,10 @@ from bs4 import BeautifulSoup, Tag
 from surveys.models import Campaign, Round
 from surveys.states import ResponseState
 from tests.conftest import World
+from tests.helpers import ok_soup
 from tests.survey_helpers import make_campaign, open_round, weekly_answers
 
 S = ResponseState
-
-
-def soup(response: httpx.Response) -> BeautifulSoup:
-    assert response.status_code == 200, response.text[:500]
-    return BeautifulSoup(response.text, "html.parser")
 
 
 def report_path(round_: Round) -> str:
@@ -98,7 +94,7 @@ async def test_staff_see_every_row_and_the_total(world: World, as_user) -> None:
     round_ = await first_round(world)
 
     async with as_user("staff") as c:
-        page = soup(await c.get(report_path(round_)))
+        page = ok_soup(await c.get(report_path(round_)))
 
     assert row_names(page) == [
         "辽宁省计算机学会",
@@ -123,7 +119,7 @@ async def test_approved_only_leaves_out_the_submitted_rows(world: World, as_user
     round_ = await first_round(world)
 
     async with as_user("staff") as c:
-        page = soup(await c.get(report_path(round_) + "?include=approved"))
+        page = ok_soup(await c.get(report_path(round_) + "?include=approved"))
 
     assert total(page, "online_meetings") == "3"
     assert cell(page, world.society_b.id, "online_meetings") == ""
@@ -137,7 +133,7 @@ async def test_a_filter_it_does_not_know_counts_submitted_and_approved(
     round_ = await first_round(world)
 
     async with as_user("staff") as c:
-        page = soup(await c.get(report_path(round_) + "?include=%3Cx%3E"))
+        page = ok_soup(await c.get(report_path(round_) + "?include=%3Cx%3E"))
 
     assert total(page, "online_meetings") == "7"
 
@@ -146,8 +142,8 @@ async def test_subtotals_by_category_on_request(world: World, as_user) -> None: 
     round_ = await first_round(world)
 
     async with as_user("staff") as c:
-        plain = soup(await c.get(report_path(round_)))
-        page = soup(await c.get(report_path(round_) + "?subtotals=1"))
+        plain = ok_soup(await c.get(report_path(round_)))
+        page = ok_soup(await c.get(report_path(round_) + "?subtotals=1"))
 
     assert not plain.select("tr.survey-subtotal")
     subtotals = {
@@ -167,7 +163,7 @@ async def test_charts_draw_a_bar_per_counted_organisation_and_per_choice(
     round_ = await first_round(world)
 
     async with as_user("staff") as c:
-        page = soup(await c.get(report_path(round_)))
+        page = ok_soup(await c.get(report_path(round_)))
 
     charts = {
         f.figcaption.get_text(" ", strip=True): f for f in page.select("figure.survey-chart-card")
@@ -185,7 +181,7 @@ async def test_text_answers_are_listed_with_their_organisation(world: World, as_
     round_ = await first_round(world)
 
     async with as_user("staff") as c:
-        page = soup(await c.get(report_path(round_)))
+        page = ok_soup(await c.get(report_path(round_)))
 
     listed = [
         (dt.get_text(), dt.find_next_sibling("dd").get_text())
@@ -203,14 +199,14 @@ async def test_hostile_names_are_shown_as_text(world: World, as_user) -> None:  
         response = await c.get(report_path(round_))
 
     assert "<script>alert" not in response.text
-    assert '<script>alert("x")</script>' in row_names(soup(response))
+    assert '<script>alert("x")</script>' in row_names(ok_soup(response))
 
 
 async def test_a_round_nobody_answered(world: World, as_user) -> None:  # type: ignore[no-untyped-def]
     round_ = await weekly_round(world)
 
     async with as_user("staff") as c:
-        page = soup(await c.get(report_path(round_)))
+        page = ok_soup(await c.get(report_path(round_)))
 
     assert figure(page, "submitted") == "0"
     assert len(row_names(page)) == 3
@@ -224,7 +220,7 @@ async def test_a_secretary_sees_only_their_own_rows(world: World, as_user) -> No
     round_ = await first_round(world)
 
     async with as_user("sec_a") as c:
-        page = soup(await c.get(report_path(round_)))
+        page = ok_soup(await c.get(report_path(round_)))
 
     assert row_names(page) == ["辽宁省计算机学会", "辽宁省计算机学会人工智能专业委员会"]
     assert not page.select("tr.survey-total, tr.survey-subtotal")
@@ -242,7 +238,7 @@ async def test_a_secretarys_subtotals_request_is_ignored(world: World, as_user) 
     round_ = await first_round(world)
 
     async with as_user("sec_a") as c:
-        page = soup(await c.get(report_path(round_) + "?subtotals=1"))
+        page = ok_soup(await c.get(report_path(round_) + "?subtotals=1"))
 
     assert not page.select("tr.survey-subtotal")
     assert "4" not in [
@@ -317,8 +313,8 @@ async def test_the_trend_shows_each_round_cumulative_and_change(world: World, as
     async with as_user("staff") as c:
         # Every round is still open before its deadline with 2 of 3 reported: marked in
         # progress and left out of 环比 unless asked for.
-        page = soup(await c.get(trend_path(campaign) + "?open=1"))
-        plain = soup(await c.get(trend_path(campaign)))
+        page = ok_soup(await c.get(trend_path(campaign) + "?open=1"))
+        plain = ok_soup(await c.get(trend_path(campaign)))
 
     rows = trend_rows(page, "online_meetings")
     assert [r[1:3] for r in rows] == [["5", "5"], ["10", "15"], ["2", "17"]]
@@ -337,7 +333,7 @@ async def test_the_trend_filters_approved_only(world: World, as_user) -> None:  
     campaign = await three_rounds(world)
 
     async with as_user("staff") as c:
-        page = soup(await c.get(trend_path(campaign) + "?include=approved"))
+        page = ok_soup(await c.get(trend_path(campaign) + "?include=approved"))
 
     assert [r[1] for r in trend_rows(page, "online_meetings")] == ["2", "4", "1"]
 
@@ -346,7 +342,7 @@ async def test_a_secretarys_trend_is_their_own_figures(world: World, as_user) ->
     campaign = await three_rounds(world)
 
     async with as_user("sec_a") as c:
-        page = soup(await c.get(trend_path(campaign)))
+        page = ok_soup(await c.get(trend_path(campaign)))
 
     assert [r[1:3] for r in trend_rows(page, "online_meetings")] == [
         ["2", "2"],
@@ -361,8 +357,8 @@ async def test_the_campaign_and_tracker_pages_link_to_the_reports(world: World, 
     campaign_id = round_.campaign_id  # type: ignore[attr-defined]
 
     async with as_user("staff") as c:
-        campaign_page = soup(await c.get(f"/reports/campaigns/{campaign_id}"))
-        tracker = soup(await c.get(f"/reports/rounds/{round_.id}"))
+        campaign_page = ok_soup(await c.get(f"/reports/campaigns/{campaign_id}"))
+        tracker = ok_soup(await c.get(f"/reports/rounds/{round_.id}"))
 
     assert campaign_page.select_one(f'a[href="/reports/campaigns/{campaign_id}/trend"]')
     assert campaign_page.select_one(f'a[href="{report_path(round_)}"]')
@@ -373,7 +369,7 @@ async def test_a_secretarys_reports_list_links_to_the_totals(world: World, as_us
     round_ = await first_round(world)
 
     async with as_user("sec_a") as c:
-        page = soup(await c.get("/reports"))
+        page = ok_soup(await c.get("/reports"))
 
     assert page.select_one(f'a[href="{report_path(round_)}"]')
 
@@ -451,7 +447,7 @@ async def test_a_per_person_campaign_still_reports(world: World, as_user) -> Non
     round_ = await open_round(campaign)
 
     async with as_user("staff") as c:
-        page = soup(await c.get(report_path(round_)))
+        page = ok_soup(await c.get(report_path(round_)))
         assert (await c.get(trend_path(campaign))).status_code == 200
 
     assert figure(page, "roster") == "0"
@@ -463,7 +459,7 @@ async def test_a_secretary_may_download_their_own_rows_from_the_pages(
     round_ = await first_round(world)
 
     async with as_user("sec_a") as c:
-        page = soup(await c.get(report_path(round_)))
+        page = ok_soup(await c.get(report_path(round_)))
 
     assert page.select_one(f'a[href^="{report_path(round_)}.xlsx"]')
     assert page.select_one(f'a[href^="{report_path(round_)}.csv"]')
@@ -475,12 +471,12 @@ async def test_the_page_follows_every_change_of_the_answers(world: World, as_use
 
     round_ = await first_round(world)
     async with as_user("staff") as c:
-        before = soup(await c.get(report_path(round_)))
+        before = ok_soup(await c.get(report_path(round_)))
         assert total(before, "online_meetings") == "7"
         # A reviewer returns B's report: it no longer counts.
         b = await Response.get(round=round_, organisation=world.society_b)
         await Response.filter(id=b.id).update(state=S.RETURNED, version=b.version + 1)
-        after = soup(await c.get(report_path(round_)))
+        after = ok_soup(await c.get(report_path(round_)))
     assert total(after, "online_meetings") == "3"
     assert cell(after, world.society_b.id, "online_meetings") == ""
 
@@ -488,7 +484,7 @@ async def test_the_page_follows_every_change_of_the_answers(world: World, as_use
 async def test_a_secretary_never_gets_the_staffs_page(world: World, as_user) -> None:  # type: ignore[no-untyped-def]
     round_ = await first_round(world)
     async with as_user("staff") as c:
-        assert len(row_names(soup(await c.get(report_path(round_))))) == 3
+        assert len(row_names(ok_soup(await c.get(report_path(round_))))) == 3
     async with as_user("sec_b") as c:
-        page = soup(await c.get(report_path(round_)))
+        page = ok_soup(await c.get(report_path(round_)))
     assert row_names(page) == ["辽宁省医学会"]

@@ -17,6 +17,7 @@ from surveys.round_calendar import ScheduleKind
 from surveys.state_changes import act
 from surveys.states import Action, Actor, ResponseState, TransitionRefused
 from tests.conftest import World, post
+from tests.helpers import soup
 
 ZONE = ZoneInfo("Asia/Shanghai")
 S = ResponseState
@@ -77,10 +78,6 @@ async def set_state(
 ) -> None:
     """Put a response in a state directly (the steps themselves are tested elsewhere)."""
     await Response.filter(id=response.id).update(state=state, submitted_at=submitted_at)
-
-
-def soup(text: str) -> BeautifulSoup:
-    return BeautifulSoup(text, "html.parser")
 
 
 def tracker_states(page: BeautifulSoup) -> dict[str, str]:

@@ -19,7 +19,6 @@ from typing import Any
 
 import httpx
 import pytest
-from bs4 import BeautifulSoup
 
 from intranet.models import Organisation, User
 from intranet.notifications.models import EmailMessage
@@ -29,6 +28,7 @@ from surveys.models import FormVersion, Response
 from surveys.schema import FormDefinition, Question, QuestionType, Section
 from surveys.xlsform import form_to_xlsx
 from tests.conftest import PASSWORD, World, csrf_token, login, make_user, new_client, post
+from tests.helpers import soup
 from tests.hostile.payloads import (
     CONTROL,
     HEADER_INJECTION,
@@ -59,10 +59,6 @@ FORM = FormDefinition(
     ),
 )
 BIDI_CONTROLS = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
-
-
-def soup(response: httpx.Response) -> BeautifulSoup:
-    return BeautifulSoup(response.text, "html.parser")
 
 
 # -- direction overrides and zero-width characters --------------------------------------------
