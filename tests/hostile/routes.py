@@ -41,10 +41,10 @@ from surveys.examples import weekly_progress_form
 from surveys.export import jobs as export_jobs
 from surveys.schema import FormDefinition, Question, QuestionType, Respondent
 from tests.conftest import World, csrf_token, login, new_client, table_names
+from tests.intranet.test_notice_download import attach
 from tests.notice_helpers import ALL_SOCIETIES, make_notice
 from tests.survey_helpers import make_campaign, open_round, response_of
 from tests.test_access_matrix import named_routes
-from tests.test_notice_download import attach
 
 __all__ = ["named_routes"]
 

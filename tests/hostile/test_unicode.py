@@ -7,8 +7,8 @@ control and direction-override characters taken out (intranet.form_fields.clean_
 name typed in NFD is the NFC name and searches typed in NFD find it; usernames compare
 by NFKC and case (ＡＢＣ is abc). Zero-width characters are kept (a zero-width joiner is
 part of some names and emoji) but shown as the characters they are, inside their own
-element. Full-width digits in number answers are tested in tests/test_survey_answers.py
-and tests/test_survey_autosave.py.
+element. Full-width digits in number answers are tested in tests/surveys/test_answer_checks.py
+and tests/surveys/test_autosave.py.
 """
 
 from __future__ import annotations
@@ -40,9 +40,9 @@ from tests.hostile.payloads import (
     RTL_OVERRIDE,
     ZERO_WIDTH_NAME,
 )
+from tests.intranet.test_notifications import backend, free_port, smtp_server
 from tests.notice_helpers import make_notice, to_organisation
 from tests.survey_helpers import make_campaign, open_round, response_of
-from tests.test_notifications import backend, free_port, smtp_server
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORM = FormDefinition(

@@ -498,8 +498,8 @@ NOT_PAGES = {
     "surveys:download_file": "a download: tests/hostile/test_uploads.py",
     "surveys:my_round": "a redirect to one's own response",
     "surveys:export_status": "a started export: test_an_export_page_shows_its_file_name_as_text",
-    "intranet:admin_directory_template": "a workbook: tests/test_directory_pages.py",
-    "intranet:admin_directory_export": "a workbook: tests/test_directory_pages.py",
+    "intranet:admin_directory_template": "a workbook: tests/intranet/test_directory_pages.py",
+    "intranet:admin_directory_export": "a workbook: tests/intranet/test_directory_pages.py",
 }
 
 

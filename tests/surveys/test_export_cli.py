@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from tests.databases import Database, drop_postgres_database, throwaway_database
-from tests.test_cli import huibao, succeeded
+from tests.intranet.test_cli import huibao, succeeded
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from bs4 import BeautifulSoup
 from intranet.models import AuditEvent
 from intranet.notices.models import DocumentPrefix, NumberSequence
 from tests.conftest import World, post
+from tests.intranet.test_notice_editing import error_text
 from tests.notice_helpers import make_notice, prefix_for
-from tests.test_notice_editing import error_text
 
 
 def prefixes_path(organisation: Any) -> str:

@@ -29,7 +29,7 @@ from surveys.totals import (
 )
 from tests.conftest import empty_database
 from tests.survey_helpers import make_campaign, open_round
-from tests.test_survey_totals import totals_form
+from tests.surveys.test_totals import totals_form
 
 T = QuestionType
 FORM = totals_form()

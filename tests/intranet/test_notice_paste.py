@@ -6,7 +6,7 @@ import pytest
 
 from intranet.notices.paste import MISSING_KEYS, PastedNotice, parse_notice
 
-FIXTURES = Path(__file__).parent / "fixtures" / "notices"
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "notices"
 FORWARDING = "lncs-2020-001-forwarding-lnast-2020-3.txt"
 ORGDEPT = "ustl-orgdept-2020-6.txt"
 

@@ -25,8 +25,8 @@ from surveys.totals import Include, format_percent, shown_ratio
 from tests.conftest import World
 from tests.helpers import ok_soup
 from tests.survey_helpers import make_campaign, open_round
-from tests.test_survey_export import FIRST_ROW, HEADER_ROW, NOW, ZONE, row_values, totals_row_of
-from tests.test_survey_report_pages import total, trend_path, trend_rows
+from tests.surveys.test_export import FIRST_ROW, HEADER_ROW, NOW, ZONE, row_values, totals_row_of
+from tests.surveys.test_report_pages import total, trend_path, trend_rows
 
 S = ResponseState
 T = QuestionType
@@ -302,7 +302,7 @@ async def test_late_is_judged_from_the_first_submission(
 def test_a_total_too_precise_for_a_spreadsheet_number_is_written_exactly_as_text(
     tmp_path: Path,
 ) -> None:
-    from tests.test_survey_export import hand_totals, organisation, small_form, written
+    from tests.surveys.test_export import hand_totals, organisation, small_form, written
 
     totals = hand_totals(small_form(), [organisation("甲学会", meetings=2)])
     precise = Decimal("12345678901234.5678")  # 18 significant digits: a float keeps 15

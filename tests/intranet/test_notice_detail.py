@@ -30,6 +30,7 @@ from intranet.notices.models import (
 )
 from tests.conftest import World
 from tests.helpers import soup
+from tests.intranet.test_notice_download import PDF, attach
 from tests.notice_helpers import (
     ALL_SOCIETIES,
     make_notice,
@@ -37,7 +38,6 @@ from tests.notice_helpers import (
     to_members_of,
     to_organisation,
 )
-from tests.test_notice_download import PDF, attach
 
 ZONE = ZoneInfo("Asia/Shanghai")
 ORIGINAL_NUMBER = "辽科协发〔2020〕3号"

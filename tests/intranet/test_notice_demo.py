@@ -28,7 +28,7 @@ from intranet.storage import LocalStorage
 from tests.conftest import World
 from tests.databases import Database, drop_postgres_database, throwaway_database
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ORIGINAL = "辽科协发〔2020〕3号"
 FORWARDING = "辽计会字〔2020〕第001号"
 UNIVERSITY = "科大组织部〔2020〕6号"

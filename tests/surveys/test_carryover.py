@@ -23,7 +23,7 @@ from surveys.states import ResponseState
 from surveys.totals import Include, campaign_trend
 from tests.conftest import World, csrf_token
 from tests.survey_helpers import make_campaign, open_round, response_of, weekly_answers
-from tests.test_survey_filling import whole_form
+from tests.surveys.test_filling import whole_form
 
 EXPERT = {"name": "张三", "employer": "东北大学", "speciality": "病毒学", "phone": None}
 CASE = {"title": "线上义诊", "kind": "deed", "reported_on": None, "summary": None}

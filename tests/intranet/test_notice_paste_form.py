@@ -11,9 +11,9 @@ from bs4 import BeautifulSoup
 from intranet.models import Organisation
 from intranet.notices.models import AddresseeTarget, Notice, NoticeAddressee, NumberSequence
 from tests.conftest import World, post
+from tests.intranet.test_notice_editing import browser_form, error_text
+from tests.intranet.test_notice_paste import FORWARDING, ORGDEPT, hard_wrap, read_fixture
 from tests.notice_helpers import ALL_SOCIETIES, make_notice, prefix_for
-from tests.test_notice_editing import browser_form, error_text
-from tests.test_notice_paste import FORWARDING, ORGDEPT, hard_wrap, read_fixture
 
 FORWARDING_TITLE = "关于转发省科协《做好新型冠状病毒感染的肺炎疫情防控工作》的通知"
 FORWARDED_TITLE = "关于做好新型冠状病毒感染的肺炎疫情防控工作的通知"

@@ -3,7 +3,7 @@
 Every notice here is the association's. Its staff and admin act for it and see it in
 every state; everyone else sees it only once published, and only when it is addressed
 to them or public. A withdrawn notice is the issuer's alone again: those it was addressed
-to see only a page saying it was withdrawn (tests/test_notice_detail.py), nothing of it.
+to see only a page saying it was withdrawn (tests/intranet/test_notice_detail.py), nothing of it.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from surveys import review
 from surveys.models import Response
 from surveys.states import ResponseState
 from tests.conftest import post
-from tests.test_survey_tracker import (
+from tests.surveys.test_tracker import (
     association_campaign,
     response_of,
     round_of,

@@ -22,7 +22,7 @@ from tests.databases import (
     throwaway_database,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ADMIN_PASSWORD = "Long-enough-admin-pw-7"
 NAMED = ["--username", "jia", "--display-name", "甲"]
 

@@ -312,7 +312,7 @@ def test_it_lays_the_totals_sheet_out_for_printing(tmp_path: Path) -> None:
     assert totals.freeze_panes == f"C{FIRST_ROW}"
     assert totals.page_setup.orientation == "landscape"
     assert totals.page_setup.paperSize == 9
-    # A narrow table prints one page wide (a wide one: see test_survey_print.py).
+    # A narrow table prints one page wide (a wide one: see surveys/test_print.py).
     assert totals.sheet_properties.pageSetUpPr.fitToPage
     assert totals.page_setup.fitToWidth in (None, 1) and totals.page_setup.fitToHeight == 0
     assert totals.print_title_rows == f"${HEADER_ROW}:${HEADER_ROW}"

@@ -23,8 +23,8 @@ from intranet.i18n import gettext
 from surveys import export
 from surveys.schema import Aggregate, FormDefinition, Question, Section
 from surveys.schema import QuestionType as T
-from tests.test_cli import huibao, succeeded
-from tests.test_survey_export import NOW, ZONE, hand_totals, organisation
+from tests.intranet.test_cli import huibao, succeeded
+from tests.surveys.test_export import NOW, ZONE, hand_totals, organisation
 
 SOFFICE = shutil.which("soffice")
 REQUIRED = os.environ.get("HUIBAO_REQUIRE_PRINT") == "1"

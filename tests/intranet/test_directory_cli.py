@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from tests.databases import Database, drop_postgres_database, throwaway_database
 from tests.directory_helpers import org_row, person_row, xlsx_bytes
-from tests.test_cli import huibao, succeeded
+from tests.intranet.test_cli import huibao, succeeded
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from surveys.models import Campaign, Form, FormVersion, Response, Round
 from surveys.round_calendar import ScheduleKind
 from tests.conftest import World, post
 from tests.helpers import soup
-from tests.test_survey_tracker import ZONE, association_campaign, round_of, weekly_campaign
+from tests.surveys.test_tracker import ZONE, association_campaign, round_of, weekly_campaign
 
 NEW = "/reports/campaigns/new"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from surveys.models import Response, ResponseEvent
 from surveys.states import ResponseState
 from tests.conftest import post
-from tests.test_survey_tracker import (
+from tests.surveys.test_tracker import (
     association_campaign,
     response_of,
     round_of,

@@ -24,7 +24,7 @@ from tests.conftest import World
 from tests.databases import Database, drop_postgres_database, throwaway_database
 from tests.test_server import Server
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ZONE = ZoneInfo("Asia/Shanghai")
 # Monday 2 March 2020, 09:00: the fourth weekly round from 10 February opened at midnight.
 NOW = datetime(2020, 3, 2, 9, 0, tzinfo=ZONE)

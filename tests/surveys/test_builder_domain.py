@@ -8,7 +8,7 @@ from surveys import building, schema
 from surveys.building import EditRefused, NoSuchPart
 from surveys.examples import weekly_progress_form
 from surveys.schema import Choice, FormDefinition, Question, QuestionType, Section
-from tests.test_survey_builder import small_form
+from tests.surveys.test_builder import small_form
 
 T = QuestionType
 

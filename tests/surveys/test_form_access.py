@@ -11,7 +11,7 @@ from surveys import building
 from surveys.models import Form, FormVersion
 from surveys.xlsform import form_to_xlsx
 from tests.conftest import World
-from tests.test_survey_builder import make_form, question_fields, small_form
+from tests.surveys.test_builder import make_form, question_fields, small_form
 
 READS = [
     "",

@@ -18,8 +18,8 @@ from surveys.models import Form, FormVersion
 from surveys.views.form_common import MAX_IMPORT_BYTES
 from surveys.xlsform import form_to_xlsx
 from tests.conftest import World, post
-from tests.test_survey_builder import latest, make_form, small_form
-from tests.test_survey_form_versions import answered_campaign
+from tests.surveys.test_builder import latest, make_form, small_form
+from tests.surveys.test_form_versions import answered_campaign
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

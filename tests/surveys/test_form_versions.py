@@ -13,7 +13,7 @@ from surveys import building
 from surveys.models import Campaign, Form, FormVersion, Response, Round
 from surveys.schema import Section
 from tests.conftest import World, post
-from tests.test_survey_builder import HX, latest, make_form, question_fields, small_form
+from tests.surveys.test_builder import HX, latest, make_form, question_fields, small_form
 
 
 @pytest.fixture

@@ -29,8 +29,8 @@ from intranet.notices.notice_form import (
 )
 from intranet.notices.paste import parse_notice
 from tests.conftest import World
+from tests.intranet.test_notice_paste import FORWARDING, ORGDEPT, read_fixture
 from tests.notice_helpers import make_notice, prefix_for, to_category, to_organisation
-from tests.test_notice_paste import FORWARDING, ORGDEPT, read_fixture
 
 
 def posted(*extra: tuple[str, str], **changes: str) -> FormData:
