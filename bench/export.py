@@ -145,7 +145,7 @@ def words(rng: random.Random, count: int) -> str:
 
 
 def answers(rng: random.Random) -> dict[str, Any]:
-    """One society's stored answers (as surveys.answers.check_answer stores them)."""
+    """One society's stored answers (as surveys.answer_checks.check_answer stores them)."""
     stored: dict[str, Any] = {f"count_{i:02d}": rng.randint(0, 500) for i in range(INTEGERS)}
     for i in range(DECIMALS):
         amount = Decimal(rng.randint(0, 99_999)).scaleb(-2).normalize()
@@ -179,7 +179,7 @@ async def build(settings: Any) -> dict[str, Any]:
     from intranet.models import Organisation, OrganisationKind
     from intranet.models.organisations import path_segment
     from surveys.models import Campaign, Form, FormVersion, Round
-    from surveys.schedule import ScheduleKind
+    from surveys.round_calendar import ScheduleKind
 
     rng = random.Random(2020)
     association = Organisation(

@@ -1,6 +1,6 @@
 """The site's p99 while campaign workbooks are being built, against idle, in one run.
 
-Exports run in the export process (surveys.exports), not on the event loop, so a light
+Exports run in the export process (surveys.export.jobs), not on the event loop, so a light
 page keeps its p99 within 3× of idle while a 52-round campaign workbook (200 societies,
 bench/export.py's data) is built again and again. Goal: ratio ≤ 3.
 

@@ -164,8 +164,8 @@ async def build(
     from intranet.notifications.models import EmailMessage, EmailState
     from intranet.security import hash_password
     from surveys.models import Campaign, Response, Round
+    from surveys.round_calendar import ScheduleKind
     from surveys.rounds import open_due_rounds
-    from surveys.schedule import ScheduleKind
     from surveys.states import ResponseState
 
     surveys = await build_surveys(settings, seed=seed)

@@ -43,8 +43,8 @@ from intranet.notifications.models import EmailMessage, Notification  # noqa: E4
 from intranet.settings import load_settings  # noqa: E402
 from surveys import notify  # noqa: E402
 from surveys.models import Campaign, Form, FormVersion, Round  # noqa: E402
+from surveys.round_calendar import ScheduleKind  # noqa: E402
 from surveys.rounds import open_due_rounds  # noqa: E402
-from surveys.schedule import ScheduleKind  # noqa: E402
 from surveys.schema import FormDefinition  # noqa: E402
 
 ZONE = ZoneInfo("Asia/Shanghai")

@@ -40,8 +40,8 @@ from intranet import db  # noqa: E402
 from intranet.models import Organisation, OrganisationKind  # noqa: E402
 from intranet.settings import load_settings  # noqa: E402
 from surveys.models import Campaign, Form, FormVersion, Response, Round  # noqa: E402
+from surveys.round_calendar import ScheduleKind, due_to_open  # noqa: E402
 from surveys.rounds import open_due_rounds, roster_organisation_ids  # noqa: E402
-from surveys.schedule import ScheduleKind, due_to_open  # noqa: E402
 from surveys.schema import FormDefinition  # noqa: E402
 
 GOAL = 5.0

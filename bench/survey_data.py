@@ -10,7 +10,7 @@ unless it is empty or its name contains "bench") — holding:
   secretary `bench-sec-001` ... `bench-sec-200` (password PASSWORD);
 - surveys.examples.weekly_progress_form() as a frozen form version, and a weekly
   campaign sending it to the 200 societies that started 51 weeks before this week, so
-  exactly 52 rounds are due now (their plans come from surveys.schedule.due_to_open,
+  exactly 52 rounds are due now (their plans come from surveys.round_calendar.due_to_open,
   so the scheduler finds nothing left to open);
 - rounds 1-51 closed, every response answered (each answer as check_answer stores
   it), submitted and mostly approved, a tenth returned once and resubmitted, with
@@ -20,9 +20,9 @@ unless it is empty or its name contains "bench") — holding:
   submitted; the responses the benchmark's secretaries autosave are drafts.
 
 Rows are inserted in bulk (explicit ids, one transaction per table group), not through
-surveys.rounds and surveys.responses, but every column holds what those would have
+surveys.rounds and surveys.state_changes, but every column holds what those would have
 written (states reachable by the transitions, version = number of changes, submitted_at,
-answers checked by surveys.answers.check_answer).
+answers checked by surveys.answer_checks.check_answer).
 """
 
 from __future__ import annotations
@@ -158,7 +158,7 @@ def typed_answers(rng: random.Random, first: datetime.date, last: datetime.date)
 def checked_answers(form: Any, typed: dict[str, Any], keep: float, rng: random.Random) -> dict:
     """The stored answers: each typed one through check_answer, a fraction `keep` of them
     (a draft is half filled in), unanswered ones left out."""
-    from surveys.answers import check_answer
+    from surveys.answer_checks import check_answer
 
     stored: dict[str, Any] = {}
     for question in form.questions():
@@ -218,7 +218,7 @@ async def build(settings: Any, *, seed: int = 2020) -> SurveyData:
     from intranet.security import hash_password
     from surveys.examples import weekly_progress_form
     from surveys.models import Campaign, Form, FormVersion, Response, Round
-    from surveys.schedule import ScheduleKind, due_to_open
+    from surveys.round_calendar import ScheduleKind, due_to_open
     from surveys.schema import Respondent
     from surveys.states import Action, ResponseState
 

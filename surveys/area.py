@@ -14,7 +14,8 @@ from intranet import policy
 from intranet.areas import Area, NavLink
 from intranet.i18n import N_
 from intranet.settings import Settings
-from surveys import attention, commands, exports, notify, scheduler
+from surveys import attention, commands, notify, scheduler
+from surveys.export import jobs as export_jobs
 from surveys.views import (
     campaigns,
     forms,
@@ -45,7 +46,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        await exports.shutdown()
+        await export_jobs.shutdown()
 
 
 async def send_due(now: datetime, settings: Settings) -> int:

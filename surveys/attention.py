@@ -23,7 +23,7 @@ from intranet.models import Membership
 from surveys import carryover, review
 from surveys.models import Response
 from surveys.policy import actor_for, offers_no_change
-from surveys.responses import AWAITING_ANSWER
+from surveys.state_changes import AWAITING_ANSWER
 from surveys.states import Actor, ResponseState
 
 SHOWN = 6

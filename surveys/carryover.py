@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from surveys.answers import check_answer, is_answered
+from surveys.answer_checks import check_answer, is_answered
 from surveys.models import Response
 from surveys.schema import Carry, FormDefinition, Question, QuestionType
 from surveys.states import ResponseState

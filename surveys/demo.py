@@ -37,7 +37,7 @@ from tortoise.expressions import F
 from intranet.demo import ASSOCIATION, COMPUTER_SOCIETY, UNIVERSITY, UNIVERSITY_BRANCHES
 from intranet.models import Category, Organisation, User
 from intranet.settings import Settings
-from surveys.answers import check_answer
+from surveys.answer_checks import check_answer
 from surveys.examples import weekly_progress_form
 from surveys.models import (
     AnswerChange,
@@ -48,8 +48,8 @@ from surveys.models import (
     ResponseEvent,
     Round,
 )
+from surveys.round_calendar import RoundPlan, ScheduleKind, due_to_open
 from surveys.rounds import roster_organisation_ids
-from surveys.schedule import RoundPlan, ScheduleKind, due_to_open
 from surveys.schema import (
     Aggregate,
     Carry,

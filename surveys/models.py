@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from tortoise import fields
 from tortoise.models import Model
 
-from surveys.schedule import Schedule, ScheduleKind
+from surveys.round_calendar import Schedule, ScheduleKind
 from surveys.schema import FormDefinition, Respondent
 from surveys.states import Action, ResponseState
 
@@ -60,7 +60,7 @@ class FormVersion(Model):
         return FormDefinition.from_dict(self.definition)
 
 
-# One form version sent to a roster on a schedule (see surveys.schedule for what the
+# One form version sent to a roster on a schedule (see surveys.round_calendar for what the
 # schedule fields mean). The roster is resolved afresh each time a round opens.
 class Campaign(Model):
     id = fields.IntField(primary_key=True)
@@ -277,7 +277,7 @@ class RoundReminder(Model):
 # report pages and trends do not add up every answer again on every view. `stamp` says
 # which answers they were made from: the campaign's form version and, over the round's
 # responses, their count, sum of versions, sum of ids and latest change. Every change to
-# a response bumps its version (surveys.answering, surveys.responses), and an added or
+# a response bumps its version (surveys.answering, surveys.state_changes), and an added or
 # removed response moves the count or the ids, so figures whose stamp differs from the
 # round's current one are stale and made again (surveys.totals.round_figures).
 class RoundFigures(Model):

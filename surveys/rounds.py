@@ -23,7 +23,7 @@ from tortoise.transactions import in_transaction
 from intranet.models import Organisation
 from intranet.sql import Sql
 from surveys.models import Campaign, Form, FormVersion, Response, Round
-from surveys.schedule import RoundPlan, due_to_open
+from surveys.round_calendar import RoundPlan, due_to_open
 from surveys.schema import Respondent
 
 

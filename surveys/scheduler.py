@@ -21,8 +21,8 @@ from tortoise.functions import Count, Max
 
 from surveys import notify
 from surveys.models import Campaign, Round
+from surveys.round_calendar import due_to_open
 from surveys.rounds import open_due_rounds
-from surveys.schedule import due_to_open
 
 logger = logging.getLogger("huibao.scheduler")
 

@@ -25,7 +25,7 @@ from intranet.models import Organisation, User
 from surveys.answering import check_typed
 from surveys.examples import weekly_progress_form
 from surveys.models import Campaign, Form, FormVersion, Response, Round
-from surveys.schedule import ScheduleKind
+from surveys.round_calendar import ScheduleKind
 from surveys.schema import FormDefinition, Respondent
 from surveys.states import ResponseState
 

@@ -32,17 +32,17 @@ ADMIN_OF_OBJECT = "admin of the object"  # an admin whose subtree holds the obje
 ROOT_ADMIN = "root admin"  # an admin of the association itself
 ACTS_FOR_OBJECT = "acts for the object"  # its secretaries, staff and admins (and above)
 # Who may use a notice depends on its state and addressees as well as on roles: those
-# routes are walked role × state × addressee in tests/test_notice_access.py.
+# routes are walked role × state × addressee in tests/intranet/test_notice_access.py.
 NOTICE_RULES = "notice rules"
 # Reports: who reviews and who answers depends on the campaign's organiser and roster;
-# tests/test_survey_access.py walks every one against another organisation's objects,
+# tests/surveys/test_access.py walks every one against another organisation's objects,
 # and each area's tests walk its roles and states.
 SURVEY_RULES = "survey rules"
-# One's own notifications by id: tests/test_notifications_pages.py gives each person
+# One's own notifications by id: tests/intranet/test_notifications_pages.py gives each person
 # another's id and expects 404.
 OWN_NOTIFICATION = "own notification"
 # A directory import job by its token: only the admin who started it; and an invitation
-# by its one-time code. tests/test_directory_pages.py walks both.
+# by its one-time code. tests/intranet/test_directory_pages.py walks both.
 DIRECTORY_RULES = "directory rules"
 
 ROUTE_ACCESS = {

@@ -21,7 +21,7 @@ from starlette.applications import Starlette
 from intranet.app import create_app
 from intranet.notifications.models import EmailMessage
 from intranet.settings import Settings
-from surveys import exports
+from surveys.export import jobs as export_jobs
 from tests.conftest import World, login, new_client, post
 from tests.notice_helpers import make_notice, to_organisation
 from tests.survey_helpers import make_campaign, open_round
@@ -33,7 +33,7 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 @pytest.fixture(autouse=True)
 async def stop_the_pool() -> Any:
     yield
-    await exports.shutdown()
+    await export_jobs.shutdown()
 
 
 @pytest.mark.parametrize(
@@ -125,7 +125,7 @@ async def test_starting_an_export_redirects_to_a_path(
         status = await client.get(started.headers["location"])
     token = started.headers["location"].rstrip("/").rsplit("/", 1)[-1]
     for _ in range(600):  # let the job finish before the test ends
-        job = exports.job_status(settings, token)
+        job = export_jobs.job_status(settings, token)
         if job is not None and job.finished:
             break
         await asyncio.sleep(0.1)

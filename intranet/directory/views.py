@@ -20,7 +20,7 @@ from starlette.routing import Route
 from intranet import accounts, audit, policy
 from intranet.directory import codes, export, invitations, jobs, plan
 from intranet.directory.apply import Actor
-from intranet.forms import FormErrors, form_data
+from intranet.form_fields import FormErrors, form_data
 from intranet.i18n import gettext
 from intranet.middleware import SESSION_COOKIE, cookie_header
 from intranet.security import MAX_PASSWORD_LENGTH, hash_password, password_problem

@@ -27,7 +27,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from intranet.forms import clean_line
+from intranet.form_fields import clean_line
 from intranet.i18n import gettext
 
 ORGANISATIONS = "组织机构"

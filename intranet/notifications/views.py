@@ -15,7 +15,7 @@ from starlette.routing import Route
 from tortoise import timezone
 
 from intranet import audit, policy
-from intranet.forms import done_message, form_data, page_number, parse_id
+from intranet.form_fields import done_message, form_data, page_number, parse_id
 from intranet.i18n import N_, gettext
 from intranet.notices.notify import withdrawn_among
 from intranet.notifications import kinds

@@ -12,7 +12,7 @@ from starlette.routing import Route
 from tortoise import timezone
 
 from intranet import accounts, audit, i18n, policy
-from intranet.forms import FormErrors, clean_line, form_data, is_email_address, take_line
+from intranet.form_fields import FormErrors, clean_line, form_data, is_email_address, take_line
 from intranet.i18n import gettext
 from intranet.middleware import LOCALE_COOKIE, SESSION_COOKIE, cookie_header
 from intranet.models import User

@@ -24,7 +24,7 @@ from tortoise.queryset import QuerySet
 
 from intranet import policy
 from intranet.audit import action_label
-from intranet.forms import FormErrors, clean_line, parse_id
+from intranet.form_fields import FormErrors, clean_line, parse_id
 from intranet.i18n import gettext
 from intranet.models import AuditEvent, Membership, Organisation, User
 from intranet.templating import is_htmx, render

@@ -13,7 +13,7 @@ from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from intranet import audit, policy
-from intranet.forms import FormErrors, clean_line, form_data, parse_id, take_line
+from intranet.form_fields import FormErrors, clean_line, form_data, parse_id, take_line
 from intranet.i18n import gettext
 from intranet.models import Category, Membership, Organisation
 from intranet.templating import render

@@ -10,7 +10,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from intranet import audit, policy
-from intranet.forms import FormErrors, form_data, parse_id
+from intranet.form_fields import FormErrors, form_data, parse_id
 from intranet.i18n import gettext
 from intranet.models import Category, Membership, Organisation
 from intranet.models.organisations import MoveError

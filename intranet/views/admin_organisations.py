@@ -17,7 +17,7 @@ from starlette.routing import Route
 from tortoise.expressions import Q
 
 from intranet import policy
-from intranet.forms import clean_line, page_number, parse_id
+from intranet.form_fields import clean_line, page_number, parse_id
 from intranet.models import Category
 from intranet.templating import render
 from intranet.views.admin_categories import categories, category_delete, category_edit

@@ -12,7 +12,7 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from intranet import policy
-from intranet.forms import FormErrors, clean_line, parse_id, take_line
+from intranet.form_fields import FormErrors, clean_line, parse_id, take_line
 from intranet.i18n import gettext
 from intranet.models import Category, Membership, Organisation, OrganisationKind
 

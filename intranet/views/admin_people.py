@@ -22,7 +22,7 @@ from tortoise.query_utils import Prefetch
 from tortoise.queryset import QuerySet
 
 from intranet import policy
-from intranet.forms import (
+from intranet.form_fields import (
     clean_line,
     done_message,
     page_number,

@@ -14,7 +14,7 @@ from tortoise.transactions import in_transaction
 
 from intranet import audit, policy
 from intranet.directory import invitations
-from intranet.forms import (
+from intranet.form_fields import (
     FormErrors,
     form_data,
 )

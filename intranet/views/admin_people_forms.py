@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from intranet import policy
-from intranet.forms import (
+from intranet.form_fields import (
     FormErrors,
     clean_line,
     is_email_address,

@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 
 from intranet import accounts, audit, policy
 from intranet.directory import invitations
-from intranet.forms import (
+from intranet.form_fields import (
     FormErrors,
     done_message,
     form_data,

@@ -13,7 +13,7 @@ from starlette.routing import Route
 from tortoise.expressions import Q
 
 from intranet import audit, policy
-from intranet.forms import (
+from intranet.form_fields import (
     FormErrors,
     clean_line,
     form_data,

@@ -11,7 +11,7 @@ from typing import Any
 
 from intranet.i18n import N_, Refusal
 from intranet.models import User
-from surveys.answers import CheckedAnswer, Problem, check_answer, is_answered
+from surveys.answer_checks import CheckedAnswer, Problem, check_answer, is_answered
 from surveys.models import Response
 from surveys.schema import Question, QuestionType
 from surveys.states import ResponseState

@@ -11,6 +11,7 @@ from typing import Any
 from intranet.i18n import Refusal
 from intranet.models import User
 from surveys import carryover
+from surveys.answer_checks import is_answered, missing_required
 from surveys.answering.checking import (
     ATTEMPTS,
     COUNTED_STATES,
@@ -22,11 +23,10 @@ from surveys.answering.checking import (
     normal,
 )
 from surveys.answering.saving import form_of, reload, save_answers
-from surveys.answers import is_answered, missing_required
 from surveys.models import Response
 from surveys.numbers import number_or_zero
-from surveys.responses import CHANGED_MEANWHILE, ResponseChanged, SubmitRefused, act
 from surveys.schema import FormDefinition
+from surveys.state_changes import CHANGED_MEANWHILE, ResponseChanged, SubmitRefused, act
 from surveys.states import Action, Actor
 
 # -- earlier rounds ------------------------------------------------------------------------------
@@ -104,7 +104,7 @@ async def submit_no_change(
 ) -> Response:
     """本期无变化，直接提交: the no-change answers, then submit, for a response still at
     `expected_version` (what the confirmation showed). Raises as save_answers and
-    surveys.responses.act do."""
+    surveys.state_changes.act do."""
     if expected_version != response.version:
         raise ResponseChanged("changed_meanwhile", CHANGED_MEANWHILE)
     form = form_of(response)

@@ -14,6 +14,7 @@ from tortoise.transactions import in_transaction
 
 from intranet.models import User
 from intranet.sql import Sql
+from surveys.answer_checks import is_answered
 from surveys.answering.checking import (
     ATTEMPTS,
     AnswerConflict,
@@ -24,10 +25,9 @@ from surveys.answering.checking import (
     normal,
     same,
 )
-from surveys.answers import is_answered
 from surveys.models import AnswerChange, Response, ResponseEvent, Round
-from surveys.responses import CHANGED_MEANWHILE, ResponseChanged
 from surveys.schema import FormDefinition, Question
+from surveys.state_changes import CHANGED_MEANWHILE, ResponseChanged
 from surveys.states import Action, Actor, ResponseState, transition
 
 # -- saving --------------------------------------------------------------------------------

@@ -25,7 +25,9 @@ The package, by part of the work:
 - csv_file: a round's totals as CSV for other programs.
 
 This module names the parts' public functions and labels so callers import them from
-`surveys.export`.
+`surveys.export`. Building a workbook in another process, and the background export
+jobs with their progress, are `surveys.export.jobs` (imported by name: it is not
+re-exported here).
 """
 
 from surveys.export.campaign_workbook import in_progress_text as in_progress_text

@@ -280,7 +280,7 @@ async def write_round_workbook(
         progress(10)
     # Writing is CPU work: in a thread, so an event loop goes on serving pages (the
     # thread copies the context, so the sheets are in the caller's language). The site
-    # runs this in its export process (surveys.exports), never on its own loop.
+    # runs this in its export process (surveys.export.jobs), never on its own loop.
     await asyncio.to_thread(
         build_round_workbook,
         target,

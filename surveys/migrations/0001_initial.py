@@ -2,7 +2,7 @@ from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
 from json import dumps, loads
-from surveys.schedule import ScheduleKind
+from surveys.round_calendar import ScheduleKind
 from surveys.schema import Respondent
 from surveys.states import Action, ResponseState
 from tortoise.fields.base import OnDelete

@@ -10,13 +10,13 @@ JSONB there), a row per answer, grouped by the group and the question key; the g
 is nothing (a round), the category, the ancestor at a tree depth, or the round (a trend).
 
 Numbers are exact. Integers are stored as JSON numbers; decimals as plain decimal
-strings ("12.5", surveys.answers), though a JSON number in a decimal question is read
+strings ("12.5", surveys.answer_checks), though a JSON number in a decimal question is read
 too. PostgreSQL casts both to NUMERIC and sums exactly. SQLite has no decimal type, so
 each value's text is split into its whole part and its fraction scaled to an integer of
 1e-9 (answers keep at most 6 places), and the two are summed apart as integers: exact,
 and far from overflowing. SQLite's min and max compare the values as REAL and read the
 result back through its shortest repr, which is exact because an accepted answer has at
-most 15 significant digits (surveys.answers.MAX_SIGNIFICANT_DIGITS). Averages, the
+most 15 significant digits (surveys.answer_checks.MAX_SIGNIFICANT_DIGITS). Averages, the
 cumulative figures of a trend and its changes are worked out in Python from those
 exact sums and counts, in Decimal.
 

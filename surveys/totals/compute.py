@@ -11,15 +11,15 @@ from intranet.i18n import gettext
 from intranet.models import Category, Organisation
 from intranet.models.organisations import PATH_DIGITS
 from intranet.sql import Sql
-from surveys.answers import is_answered
+from surveys.answer_checks import is_answered
 from surveys.models import Campaign, Response, Round
-from surveys.responses import late_at
 from surveys.schema import (
     TEXT_TYPES,
     Aggregate,
     FormDefinition,
     QuestionType,
 )
+from surveys.state_changes import late_at
 from surveys.states import ResponseState
 from surveys.totals import sql
 from surveys.totals.figures import Figures, json_value

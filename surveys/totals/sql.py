@@ -275,7 +275,7 @@ class _Totals(Sql):
         return f"({value} #>> '{{}}')" if self.postgres else value
 
     def _answered(self) -> str:
-        """1 if the answer counts as one (surveys.answers.is_answered), else 0."""
+        """1 if the answer counts as one (surveys.answer_checks.is_answered), else 0."""
         kind, text = f"COALESCE({self._kind('e')}, 'null')", self._text("e.value")
         if self.postgres:
             return (

@@ -16,7 +16,7 @@ from surveys.models import (
     Round,
     RoundReminder,
 )
-from surveys.responses import AWAITING_ANSWER, ResponseChanged, act
+from surveys.state_changes import AWAITING_ANSWER, ResponseChanged, act
 from surveys.states import Action, Actor, TransitionRefused
 from surveys.tracking.messages import (
     DUE_INVALID,

@@ -16,7 +16,7 @@ from surveys.models import (
     Round,
     RoundReminder,
 )
-from surveys.responses import AWAITING_ANSWER, is_late, was_resent
+from surveys.state_changes import AWAITING_ANSWER, is_late, was_resent
 from surveys.states import ResponseState
 from surveys.tracking.messages import DONE_STATES, TRACKER_STATES
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from starlette.datastructures import FormData
 from tortoise.expressions import Q
 
-from intranet.forms import FormErrors, clean_line, parse_id
+from intranet.form_fields import FormErrors, clean_line, parse_id
 from intranet.i18n import gettext
 from intranet.models import Category, Membership, Organisation, User
 from surveys import policy
@@ -22,7 +22,7 @@ from surveys.models import (
     FormVersion,
     Round,
 )
-from surveys.schedule import Schedule, ScheduleKind, validate_schedule
+from surveys.round_calendar import Schedule, ScheduleKind, validate_schedule
 from surveys.tracking.messages import (
     CATEGORIES_TOP_ONLY,
     CATEGORY_UNKNOWN,

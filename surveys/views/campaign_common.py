@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from intranet.forms import done_message, parse_id
+from intranet.form_fields import done_message, parse_id
 from intranet.i18n import N_, ngettext
 from intranet.templating import render
 from surveys.states import Action

@@ -1,7 +1,7 @@
 """Campaigns, their rounds and the review of responses: the pages of the staff who run them.
 
 Every page and step asks surveys.policy first: a campaign, round or response the person
-does not run answers 404. The work itself is in surveys.tracking and surveys.responses;
+does not run answers 404. The work itself is in surveys.tracking and surveys.state_changes;
 a step done answers 303 with ?done=<key> (DONE_MESSAGES, shown by the page it leads to),
 a step refused a small page saying why, with nothing changed.
 
@@ -20,13 +20,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from intranet import audit
-from intranet.forms import FormErrors, form_data
+from intranet.form_fields import FormErrors, form_data
 from intranet.i18n import gettext
 from intranet.models import Category, Membership
 from intranet.policy import memberships, not_found, require_user
 from surveys import policy, rounds, tracking
 from surveys.models import Campaign, Round
-from surveys.schedule import ScheduleKind
+from surveys.round_calendar import ScheduleKind
 from surveys.views.campaign_common import (
     EDIT_PAGE,
     campaign_done_message,

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from intranet import policy
-from intranet.forms import clean_line, clean_text, done_message, form_data
+from intranet.form_fields import clean_line, clean_text, done_message, form_data
 from intranet.i18n import gettext
 from intranet.templating import render
 from surveys import building

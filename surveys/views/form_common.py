@@ -11,7 +11,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 
 from intranet import policy, uploads
-from intranet.forms import clean_line, clean_text
+from intranet.form_fields import clean_line, clean_text
 from intranet.i18n import N_, gettext
 from intranet.models import Membership, Organisation
 from intranet.templating import is_htmx

@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from tortoise.expressions import Q
 
 from intranet import audit, policy
-from intranet.forms import clean_line, clean_text, done_message, form_data, parse_id
+from intranet.form_fields import clean_line, clean_text, done_message, form_data, parse_id
 from intranet.i18n import gettext
 from intranet.models import Membership, Organisation
 from intranet.templating import render

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from intranet import audit, uploads
-from intranet.forms import form_data
+from intranet.form_fields import form_data
 from intranet.i18n import gettext
 from surveys import building
 from surveys.policy import require_form

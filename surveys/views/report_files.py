@@ -7,13 +7,14 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 
-from intranet.forms import form_data
+from intranet.form_fields import form_data
 from intranet.i18n import current_locale
 from intranet.policy import not_found, require_user
 from intranet.settings import Settings
 from intranet.templating import render
 from intranet.uploads import content_disposition
-from surveys import export, exports, policy, totals
+from surveys import export, policy, totals
+from surveys.export import jobs as export_jobs
 from surveys.models import Campaign, Round
 from surveys.policy import ReportScope
 from surveys.views.report_common import (
@@ -87,7 +88,7 @@ async def round_csv(request: Request) -> Response:
 
 async def workbook_response(
     request: Request,
-    kind: exports.Kind,
+    kind: export_jobs.Kind,
     target_id: int,
     filename: str,
     include: totals.Include,
@@ -99,8 +100,8 @@ async def workbook_response(
     """Has the export process write the workbook to a file, sends it, and deletes it
     once sent. Never written on the event loop: pages go on being served meanwhile."""
     settings = settings_of(request)
-    path = exports.exports_dir(settings) / f"direct-{exports.new_token()}.xlsx"
-    job = exports.ExportRequest(
+    path = export_jobs.exports_dir(settings) / f"direct-{export_jobs.new_token()}.xlsx"
+    job = export_jobs.ExportRequest(
         kind=kind,
         target_id=target_id,
         include=include.value,
@@ -112,7 +113,7 @@ async def workbook_response(
         open_in_change=open_in_change,
     )
     try:
-        await exports.build(settings, job)
+        await export_jobs.build(settings, job)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
@@ -173,7 +174,7 @@ async def start_campaign_export(request: Request) -> Response:
 
 async def start_export(
     request: Request,
-    kind: exports.Kind,
+    kind: export_jobs.Kind,
     target_id: int,
     filename: str,
     include: totals.Include,
@@ -183,7 +184,7 @@ async def start_export(
     open_in_change: bool = False,
 ) -> Response:
     user = require_user(request)
-    token = await exports.start(
+    token = await export_jobs.start(
         settings_of(request),
         owner_id=user.id,
         kind=kind,
@@ -199,12 +200,12 @@ async def start_export(
     return RedirectResponse(status, 303)
 
 
-async def own_job(request: Request) -> tuple[str, exports.JobStatus]:
+async def own_job(request: Request) -> tuple[str, export_jobs.JobStatus]:
     """The job behind the token, if it is this person's and they still see its report;
     404 otherwise (whether or not the token exists)."""
     user = require_user(request)
     token = request.path_params["token"]
-    job = exports.job_status(settings_of(request), token)
+    job = export_jobs.job_status(settings_of(request), token)
     if job is None or job.owner_id != user.id:
         raise not_found()
     campaign_id = job.target_id
@@ -230,7 +231,7 @@ async def export_status(request: Request) -> Response:
     return render(request, EXPORT_PAGE, context, partial=EXPORT_STATUS)
 
 
-def back_link(request: Request, job: exports.JobStatus) -> str:
+def back_link(request: Request, job: export_jobs.JobStatus) -> str:
     if job.kind == "round":
         return request.app.url_path_for("surveys:round_report", round_id=job.target_id)
     return request.app.url_path_for("surveys:campaign_trend", campaign_id=job.target_id)
@@ -238,8 +239,8 @@ def back_link(request: Request, job: exports.JobStatus) -> str:
 
 async def export_download(request: Request) -> Response:
     token, job = await own_job(request)
-    path = exports.file_path(settings_of(request), token)
-    if job.state != exports.DONE or not path.exists():
+    path = export_jobs.file_path(settings_of(request), token)
+    if job.state != export_jobs.DONE or not path.exists():
         raise not_found()
     return FileResponse(
         path, media_type=XLSX, headers={"content-disposition": content_disposition(job.filename)}

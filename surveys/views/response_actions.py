@@ -16,15 +16,15 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from intranet import policy
-from intranet.forms import form_data, parse_id
+from intranet.form_fields import form_data, parse_id
 from intranet.i18n import N_, Refusal, gettext
 from intranet.templating import render
 from surveys import answering, carryover
-from surveys.answers import is_answered as answered
-from surveys.answers import missing_required
+from surveys.answer_checks import is_answered as answered
+from surveys.answer_checks import missing_required
 from surveys.policy import ResponseAccess, offers_no_change, require_response
-from surveys.responses import ResponseChanged, SubmitRefused, act
 from surveys.schema import Carry
+from surveys.state_changes import ResponseChanged, SubmitRefused, act
 from surveys.states import Action, Actor, TransitionRefused
 from surveys.views.response_page import (
     display,

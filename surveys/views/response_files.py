@@ -13,8 +13,8 @@ from intranet.templating import render
 from surveys import answering
 from surveys.models import AnswerChange, ResponseEvent
 from surveys.policy import ResponseAccess, require_response
-from surveys.responses import ResponseChanged
 from surveys.schema import FormDefinition, Question, QuestionType
+from surveys.state_changes import ResponseChanged
 from surveys.states import (
     Action,
     Actor,

@@ -16,11 +16,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from tortoise import timezone
 
-from intranet.forms import done_message
+from intranet.form_fields import done_message
 from intranet.i18n import N_, gettext
 from intranet.templating import render
 from surveys import answering
-from surveys.answers import Problem, is_answered, missing_required
+from surveys.answer_checks import Problem, is_answered, missing_required
 from surveys.models import ResponseEvent
 from surveys.numbers import number_or_zero, plain_number
 from surveys.policy import (

@@ -5,13 +5,13 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from intranet.forms import clean_text, form_data, parse_id
+from intranet.form_fields import clean_text, form_data, parse_id
 from intranet.i18n import gettext
 from intranet.models import Membership, User
 from intranet.policy import require_user
 from surveys import policy, review
 from surveys.models import Response as SurveyResponse
-from surveys.responses import ResponseChanged, act
+from surveys.state_changes import ResponseChanged, act
 from surveys.states import Action, Actor, TransitionRefused
 from surveys.views.campaign_common import (
     CHOOSE_ACTION,

@@ -10,17 +10,17 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from intranet import policy
-from intranet.forms import form_data, parse_id
+from intranet.form_fields import form_data, parse_id
 from intranet.i18n import Refusal, gettext
 from intranet.templating import render
 from surveys import answering
-from surveys.answers import Problem
+from surveys.answer_checks import Problem
 from surveys.policy import (
     ResponseAccess,
     require_response,
 )
-from surveys.responses import ResponseChanged, SubmitRefused, act
 from surveys.schema import KEY_PATTERN, FormDefinition, Question, QuestionType
+from surveys.state_changes import ResponseChanged, SubmitRefused, act
 from surveys.states import (
     REVIEWER_CANNOT_EDIT,
     Action,

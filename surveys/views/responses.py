@@ -1,7 +1,7 @@
 """Filling in reports: the secretary's list and the routes of every response page.
 
 Views parse, ask surveys.policy who the person is to the response (404 if nobody), call
-surveys.answering / surveys.responses and render. The response page is one plain form:
+surveys.answering / surveys.state_changes and render. The response page is one plain form:
 its Save and Submit buttons work without JavaScript (every field is sent with the
 answer the page knew, its *base*), and htmx saves each field as it is typed through
 `save_answer`:
@@ -31,7 +31,7 @@ from starlette.routing import Route
 from tortoise.expressions import Q, Subquery
 
 from intranet import policy
-from intranet.forms import parse_id
+from intranet.form_fields import parse_id
 from intranet.models import Membership, Organisation, User
 from intranet.templating import render
 from surveys import answering, attention, paths
@@ -40,8 +40,8 @@ from surveys.models import Round
 from surveys.policy import (
     actor_for,
 )
-from surveys.responses import AWAITING_ANSWER
 from surveys.schema import Respondent
+from surveys.state_changes import AWAITING_ANSWER
 from surveys.states import (
     Actor,
     ResponseState,

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from intranet.forms import done_message, parse_id
+from intranet.form_fields import done_message, parse_id
 from intranet.i18n import N_
 from intranet.policy import memberships, require_user
 from intranet.templating import render

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import NoMatchFound
 
 from intranet import audit
-from intranet.forms import form_data, parse_id
+from intranet.form_fields import form_data, parse_id
 from intranet.i18n import gettext
 from intranet.models import Category
 from intranet.policy import can_manage_organisation, require_user

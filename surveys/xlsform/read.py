@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
 
-from intranet.forms import without_unsafe_chars
+from intranet.form_fields import without_unsafe_chars
 from surveys.schema import (
     Choice,
     Respondent,

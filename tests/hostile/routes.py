@@ -37,14 +37,14 @@ from intranet.models import Membership
 from intranet.notices import workflow
 from intranet.notifications.models import Notification
 from intranet.settings import load_settings
-from surveys import exports
 from surveys.examples import weekly_progress_form
+from surveys.export import jobs as export_jobs
 from surveys.schema import FormDefinition, Question, QuestionType, Respondent
 from tests.conftest import World, csrf_token, login, new_client, table_names
+from tests.intranet.test_notice_download import attach
 from tests.notice_helpers import ALL_SOCIETIES, make_notice
 from tests.survey_helpers import make_campaign, open_round, response_of
 from tests.test_access_matrix import named_routes
-from tests.test_notice_download import attach
 
 __all__ = ["named_routes"]
 
@@ -155,10 +155,10 @@ async def targets(app: Any, world: World) -> dict[str, Any]:
         key=f"hostile-{notice.id}",
         created_at=datetime.now(UTC),
     )
-    token = exports.new_token()
-    exports.write_status(
-        exports.status_path(app.state.settings, token),
-        exports.JobStatus(world.staff.id, "round", round_.id, "totals.xlsx"),
+    token = export_jobs.new_token()
+    export_jobs.write_status(
+        export_jobs.status_path(app.state.settings, token),
+        export_jobs.JobStatus(world.staff.id, "round", round_.id, "totals.xlsx"),
     )
     # The root admin's import, written, with one person's one-time codes still to take;
     # and an invitation waiting for the person with no role.
@@ -372,4 +372,4 @@ def rows_of(taken: Snapshot, table: str) -> list[tuple[str, ...]]:
 
 async def stop_exports() -> None:
     """Let exports a route started finish (or stop), before the test's loop moves on."""
-    await exports.shutdown()
+    await export_jobs.shutdown()

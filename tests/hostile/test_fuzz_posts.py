@@ -51,7 +51,7 @@ from tests.hostile.routes import (
 )
 
 # Answers above 499 that a route gives on purpose: the SMTP test says the mail could not
-# go (tests/test_notifications_pages.py), which is not the site failing.
+# go (tests/intranet/test_notifications_pages.py), which is not the site failing.
 DELIBERATE = {"intranet:admin_email_test": {502}}
 
 EXAMPLES = int(os.environ.get("HUIBAO_FUZZ_EXAMPLES", "4"))

@@ -3,12 +3,12 @@ same name composed (NFC) or decomposed (NFD), look-alike letters, and line break
 an e-mail header would take them.
 
 What the site does, and these tests hold it to: one-line fields are stored in NFC with
-control and direction-override characters taken out (intranet.forms.clean_line), so a
+control and direction-override characters taken out (intranet.form_fields.clean_line), so a
 name typed in NFD is the NFC name and searches typed in NFD find it; usernames compare
 by NFKC and case (ＡＢＣ is abc). Zero-width characters are kept (a zero-width joiner is
 part of some names and emoji) but shown as the characters they are, inside their own
-element. Full-width digits in number answers are tested in tests/test_survey_answers.py
-and tests/test_survey_autosave.py.
+element. Full-width digits in number answers are tested in tests/surveys/test_answer_checks.py
+and tests/surveys/test_autosave.py.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from typing import Any
 
 import httpx
 import pytest
-from bs4 import BeautifulSoup
 
 from intranet.models import Organisation, User
 from intranet.notifications.models import EmailMessage
@@ -29,6 +28,7 @@ from surveys.models import FormVersion, Response
 from surveys.schema import FormDefinition, Question, QuestionType, Section
 from surveys.xlsform import form_to_xlsx
 from tests.conftest import PASSWORD, World, csrf_token, login, make_user, new_client, post
+from tests.helpers import soup
 from tests.hostile.payloads import (
     CONTROL,
     HEADER_INJECTION,
@@ -40,9 +40,9 @@ from tests.hostile.payloads import (
     RTL_OVERRIDE,
     ZERO_WIDTH_NAME,
 )
+from tests.intranet.test_notifications import backend, free_port, smtp_server
 from tests.notice_helpers import make_notice, to_organisation
 from tests.survey_helpers import make_campaign, open_round, response_of
-from tests.test_notifications import backend, free_port, smtp_server
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORM = FormDefinition(
@@ -59,10 +59,6 @@ FORM = FormDefinition(
     ),
 )
 BIDI_CONTROLS = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
-
-
-def soup(response: httpx.Response) -> BeautifulSoup:
-    return BeautifulSoup(response.text, "html.parser")
 
 
 # -- direction overrides and zero-width characters --------------------------------------------

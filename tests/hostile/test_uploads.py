@@ -1,8 +1,8 @@
 """Hostile uploads on every way a file comes in: notice attachments, report file answers
 and form imports.
 
-Notice attachments have their own detailed tests (tests/test_notice_attachments.py,
-tests/test_storage_uploads.py); here the same attacks are aimed at the other ways in,
+Notice attachments have their own detailed tests (tests/intranet/test_notice_attachments.py,
+tests/intranet/test_storage_uploads.py); here the same attacks are aimed at the other ways in,
 and the bodies over the limit at all of them: oversize bodies (declared, or chunked with
 no length), lying contents, hostile file names. Each is refused with a message or
 stored under a safe name, nothing is written outside the upload directory, and the

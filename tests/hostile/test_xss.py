@@ -38,7 +38,8 @@ from intranet.notices.models import DocumentPrefix, Notice, NoticeAttachment
 from intranet.notifications.models import EmailMessage, Notification
 from intranet.notifications.send import mail_bodies
 from intranet.settings import Settings
-from surveys import exports, xlsform
+from surveys import xlsform
+from surveys.export import jobs as export_jobs
 from surveys.models import AnswerChange, Response, ResponseEvent
 from surveys.schema import (
     FormDefinition,
@@ -497,8 +498,8 @@ NOT_PAGES = {
     "surveys:download_file": "a download: tests/hostile/test_uploads.py",
     "surveys:my_round": "a redirect to one's own response",
     "surveys:export_status": "a started export: test_an_export_page_shows_its_file_name_as_text",
-    "intranet:admin_directory_template": "a workbook: tests/test_directory_pages.py",
-    "intranet:admin_directory_export": "a workbook: tests/test_directory_pages.py",
+    "intranet:admin_directory_template": "a workbook: tests/intranet/test_directory_pages.py",
+    "intranet:admin_directory_export": "a workbook: tests/intranet/test_directory_pages.py",
 }
 
 
@@ -606,7 +607,7 @@ async def test_an_export_page_shows_its_file_name_as_text(site: Site, settings: 
         )
         assert started.status_code == 303, started.text
         status_url = started.headers["location"]
-        job = exports.job_status(settings, status_url.rstrip("/").rsplit("/", 1)[-1])
+        job = export_jobs.job_status(settings, status_url.rstrip("/").rsplit("/", 1)[-1])
         assert job is not None
         for headers in ({}, {"HX-Request": "true"}):
             page = await staff.get(status_url, headers=headers)
@@ -615,7 +616,7 @@ async def test_an_export_page_shows_its_file_name_as_text(site: Site, settings: 
             shown = soup.select_one(".survey-export-file")
             assert shown is not None and shown.get_text() == job.filename, job.filename
     finally:
-        await exports.shutdown()
+        await export_jobs.shutdown()
 
 
 async def test_e_mail_html_parts_show_planted_text_as_text(site: Site) -> None:

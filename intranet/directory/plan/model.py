@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from intranet.directory.workbook import Problem, Row
-from intranet.forms import is_email_address
+from intranet.form_fields import is_email_address
 from intranet.i18n import gettext, use_locale
 from intranet.models import Category, Membership, Organisation, OrganisationKind, Role, User
 from intranet.models.organisations import KIND_LABELS, ROLE_LABELS

@@ -17,7 +17,7 @@ from starlette.routing import Route
 from tortoise.exceptions import IntegrityError
 
 from intranet import policy
-from intranet.forms import FormErrors, form_data, parse_id, take_line
+from intranet.form_fields import FormErrors, form_data, parse_id, take_line
 from intranet.i18n import N_, gettext
 from intranet.notices import workflow
 from intranet.notices.models import Notice, NoticeAddressee, NoticeAttachment

@@ -4,7 +4,7 @@ issuer's number prefixes in .prefixes).
 Only people who act for an organisation write its notices (policy.issuing_organisations
 for a new one, policy.require_managed_notice and can_edit_notice for an existing one);
 everyone else gets 404. Reading the form and filling it from a paste is plain code in
-intranet.notices.forms; these views check permission, call it, save and render.
+intranet.notices.notice_form; these views check permission, call it, save and render.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from tortoise.transactions import in_transaction
 
 from intranet import audit, policy
 from intranet.convertors import MAX_ID
-from intranet.forms import FormErrors, form_data, page_number, parse_id
+from intranet.form_fields import FormErrors, form_data, page_number, parse_id
 from intranet.i18n import N_, gettext
 from intranet.models import Membership, Organisation, User
-from intranet.notices import audience, forms, workflow
+from intranet.notices import audience, notice_form, workflow
 from intranet.notices.models import (
     AddresseeRole,
     Notice,
@@ -135,13 +135,13 @@ def category_options() -> list[tuple[str, str]]:
 
 
 def body_format_options() -> list[tuple[str, str]]:
-    return [(f.value, gettext(label)) for f, label in forms.BODY_FORMAT_LABELS.items()]
+    return [(f.value, gettext(label)) for f, label in notice_form.BODY_FORMAT_LABELS.items()]
 
 
 async def editor_page(
     request: Request,
-    options: forms.FormOptions,
-    values: forms.NoticeValues,
+    options: notice_form.FormOptions,
+    values: notice_form.NoticeValues,
     *,
     notice: Notice | None = None,
     issuers: list[Organisation] | None = None,
@@ -158,8 +158,8 @@ async def editor_page(
         "issuers": issuers or [],
         "category_options": category_options(),
         "body_format_options": body_format_options(),
-        "to_line": forms.built_line(values.to, options),
-        "cc_built_line": forms.built_line(values.cc, options),
+        "to_line": notice_form.built_line(values.to, options),
+        "cc_built_line": notice_form.built_line(values.cc, options),
         "done": done_message(request) if status_code == 200 else "",
         "pasted": None,
         "forward_candidate": None,
@@ -183,15 +183,15 @@ async def create(request: Request) -> Response:
     user, _held, issuers = await issuers_or_404(request)
     if request.method == "GET":
         preselected = chosen_issuer(issuers, request.query_params.get("issuer")) or issuers[0]
-        options = await forms.FormOptions.load(preselected)
-        return await editor_page(request, options, forms.new_values(options), issuers=issuers)
+        options = await notice_form.FormOptions.load(preselected)
+        return await editor_page(request, options, notice_form.new_values(options), issuers=issuers)
     form = await form_data(request)
     errors = FormErrors()
     issuer = chosen_issuer(issuers, form.get("issuer"))
     if issuer is None:
         errors.add("issuer", gettext("Choose an organisation from the list."))
-    options = await forms.FormOptions.load(issuer or issuers[0])
-    values = forms.read_values(form, options, errors)
+    options = await notice_form.FormOptions.load(issuer or issuers[0])
+    values = notice_form.read_values(form, options, errors)
     notice = Notice(issuer=options.issuer, author=user, state=NoticeState.DRAFT)
     if not errors:
         await apply_or_refuse(notice, values, options, errors)
@@ -205,21 +205,24 @@ async def create(request: Request) -> Response:
 
 
 async def apply_or_refuse(
-    notice: Notice, values: forms.NoticeValues, options: forms.FormOptions, errors: FormErrors
+    notice: Notice,
+    values: notice_form.NoticeValues,
+    options: notice_form.FormOptions,
+    errors: FormErrors,
 ) -> None:
     try:
-        await forms.apply_values(notice, values, options)
+        await notice_form.apply_values(notice, values, options)
     except workflow.DuplicateNumber as refused:
         errors.add("typed_number", gettext(refused.message))
 
 
 async def save_new(
-    request: Request, notice: Notice, values: forms.NoticeValues, errors: FormErrors
+    request: Request, notice: Notice, values: notice_form.NoticeValues, errors: FormErrors
 ) -> None:
     try:
         async with in_transaction():
             await notice.save()
-            await NoticeAddressee.bulk_create(forms.addressee_rows(notice, values))
+            await NoticeAddressee.bulk_create(notice_form.addressee_rows(notice, values))
             await audit.record(
                 request,
                 "notice.create",
@@ -243,22 +246,22 @@ async def editable_notice(request: Request) -> tuple[User, list[Membership], Not
 
 async def edit(request: Request) -> Response:
     user, _held, notice = await editable_notice(request)
-    options = await forms.FormOptions.load(notice.issuer)
+    options = await notice_form.FormOptions.load(notice.issuer)
     if request.method == "GET":
-        values = await forms.values_of(notice, options)
+        values = await notice_form.values_of(notice, options)
         return await editor_page(request, options, values, notice=notice)
     form = await form_data(request)
     errors = FormErrors()
-    values = forms.read_values(form, options, errors, notice=notice)
-    before = forms.comparable(notice, await NoticeAddressee.filter(notice=notice), options)
+    values = notice_form.read_values(form, options, errors, notice=notice)
+    before = notice_form.comparable(notice, await NoticeAddressee.filter(notice=notice), options)
     if not errors:
         await apply_or_refuse(notice, values, options, errors)
     if errors:
         return await editor_page(
             request, options, values, notice=notice, errors=errors, status_code=400
         )
-    rows = forms.addressee_rows(notice, values)
-    if forms.comparable(notice, rows, options) == before:
+    rows = notice_form.addressee_rows(notice, values)
+    if notice_form.comparable(notice, rows, options) == before:
         return redirect(request, "intranet:notice_edit", "unchanged", notice_id=notice.id)
     try:
         await save_edit(request, user, notice, rows)
@@ -296,9 +299,9 @@ async def save_edit(
 async def delete(request: Request) -> Response:
     user, _held, notice = await editable_notice(request)
     if not notice.is_draft:
-        options = await forms.FormOptions.load(notice.issuer)
+        options = await notice_form.FormOptions.load(notice.issuer)
         refusal = gettext("A published notice cannot be deleted. Withdraw it instead.")
-        values = await forms.values_of(notice, options)
+        values = await notice_form.values_of(notice, options)
         return await editor_page(
             request, options, values, notice=notice, refusal=refusal, status_code=400
         )

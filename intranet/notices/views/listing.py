@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from intranet import paths, policy
-from intranet.forms import clean_line, page_number, parse_id
+from intranet.form_fields import clean_line, page_number, parse_id
 from intranet.i18n import gettext
 from intranet.models import Membership
 from intranet.notices import summary_cache

@@ -13,10 +13,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from intranet import policy
-from intranet.forms import FormErrors, form_data
+from intranet.form_fields import FormErrors, form_data
 from intranet.i18n import gettext
 from intranet.models import Membership
-from intranet.notices import forms, numbering
+from intranet.notices import notice_form, numbering
 from intranet.notices.models import (
     Notice,
     NoticeState,
@@ -58,11 +58,11 @@ async def paste(request: Request) -> Response:
     if errors or issuer is None:
         context.update(errors=errors, text=text[:MAX_PASTE_LENGTH], issuer_id=form.get("issuer"))
         return render(request, "intranet/notices/paste.html", context, status_code=400)
-    options = await forms.FormOptions.load(issuer)
-    pasted = forms.pasted_form(parse_notice(text), options)
+    options = await notice_form.FormOptions.load(issuer)
+    pasted = notice_form.pasted_form(parse_notice(text), options)
     candidate = await forward_candidate(held, pasted)
     if pasted.forwarded is not None and candidate is None:
-        pasted.values.body = forms.with_forwarded_text(pasted.values.body, pasted.forwarded)
+        pasted.values.body = notice_form.with_forwarded_text(pasted.values.body, pasted.forwarded)
     return await editor_page(
         request,
         options,
@@ -73,7 +73,9 @@ async def paste(request: Request) -> Response:
     )
 
 
-async def forward_candidate(held: list[Membership], pasted: forms.PastedForm) -> Notice | None:
+async def forward_candidate(
+    held: list[Membership], pasted: notice_form.PastedForm
+) -> Notice | None:
     """The published notice the paste forwards, when it is here and may be forwarded."""
     forwarded = pasted.forwarded
     if forwarded is None or forwarded.number is None:

@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 
 from intranet import audit, policy
 from intranet.convertors import MAX_ID
-from intranet.forms import FormErrors, clean_line, form_data, parse_id
+from intranet.form_fields import FormErrors, clean_line, form_data, parse_id
 from intranet.i18n import gettext
 from intranet.models import Organisation
 from intranet.notices import numbering

@@ -17,7 +17,7 @@ from starlette.routing import Route
 from tortoise import timezone
 
 from intranet import audit, policy
-from intranet.forms import form_data, parse_id
+from intranet.form_fields import form_data, parse_id
 from intranet.i18n import gettext
 from intranet.models import User
 from intranet.notices import audience

@@ -1,0 +1,1 @@
+"""Tests of the intranet: accounts, administration, the directory, notices, notifications."""

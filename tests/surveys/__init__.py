@@ -1,0 +1,1 @@
+"""Tests of the report area (surveys): forms, campaigns, rounds, responses, totals, exports."""
