@@ -1,5 +1,5 @@
 """Autosave of one answer (POST /reports/responses/{id}/answers/{key}) with 200 societies
-and 52 weekly rounds of history, against a bare Jinja2 page of the same size.
+and 52 weekly rounds of history, against the notice list's bare Jinja2 page of 50 rows.
 
     .venv/bin/python bench/autosave.py                       # SQLite, one worker
     .venv/bin/python bench/autosave.py --database-url postgres://postgres@127.0.0.1:5432/huibao_bench
@@ -12,9 +12,9 @@ wrk connection (-t8 -c8: one connection per thread) is one of them autosaving th
 integer question "online_meetings" of its own round-52 draft, a new value on every
 request, with `base` = the value its last 200 stored and `version` from the
 X-Response-Version header, as the page's script does, so no request should be refused.
-The bare page (a minimal Starlette app, imported from this module by uvicorn) renders
-a save-status partial like the real one with Jinja2 from memory, padded to the same
-size, answering GET (no form body to read, no database). Both run under the same
+The baseline is the notice list's (bench/notice_list.py): a bare Starlette app rendering
+a page of 50 notices with Jinja2 from memory, padded to the real list's 46 kB, answering
+GET (no form body to read, no database), so both benchmarks' ratios compare. Both run under the same
 uvicorn settings (uvloop, httptools, no access log; one worker on SQLite, two on
 PostgreSQL) pinned to CPU 0; wrk runs pinned to CPU 1 with the same threads and
 connections, and a Lua script that counts every non-2xx answer for both.
@@ -42,12 +42,6 @@ from html import unescape
 from pathlib import Path
 from typing import Any
 
-from jinja2 import DictLoader, Environment
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import HTMLResponse
-from starlette.routing import Route
-
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
 RPS_GOAL = 0.6
@@ -57,50 +51,53 @@ LOCKED = "database is locked"
 
 # -- the bare page ------------------------------------------------------------------------
 
-# What templates/surveys/responses/_save_status.html answers, without a database.
-BARE_TEMPLATE = """<p class="q-saved">{{ saved }} {{ time }}</p>
-<span id="base-{{ key }}" class="q-base" hx-swap-oob="true"><input type="hidden" \
-name="base.{{ key }}" value="{{ value }}"></span>
-<input type="hidden" id="response-version" name="version" value="{{ version }}" \
-hx-swap-oob="true">
-<span id="save-status" class="save-status saved" hx-swap-oob="true">{{ saved }} {{ time }}</span>
-{{ pad|safe }}"""
-
-_template = Environment(loader=DictLoader({"s.html": BARE_TEMPLATE}), autoescape=True).get_template(
-    "s.html"
+# The baseline is the notice list's: bench/notice_list.py's bare Jinja2 page of 50 rows
+# rendered from memory, padded to the size of the real list on its bench data, so that
+# the two benchmarks' ratios compare. Its rows are made up here (the notice data is not
+# built for this benchmark): 50 notices like the list's first page.
+NOTICE_PAGE_BYTES = 46_473  # GET /notices, page 1, on bench/notice_data.py's data
+_ISSUERS = ("省科协", "辽宁省计算机学会", "辽宁省生物医学工程学会", "省科协学会学术部")
+_TITLES = (
+    "关于部署{year}年团体标准工作的通知",
+    "关于开展全国科普日活动的通知",
+    "关于做好学会年度工作总结的通知",
+    "关于推荐青年人才托举工程候选人的通知",
+    "关于网上值班安排的通知",
 )
-_served = {"count": 0}
-# Read once, as the page's template is: set by the benchmark for the uvicorn it starts.
-_PAD_BYTES = int(os.environ.get("AUTOSAVE_PAD", "0"))
-_SAVED_WORD = os.environ.get("AUTOSAVE_SAVED", "已保存")
 
 
-def bare_html(pad_bytes: int, count: int, saved: str) -> str:
-    now = datetime.datetime.now()
-    pad = "<!-- " + "x" * (pad_bytes - 9) + " -->" if pad_bytes >= 9 else " " * pad_bytes
-    return _template.render(
-        saved=saved,
-        time=now.strftime("%H:%M"),
-        key="online_meetings",
-        value=count,
-        version=count,
-        pad=pad,
-    )
+def bare_rows() -> list[dict[str, Any]]:
+    """50 rows as bench/notice_data.py writes the first page's: number, title, issuer,
+    date, category, pinned, unread."""
+    return [
+        {
+            "id": 5000 - n,
+            "number": f"辽科协发〔2025〕{150 - n}号",
+            "title": _TITLES[n % len(_TITLES)].format(year=2025),
+            "issuer": _ISSUERS[n % len(_ISSUERS)],
+            "issued_on": (datetime.date(2025, 10, 15) - datetime.timedelta(days=n)).isoformat(),
+            "category": "announcement",
+            "pinned": n < 3,
+            "unread": n % 3 != 0,
+        }
+        for n in range(50)
+    ]
 
 
-def saved_word(body: str) -> str:
-    """The real answer's "Saved" (已保存 once translated), so both pages say the same."""
-    match = re.search(r'<p class="q-saved">(.*?) \d\d:\d\d</p>', body)
-    return match.group(1) if match else "已保存"
+def bare_page_env(env: dict[str, str], data_dir: Path) -> dict[str, str]:
+    """The environment that makes notice_list:app serve that page, padded to size."""
+    import notice_list  # bench/notice_list.py: its bare page
 
+    rows = bare_rows()
+    rows_file = data_dir / "bare_rows.json"
+    rows_file.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+    unpadded = len(notice_list._template.render(rows=rows, q="", page=1, pad="").encode())
+    return {
+        **env,
+        "NOTICE_LIST_ROWS": str(rows_file),
+        "NOTICE_LIST_PAD": str(max(0, NOTICE_PAGE_BYTES - unpadded)),
+    }
 
-async def bare_status(request: Request) -> HTMLResponse:
-    _served["count"] += 1
-    html = bare_html(_PAD_BYTES, _served["count"] % 1000, _SAVED_WORD)
-    return HTMLResponse(html, headers={"x-response-version": str(_served["count"])})
-
-
-app = Starlette(routes=[Route("/", bare_status), Route("/healthz", bare_status)])
 
 # -- signing in, as a browser does ---------------------------------------------------------
 
@@ -485,16 +482,12 @@ def run_benchmark(args: argparse.Namespace, data_dir: Path) -> int:
         response_ids = [slot.response_id for slot in slots]
         changes_before = count_changes(data.database_url, response_ids, data.question)
 
-        bare_env = dict(env)
-        bare_env["AUTOSAVE_SAVED"] = saved_word(body.decode("utf-8", "replace"))
-        unpadded = len(bare_html(0, 10, bare_env["AUTOSAVE_SAVED"]).encode())
-        bare_env["AUTOSAVE_PAD"] = str(max(0, len(body) - unpadded))
         bare = start_server(
-            "autosave:app",
+            "notice_list:app",
             factory=False,
             app_dir=BENCH_DIR,
             cwd=REPO_DIR,
-            env=bare_env,
+            env=bare_page_env(env, data_dir),
             workers=workers,
             log_path=data_dir / "bare.log",
         )
@@ -503,7 +496,7 @@ def run_benchmark(args: argparse.Namespace, data_dir: Path) -> int:
         bare_script = data_dir / "bare.lua"
         bare_script.write_text(LUA_COMMON + LUA_BARE, encoding="utf-8")
         save_script = data_dir / "autosave.lua"
-        print(f"bare Jinja2 save status: GET /, {bare_size:,} bytes")
+        print(f"bare Jinja2 page of 50 notices (bench/notice_list.py's): {bare_size:,} bytes")
         if args.check:
             return 0
 
@@ -603,7 +596,7 @@ def report(
 
     print()
     labels = {
-        "bare": f"bare Jinja2 save status, GET, from memory ({bare_size:,} B)",
+        "bare": f"bare Jinja2 50-row page, GET, from memory ({bare_size:,} B)",
         "autosave": f"autosave POST ({database}, {workers} worker{'s' if workers > 1 else ''}, "
         f"{save_size:,} B)",
     }
