@@ -152,9 +152,9 @@ def readable_notices(held: list[Membership]) -> QuerySet[Notice]:
 def readable_notices_sql(held: list[Membership], sql: Sql, notice: str, issuer: str) -> str:
     """readable_notices as a condition in a hand-written statement, `notice` and `issuer`
     naming the notice table and its issuer's organisation: the same rule, put the same
-    way (tests/test_notice_list_sql.py compares the two for every kind of person)."""
+    way (tests/intranet/test_notice_list_sql.py compares the two for every kind of person)."""
     reaches = []
-    any_role = [m.organisation_id for m in held]  # type: ignore[attr-defined]
+    any_role = [m.organisation_id for m in held]
     if any_role:
         audience = f"a.organisation_id IN ({sql.params(any_role)})"
         scope = f"a.scope = {sql.param(AudienceScope.EVERYONE.value)}"
