@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import MutableMapping
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
 import jinja2
+from jinja2 import nodes
+from jinja2.ext import Extension
+from jinja2.parser import Parser
 from jinja2.runtime import Context
 from markupsafe import Markup
 from starlette.requests import Request
@@ -36,11 +40,75 @@ def static_url(relative: str) -> str:
     return f"/static/{relative}?v={_static_hash(relative)}"
 
 
+class FixedParts(Extension):
+    """`{% fixed %}...{% endfixed %}`: a part of a page that is the same for everyone who
+    reads the site in one language (translated words, paths of routes without
+    parameters, static files' URLs), rendered once per process for each language and
+    kept, as every page of the site repeats it. The part may read only the globals of
+    SHARED and its own loop variables: naming anything a page or a request brings
+    (`user`, `request`, `csrf_token`), or including another template, is a
+    TemplateSyntaxError, so nothing of one person's page can be kept for another's.
+    Templates reloaded when edited (debug) are rendered afresh."""
+
+    tags = {"fixed"}
+    # Globals of make_templates' environment that are the same on every page in a
+    # language (url_for: paths without parameters; static_url: the files' hashes).
+    SHARED = frozenset(
+        {"_", "gettext", "url_for", "static_url", "html_lang", "current_locale"}
+        | {"LOCALE_NAMES", "area_stylesheets", "area_scripts"}
+    )
+
+    def __init__(self, environment: jinja2.Environment) -> None:
+        super().__init__(environment)
+        self.kept: dict[tuple[str, str], Markup] = {}
+
+    def parse(self, parser: Parser) -> nodes.Node:
+        lineno = next(parser.stream).lineno
+        body = parser.parse_statements(("name:endfixed",), drop_needle=True)
+        inside = [found for node in body for found in (node, *node.find_all(nodes.Node))]
+        for node in inside:
+            # What another template or a page's block brings is beyond the check below.
+            if isinstance(node, (nodes.Include, nodes.Import, nodes.FromImport, nodes.Block)):
+                parser.fail("{% fixed %} may not include, import or hold a block", node.lineno)
+        names = [node for node in inside if isinstance(node, nodes.Name)]
+        # Its own: what it assigns itself (a loop's variables, a {% set %}).
+        readable = {name.name for name in names if name.ctx != "load"} | {"loop"} | self.SHARED
+        for name in names:
+            if name.ctx == "load" and name.name not in readable:
+                parser.fail(
+                    f"{{% fixed %}} may not read {name.name!r}: it is not the same on every page",
+                    name.lineno,
+                )
+        place = nodes.Const(f"{parser.name}:{lineno}")
+        call = self.call_method("_kept", [place])
+        return nodes.CallBlock(call, [], [], body).set_lineno(lineno)
+
+    def _kept(self, place: str, caller: Any) -> Markup:
+        if self.environment.auto_reload:
+            return Markup(caller())
+        key = (place, i18n.current_locale())
+        made = self.kept.get(key)
+        if made is None:
+            made = self.kept[key] = Markup(caller())
+        return made
+
+
+class Environment(jinja2.Environment):
+    """Jinja's environment, whose templates hold their globals in a dict of their own
+    rather than a ChainMap over the environment's: every render copies them into its
+    context, and copying a ChainMap (item by item, in Python) cost more than all the
+    rest of making the context. Jinja asks that globals not change once templates are
+    loaded; make_templates sets them all before any is."""
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        return {**self.globals, **(d or {})}
+
+
 def make_templates(settings: Settings) -> Jinja2Templates:
-    env = jinja2.Environment(
+    env = Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
         autoescape=True,
-        extensions=["jinja2.ext.i18n"],
+        extensions=["jinja2.ext.i18n", FixedParts],
         undefined=jinja2.StrictUndefined if settings.debug else jinja2.Undefined,
         trim_blocks=True,
         lstrip_blocks=True,
