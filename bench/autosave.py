@@ -801,7 +801,7 @@ SECTIONS = (
         "find_response",
     ),
     ("view: form_data (parse the body)", "surveys.views.response_saving", "form_data"),
-    ("view: answering.form_of (FormDefinition.from_dict)", "surveys.answering", "form_of"),
+    ("view: answering.form_of (the parsed FormDefinition)", "surveys.answering", "form_of"),
     ("view: answering.check_typed (value and base)", "surveys.answering", "check_typed"),
     ("view: answering.save_answers", "surveys.answering", "save_answers"),
     ("  answering.write (UPDATE + INSERT, one transaction)", "surveys.answering.saving", "write"),
