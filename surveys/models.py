@@ -9,7 +9,9 @@ these models store their results.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -57,7 +59,27 @@ class FormVersion(Model):
         ordering = ["form_id", "number"]
 
     def form_definition(self) -> FormDefinition:
-        return FormDefinition.from_dict(self.definition)
+        """The questions, parsed once per process for each content the version has had
+        (parsing costs an autosave more than the rest of its own work; a FormDefinition
+        is immutable, so one is shared). Keyed by the content, not only the id: a version
+        not yet frozen is edited, and another database may hold other content under the
+        id. The key is the stored text if `read_from` gave it, else the content dumped."""
+        stored = self.__dict__.get("_stored_definition")
+        if stored is not None and stored[0] is self.definition:
+            return _parsed_definition(self.id, stored[1])
+        return _parsed_definition(self.id, json.dumps(self.definition, ensure_ascii=False))
+
+    def read_from(self, text: object) -> None:
+        """Remember that `definition` was decoded from the stored `text` (a loader's
+        row), so that form_definition() keys on it instead of dumping the content
+        again; forgotten once `definition` is given another value."""
+        if isinstance(text, str):
+            object.__setattr__(self, "_stored_definition", (self.definition, text))
+
+
+@lru_cache(maxsize=64)
+def _parsed_definition(version_id: int, content: str) -> FormDefinition:
+    return FormDefinition.from_dict(json.loads(content))
 
 
 # One form version sent to a roster on a schedule (see surveys.round_calendar for what the

@@ -56,7 +56,9 @@ async def load_response(response_id: int) -> Response | None:
     # Set as select_related sets them: the relation's cache, not the field (which would
     # mark the id as changed).
     object.__setattr__(campaign, "_organiser", _ORGANISER.instance(row))
-    object.__setattr__(campaign, "_form_version", _FORM_VERSION.instance(row))
+    form_version: FormVersion = _FORM_VERSION.instance(row)
+    form_version.read_from(row["fv.definition"])
+    object.__setattr__(campaign, "_form_version", form_version)
     object.__setattr__(round_, "_campaign", campaign)
     object.__setattr__(response, "_round", round_)
     organisation = _ORGANISATION.instance(row) if row["o.id"] is not None else None
