@@ -111,8 +111,8 @@ def variants(positions: list[str]) -> dict[str, tuple[Any, str]]:
 
     from intranet import middleware
     from intranet.app import create_app, render_error
+    from intranet.health import HealthCheck
     from intranet.settings import load_settings
-    from intranet.views.site import HealthCheck
 
     settings = load_settings()
 

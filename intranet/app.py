@@ -19,6 +19,7 @@ from starlette.types import Scope
 from intranet import db, i18n
 from intranet.areas import load_areas
 from intranet.directory import jobs as directory_jobs
+from intranet.health import HealthCheck
 from intranet.i18n import N_, gettext
 from intranet.memory import release_free_memory, trim_after_full_collections
 from intranet.middleware import (
@@ -39,7 +40,6 @@ from intranet.settings import Settings, load_settings
 from intranet.storage import LocalStorage
 from intranet.templating import is_htmx, make_templates
 from intranet.urls import routes
-from intranet.views.site import HealthCheck
 
 logger = logging.getLogger("huibao")
 

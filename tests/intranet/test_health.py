@@ -56,7 +56,7 @@ async def test_the_database_refuses_a_dangling_parent(app) -> None:  # type: ign
 
 
 async def test_a_success_is_trusted_for_one_second_and_a_failure_never() -> None:
-    from intranet.views.site import HealthCheck
+    from intranet.health import HealthCheck
 
     now = [100.0]
     answers = [True, False, False, True]
@@ -81,7 +81,7 @@ async def test_a_success_is_trusted_for_one_second_and_a_failure_never() -> None
 async def test_probes_arriving_together_share_one_query() -> None:
     import asyncio
 
-    from intranet.views.site import HealthCheck
+    from intranet.health import HealthCheck
 
     queries = 0
     release = asyncio.Event()
