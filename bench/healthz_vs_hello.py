@@ -41,7 +41,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
 SERVER_CPU = "0"
 CLIENT_CPU = "1"
-GOAL = 0.85
+GOAL = 0.75  # wherever /healthz sits among the routes (the hot-paths goal)
 POSITIONS = ("first", "middle", "last")
 # Read by site_app(), the factory uvicorn calls in the server process.
 POSITION_VARIABLE = "BENCH_HEALTHZ_POSITION"
