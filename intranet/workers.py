@@ -13,10 +13,13 @@ own ORM connection from the site's Settings in its own event loop.
 from __future__ import annotations
 
 import asyncio
+import json
 import multiprocessing
 import os
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict
+from pathlib import Path
 from typing import Any, TypeVar
 
 NICENESS = 19  # the lowest
@@ -78,3 +81,31 @@ class WorkerPool:
         if self._executor is not None:
             executor, self._executor = self._executor, None
             await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
+
+
+# -- a job's status, in a small JSON file beside its output ---------------------------------
+# The page that started a job and the worker process that runs it share nothing but files:
+# each job has a token (its file names) and a status file written whole or not at all.
+
+S = TypeVar("S")
+
+
+def valid_token(token: str) -> bool:
+    """A job token as the pages make them (URL-safe, at most 64 characters)."""
+    return 0 < len(token) <= 64 and all(c.isalnum() or c in "-_" for c in token)
+
+
+def read_status(path: Path, kind: type[S]) -> S | None:
+    """The status stored at `path` as a `kind` (a dataclass); None if missing or damaged."""
+    try:
+        return kind(**json.loads(path.read_text("utf-8")))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def write_status(path: Path, status: Any) -> None:
+    """Store `status` (a dataclass) at `path`, atomically: a reader sees the old file or
+    the new one, never half of it."""
+    partial = path.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_text(json.dumps(asdict(status), ensure_ascii=False), "utf-8")
+    os.replace(partial, path)

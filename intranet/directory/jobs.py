@@ -14,7 +14,6 @@ Jobs older than a day are removed whenever one is started.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import secrets
@@ -27,7 +26,7 @@ from typing import Any
 from intranet import db, i18n
 from intranet.directory import apply, plan, workbook
 from intranet.settings import Settings
-from intranet.workers import WorkerPool
+from intranet.workers import WorkerPool, read_status, valid_token, write_status
 
 logger = logging.getLogger("huibao.directory")
 
@@ -77,10 +76,6 @@ def jobs_dir(settings: Settings) -> Path:
     return folder
 
 
-def valid_token(token: str) -> bool:
-    return 0 < len(token) <= 64 and all(c.isalnum() or c in "-_" for c in token)
-
-
 def status_path(settings: Settings, token: str) -> Path:
     return jobs_dir(settings) / f"{token}.json"
 
@@ -89,26 +84,13 @@ def upload_path(settings: Settings, token: str) -> Path:
     return jobs_dir(settings) / f"{token}.upload"
 
 
-def read_status(path: Path) -> JobStatus | None:
-    try:
-        return JobStatus(**json.loads(path.read_text("utf-8")))
-    except (OSError, ValueError, TypeError):
-        return None
-
-
-def write_status(path: Path, status: JobStatus) -> None:
-    partial = path.with_suffix(f".{os.getpid()}.tmp")
-    partial.write_text(json.dumps(asdict(status), ensure_ascii=False), "utf-8")
-    os.replace(partial, path)
-
-
 def job_status(settings: Settings, token: str) -> JobStatus | None:
-    return read_status(status_path(settings, token)) if valid_token(token) else None
+    return read_status(status_path(settings, token), JobStatus) if valid_token(token) else None
 
 
 def update(settings: Settings, token: str, **changes: Any) -> JobStatus | None:
     path = status_path(settings, token)
-    status = read_status(path)
+    status = read_status(path, JobStatus)
     if status is None:
         return None
     for name, value in changes.items():

@@ -19,13 +19,12 @@ are removed whenever a job is started.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import secrets
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -33,7 +32,7 @@ from typing import Any, Literal
 from intranet import db, i18n
 from intranet.memory import release_free_memory
 from intranet.settings import Settings
-from intranet.workers import WorkerPool
+from intranet.workers import WorkerPool, read_status, valid_token, write_status
 from surveys import export
 from surveys.totals import Include
 
@@ -173,7 +172,7 @@ class _Progress:
     def update(self, **changes: Any) -> None:
         if self.path is None:
             return
-        status = read_status(self.path)
+        status = read_status(self.path, JobStatus)
         if status is None:
             return
         for name, value in changes.items():
@@ -194,10 +193,6 @@ def new_token() -> str:
     return secrets.token_urlsafe(_TOKEN_BYTES)
 
 
-def valid_token(token: str) -> bool:
-    return 0 < len(token) <= 64 and all(c.isalnum() or c in "-_" for c in token)
-
-
 def status_path(settings: Settings, token: str) -> Path:
     return exports_dir(settings) / f"{token}.json"
 
@@ -206,21 +201,8 @@ def file_path(settings: Settings, token: str) -> Path:
     return exports_dir(settings) / f"{token}.xlsx"
 
 
-def read_status(path: Path) -> JobStatus | None:
-    try:
-        return JobStatus(**json.loads(path.read_text("utf-8")))
-    except (OSError, ValueError, TypeError):
-        return None
-
-
-def write_status(path: Path, status: JobStatus) -> None:
-    partial = path.with_suffix(f".{os.getpid()}.tmp")
-    partial.write_text(json.dumps(asdict(status)), "utf-8")
-    os.replace(partial, path)
-
-
 def job_status(settings: Settings, token: str) -> JobStatus | None:
-    return read_status(status_path(settings, token)) if valid_token(token) else None
+    return read_status(status_path(settings, token), JobStatus) if valid_token(token) else None
 
 
 async def start(
@@ -274,7 +256,7 @@ def _mark_failed(request: ExportRequest, error: str) -> None:
     if request.status_path is None:
         return
     path = Path(request.status_path)
-    status = read_status(path)
+    status = read_status(path, JobStatus)
     if status is not None and status.state != DONE:
         status.state, status.error = FAILED, error
         write_status(path, status)
